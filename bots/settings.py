@@ -1,0 +1,71 @@
+"""Deployment settings: environment variables with the STVS_ prefix, or a .env file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.policy import Policy
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STVS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""  # default: a SQLite file in data_dir
+    # Fernet keys (comma-separated, newest first) for phone and ID numbers at rest; default: a key file in data_dir.
+    data_key: str = ""
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh_CN"
+    guardian_consent_age: int = Field(default=14, ge=14, le=18)
+    default_checkin_radius_m: int = Field(default=500, ge=10, le=50_000)
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = ""
+
+    telegram_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_base: str = ""  # a local Bot API server, or the fake one in tests
+
+    wechat_token: str = ""
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_aes_key: str = ""
+    wechat_api_base: str = ""
+
+    redis_url: str = ""
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'stvs.sqlite3').resolve()}"
+
+    def policy(self) -> Policy:
+        return Policy(
+            guardian_consent_age=self.guardian_consent_age,
+            default_checkin_radius_m=self.default_checkin_radius_m,
+            default_timezone=self.timezone,
+        )
+
+    def data_keys(self) -> list[str]:
+        """The configured keys, or a key generated once into data_dir (readable by the owner only)."""
+        if self.data_key:
+            return [k.strip() for k in self.data_key.split(",") if k.strip()]
+        path = self.data_dir / "data.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(Fernet.generate_key().decode())
+        return [path.read_text().strip()]

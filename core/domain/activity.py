@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from core.domain.codes import (
+    INSURANCE_REQUIRED_CONTENT,
+    ActivityMode,
+    BaseKind,
+    Qualification,
+    RiskLevel,
+    ServiceContent,
+)
+from core.errors import InvalidInput
+
+
+class ActivityStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ONGOING = "ongoing"
+    FINISHED = "finished"
+    RECORDED = "recorded"  # 3-6.3: the record is filed
+    CANCELLED = "cancelled"
+
+
+OPEN_FOR_SIGNUP = frozenset({ActivityStatus.PUBLISHED, ActivityStatus.ONGOING})
+ADULT_AGE = 18
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def check_coordinates(latitude: float, longitude: float) -> tuple[float, float]:
+    """WGS-84 degrees; rejects impossible points (and NaN) before any distance is computed."""
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        raise InvalidInput("geo.not_a_number")
+    if not -90.0 <= latitude <= 90.0 or not -180.0 <= longitude <= 180.0:
+        raise InvalidInput("geo.out_of_range", latitude=latitude, longitude=longitude)
+    return latitude, longitude
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(eq=False)
+class Base:
+    """5-4: a position (阵地) — a museum, community centre, farm… or an online platform."""
+
+    name: str
+    kind: BaseKind
+    org_id: int | None = None
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Project:
+    """3-9: a recurring programme grouping activities."""
+
+    org_id: int
+    name: str
+    brand: str = ""
+    goals: str = ""
+    plan: str = ""
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Activity:
+    """3-6.1.5: the activity plan, with what 3-5, 3-7 and 4-5.1 add to it."""
+
+    org_id: int
+    title: str
+    service_content: ServiceContent
+    starts_at: datetime
+    ends_at: datetime
+    created_at: datetime
+    mode: ActivityMode = ActivityMode.OFFLINE
+    timezone: str = "Asia/Shanghai"
+    # 3-6.1.5 plan fields
+    purpose: str = ""
+    organizing_unit: str = ""
+    content: str = ""
+    process: str = ""
+    beneficiaries: str = ""
+    volunteer_team: str = ""
+    guarantees: str = ""
+    funding: str = ""
+    emergency_plan: str = ""
+    publicity: str = ""
+    summary: str = ""
+    service_objects: list[str] = field(default_factory=list)  # ServiceObject codes, 3-5.1
+    # place
+    place_name: str = ""
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    checkin_radius_m: int = 500
+    online_url: str = ""
+    # who may come
+    capacity: int = 0
+    required_skills: list[str] = field(default_factory=list)
+    required_qualifications: list[str] = field(default_factory=list)
+    required_training: str = ""
+    special_groups: list[str] = field(default_factory=list)  # 3-7.2
+    high_privacy: bool = False  # 3-7.3
+    field_work: bool = False  # 4-5.1.4 b
+    risk_level: RiskLevel = RiskLevel.LOW
+    risks: str = ""  # 4-5.1.1
+    insurance_required: bool = False
+    signup_requires_approval: bool = False
+    project_id: int | None = None
+    base_id: int | None = None
+    status: ActivityStatus = ActivityStatus.DRAFT
+    status_reason: str | None = None
+    created_by: int | None = None
+    published_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def needs_insurance(self) -> bool:
+        """4-5.1.4 b: emergency rescue, field work and large events must insure volunteers."""
+        return self.insurance_required or self.field_work or self.service_content in INSURANCE_REQUIRED_CONTENT
+
+    @property
+    def hazardous(self) -> bool:
+        return self.risk_level is RiskLevel.HIGH or self.service_content is ServiceContent.EMERGENCY_RESCUE
+
+    @property
+    def minimum_age(self) -> int | None:
+        return ADULT_AGE if self.hazardous else None
+
+    @property
+    def qualifications_needed(self) -> frozenset[str]:
+        """3-6.1.3.1: medical and psychological services need a recorded qualification."""
+        needed = set(self.required_qualifications)
+        if self.service_content is ServiceContent.HEALTH_CLINIC and not needed:
+            needed.add(Qualification.MEDICAL_PRACTITIONER)
+        if self.service_content is ServiceContent.PSYCHOLOGICAL_EDUCATION and self.high_privacy and not needed:
+            needed.add(Qualification.PSYCHOLOGICAL_COUNSELLOR)
+        return frozenset(needed)
+
+    @property
+    def open_for_signup(self) -> bool:
+        return self.status in OPEN_FOR_SIGNUP
+
+    @property
+    def has_place(self) -> bool:
+        return self.mode is not ActivityMode.ONLINE
+
+    def check(self) -> None:
+        """The rules every saved activity keeps, draft or not."""
+        if not self.title.strip():
+            raise InvalidInput("activity.title.empty")
+        if self.ends_at <= self.starts_at:
+            raise InvalidInput("activity.time.end_before_start")
+        if self.capacity < 0:
+            raise InvalidInput("activity.capacity.negative")
+        if not 10 <= self.checkin_radius_m <= 50_000:
+            raise InvalidInput("activity.radius.range", min=10, max=50_000)
+        if self.latitude is not None or self.longitude is not None:
+            if self.latitude is None or self.longitude is None:
+                raise InvalidInput("geo.incomplete")
+            check_coordinates(self.latitude, self.longitude)
+
+    def check_publishable(self) -> None:
+        """What must be true and complete before volunteers see it (4-5.1.1, 3-6.1.5)."""
+        self.check()
+        if self.capacity < 1:
+            raise InvalidInput("activity.capacity.missing")
+        for name in ("purpose", "content", "beneficiaries", "guarantees"):
+            if not getattr(self, name).strip():
+                raise InvalidInput("activity.field.missing", field=name)
+        if self.has_place and (self.latitude is None or not (self.place_name or self.address)):
+            raise InvalidInput("activity.place.missing")
+        if self.mode is not ActivityMode.OFFLINE and not self.online_url.strip():
+            raise InvalidInput("activity.online_url.missing")
+        # 4-5.1.1: risks stated, emergency plan attached.
+        if self.risk_level is not RiskLevel.LOW and not self.risks.strip():
+            raise InvalidInput("activity.risks.missing")
+        if (self.hazardous or self.needs_insurance) and not self.emergency_plan.strip():
+            raise InvalidInput("activity.emergency_plan.missing")

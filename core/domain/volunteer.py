@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from core.domain.codes import IdType
+from core.domain.identity_numbers import age_on
+
+
+class VolunteerStatus(StrEnum):
+    ACTIVE = "active"
+    TRANSFERRED = "transferred"  # 2-6.2 e
+    CLEARED = "cleared"  # 2-6.2 f: exit, with reason; records kept
+
+
+class MembershipStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    LEFT = "left"
+
+
+@dataclass(eq=False)
+class Volunteer:
+    """2-7.1: a registered volunteer. Phone and ID number are encrypted at rest by storage."""
+
+    user_id: int
+    name: str
+    phone: str
+    registered_at: datetime
+    region: str = ""
+    id_type: IdType | None = None
+    id_number: str | None = None
+    birth_date: date | None = None
+    skills: list[str] = field(default_factory=list)  # ProfessionalField codes, 2-6.2 b
+    service_areas: list[str] = field(default_factory=list)  # ServiceContent codes, 3-5.2
+    qualifications: list[str] = field(default_factory=list)  # Qualification codes on record
+    volunteer_number: str | None = None
+    status: VolunteerStatus = VolunteerStatus.ACTIVE
+    status_reason: str | None = None
+    id: int | None = None
+
+    def age_on(self, day: date) -> int | None:
+        return None if self.birth_date is None else age_on(self.birth_date, day)
+
+    @property
+    def active(self) -> bool:
+        return self.status is VolunteerStatus.ACTIVE
+
+
+@dataclass(eq=False)
+class Membership:
+    """A volunteer may belong to several orgs; joining may need the org's approval."""
+
+    volunteer_id: int
+    org_id: int
+    status: MembershipStatus
+    requested_at: datetime
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+    reason: str | None = None
+    id: int | None = None
+
+
+def volunteer_number(volunteer_id: int, registered: datetime) -> str:
+    """A stable, human-readable number printed on certificates: KJ + year + seven digits."""
+    return f"KJ{registered.year}{volunteer_id:07d}"

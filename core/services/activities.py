@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from core.domain.activity import Activity, ActivityStatus
+from core.domain.people import Actor
+from core.domain.signup import LIVE, SignupStatus
+from core.errors import Conflict, InvalidInput, NotFound
+from core.ports import Clock, UnitOfWork
+from core.services.access import audit, require_staff
+from core.services.signups import fill_places
+
+# What an organizer may change after creation; identity, org and status move only through use cases.
+EDITABLE = frozenset(f.name for f in fields(Activity)) - {
+    "id",
+    "org_id",
+    "status",
+    "status_reason",
+    "created_at",
+    "created_by",
+    "published_at",
+}
+
+
+async def _base_place(uow: UnitOfWork, activity: Activity) -> None:
+    """5-4: an activity held at a base takes its place and check-in point from it."""
+    if activity.base_id is None:
+        return
+    base = await uow.bases.get(activity.base_id)
+    if base is None:
+        raise NotFound("base.not_found")
+    activity.place_name = activity.place_name or base.name
+    activity.address = activity.address or base.address
+    if activity.latitude is None and base.latitude is not None:
+        activity.latitude, activity.longitude = base.latitude, base.longitude
+
+
+async def create_activity(uow: UnitOfWork, clock: Clock, actor: Actor, activity: Activity) -> Activity:
+    await require_staff(uow, actor, activity.org_id)
+    org = await uow.orgs.get(activity.org_id)
+    if org is None or not org.active:
+        raise NotFound("org.not_found")
+    activity.status = ActivityStatus.DRAFT
+    activity.created_at = clock.now()
+    activity.created_by = actor.user_id
+    await _base_place(uow, activity)
+    activity.check()
+    await uow.activities.add(activity)
+    await audit(uow, clock, actor, "activity.create", "activity", activity.id, title=activity.title)
+    return activity
+
+
+async def _own(uow: UnitOfWork, actor: Actor, activity_id: int, *, lock: bool = False) -> Activity:
+    activity = await (uow.activities.get_for_update(activity_id) if lock else uow.activities.get(activity_id))
+    if activity is None:
+        raise NotFound("activity.not_found")
+    await require_staff(uow, actor, activity.org_id)
+    return activity
+
+
+async def update_activity(
+    uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int, changes: dict[str, Any]
+) -> Activity:
+    activity = await _own(uow, actor, activity_id, lock=True)
+    if activity.status in (ActivityStatus.CANCELLED, ActivityStatus.RECORDED):
+        raise Conflict("activity.closed", status=activity.status)
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise InvalidInput("activity.field.unknown", field=sorted(unknown)[0])
+    for name, value in changes.items():
+        setattr(activity, name, value)
+    await _base_place(uow, activity)
+    if activity.status is ActivityStatus.DRAFT:
+        activity.check()
+    else:
+        activity.check_publishable()
+    await fill_places(uow, clock, actor, activity)
+    await audit(uow, clock, actor, "activity.update", "activity", activity.id, fields=sorted(changes))
+    return activity
+
+
+async def publish_activity(uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int) -> Activity:
+    activity = await _own(uow, actor, activity_id)
+    if activity.status is not ActivityStatus.DRAFT:
+        raise Conflict("activity.publish.not_draft", status=activity.status)
+    if activity.starts_at <= clock.now():
+        raise InvalidInput("activity.publish.in_past")
+    activity.check_publishable()
+    activity.status = ActivityStatus.PUBLISHED
+    activity.published_at = clock.now()
+    await audit(uow, clock, actor, "activity.publish", "activity", activity.id)
+    return activity
+
+
+async def cancel_activity(uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int, reason: str) -> Activity:
+    """Cancelled with a reason; every live sign-up is cancelled with it (the volunteers are told)."""
+    activity = await _own(uow, actor, activity_id, lock=True)
+    if activity.status in (ActivityStatus.CANCELLED, ActivityStatus.FINISHED, ActivityStatus.RECORDED):
+        raise Conflict("activity.cancel.too_late", status=activity.status)
+    if not reason.strip():
+        raise InvalidInput("activity.cancel.reason_required")
+    activity.status = ActivityStatus.CANCELLED
+    activity.status_reason = reason.strip()
+    assert activity.id is not None
+    for signup in await uow.signups.for_activity(activity.id):
+        if signup.status in LIVE:
+            signup.status = SignupStatus.CANCELLED
+            signup.cancelled_at = clock.now()
+            signup.cancel_reason = reason.strip()
+    await audit(uow, clock, actor, "activity.cancel", "activity", activity.id, reason)
+    return activity
+
+
+async def get_activity(uow: UnitOfWork, activity_id: int) -> Activity:
+    activity = await uow.activities.get(activity_id)
+    if activity is None:
+        raise NotFound("activity.not_found")
+    return activity

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.domain.activity import Activity
+from core.domain.people import Actor
+from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
+from core.errors import Conflict, NotEligible, NotFound, PermissionDenied
+from core.ports import Clock, UnitOfWork
+from core.services.access import audit, require_staff
+
+
+class ActivityFull(NotEligible):
+    """Every place is taken; the volunteer may join the waitlist instead."""
+
+    key = "signup.full"
+
+
+async def sign_up(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    activity_id: int,
+    *,
+    insurance_confirmed: bool = False,
+    join_waitlist: bool = False,
+) -> Signup:
+    if actor.volunteer_id is None:
+        raise NotEligible("volunteer.not_registered")
+    # The activity row is locked so that counting places and taking one are a single step.
+    activity = await uow.activities.get_for_update(activity_id)
+    if activity is None:
+        raise NotFound("activity.not_found")
+    now = clock.now()
+    if not activity.open_for_signup or activity.ends_at <= now:
+        raise NotEligible("signup.closed")
+    volunteer = await uow.volunteers.get(actor.volunteer_id)
+    assert volunteer is not None
+    existing = await uow.signups.live(activity_id, actor.volunteer_id)
+    if existing is not None:
+        raise Conflict("signup.already", status=existing.status)
+    # 3-6.1.3.1: qualifications on record.
+    missing = sorted(activity.qualifications_needed - set(volunteer.qualifications))
+    if missing:
+        raise NotEligible("signup.qualification_missing", qualifications=missing)
+    # Hazardous activities take adults only.
+    if activity.minimum_age is not None:
+        age = volunteer.age_on(activity.starts_at.date())
+        if age is None:
+            raise NotEligible("signup.birth_date_required", age=activity.minimum_age)
+        if age < activity.minimum_age:
+            raise NotEligible("signup.too_young", age=activity.minimum_age)
+    # 2-6.2 d, 4-5.1.4: insurance confirmed before the place is given.
+    if activity.needs_insurance and not insurance_confirmed:
+        raise NotEligible("signup.insurance_required")
+    if activity.signup_requires_approval:
+        status = SignupStatus.APPLIED
+    elif await _has_free_place(uow, activity):
+        status = SignupStatus.CONFIRMED
+    elif join_waitlist:
+        status = SignupStatus.WAITLISTED
+    else:
+        raise ActivityFull(capacity=activity.capacity)
+    signup = Signup(
+        activity_id=activity_id,
+        volunteer_id=actor.volunteer_id,
+        status=status,
+        created_at=now,
+        insurance_confirmed=insurance_confirmed,
+        confirmed_at=now if status is SignupStatus.CONFIRMED else None,
+        waitlisted_at=now if status is SignupStatus.WAITLISTED else None,
+    )
+    await uow.signups.add(signup)
+    await audit(uow, clock, actor, "signup.create", "signup", signup.id, activity_id=activity_id, status=status)
+    return signup
+
+
+async def _has_free_place(uow: UnitOfWork, activity: Activity) -> bool:
+    assert activity.id is not None
+    return await uow.signups.count(activity.id, HOLDS_PLACE) < activity.capacity
+
+
+async def fill_places(uow: UnitOfWork, clock: Clock, actor: Actor, activity: Activity) -> list[Signup]:
+    """3-6.1.3.3: free places go to the waitlist first, in the order people joined it.
+    The caller holds the activity's lock."""
+    promoted: list[Signup] = []
+    assert activity.id is not None
+    if not activity.open_for_signup:
+        return promoted
+    while await _has_free_place(uow, activity):
+        first = await uow.signups.first_waitlisted(activity.id)
+        if first is None:
+            break
+        first.status = SignupStatus.CONFIRMED
+        first.confirmed_at = clock.now()
+        promoted.append(first)
+        await audit(uow, clock, actor, "signup.promote", "signup", first.id, activity_id=activity.id)
+    return promoted
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    signup: Signup
+    promoted: tuple[Signup, ...]
+
+
+async def cancel_signup(
+    uow: UnitOfWork, clock: Clock, actor: Actor, signup_id: int, reason: str = ""
+) -> Cancellation:
+    signup = await uow.signups.get(signup_id)
+    if signup is None:
+        raise NotFound("signup.not_found")
+    activity = await uow.activities.get_for_update(signup.activity_id)
+    assert activity is not None
+    if actor.volunteer_id != signup.volunteer_id:
+        try:
+            await require_staff(uow, actor, activity.org_id)
+        except PermissionDenied:
+            raise PermissionDenied("signup.not_yours") from None
+    if signup.status not in LIVE:
+        raise Conflict("signup.not_live", status=signup.status)
+    if activity.starts_at <= clock.now() and actor.volunteer_id == signup.volunteer_id:
+        raise NotEligible("signup.cancel.started")
+    signup.status = SignupStatus.CANCELLED
+    signup.cancelled_at = clock.now()
+    signup.cancel_reason = reason.strip() or None
+    await audit(uow, clock, actor, "signup.cancel", "signup", signup.id, reason or None)
+    promoted = await fill_places(uow, clock, actor, activity)
+    return Cancellation(signup=signup, promoted=tuple(promoted))
+
+
+async def decide_signup(
+    uow: UnitOfWork, clock: Clock, actor: Actor, signup_id: int, *, approve: bool, reason: str = ""
+) -> Signup:
+    """Where the activity asks for approval, staff confirm (a place, or the waitlist when full) or refuse."""
+    signup = await uow.signups.get(signup_id)
+    if signup is None:
+        raise NotFound("signup.not_found")
+    activity = await uow.activities.get_for_update(signup.activity_id)
+    assert activity is not None
+    await require_staff(uow, actor, activity.org_id)
+    if signup.status is not SignupStatus.APPLIED:
+        raise Conflict("signup.not_applied", status=signup.status)
+    now = clock.now()
+    if not approve:
+        signup.status = SignupStatus.CANCELLED
+        signup.cancelled_at = now
+        signup.cancel_reason = reason.strip() or None
+    elif await _has_free_place(uow, activity):
+        signup.status = SignupStatus.CONFIRMED
+        signup.confirmed_at = now
+    else:
+        signup.status = SignupStatus.WAITLISTED
+        signup.waitlisted_at = now
+    await audit(uow, clock, actor, "signup.decide", "signup", signup.id, reason or None, approve=approve)
+    return signup

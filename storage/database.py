@@ -1,0 +1,119 @@
+"""Engine, sessions and the unit of work, the same code on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage import repositories as repos
+from storage.tables import start_mappers
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    start_mappers()
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **kwargs)
+    _serialise_sqlite_writers(engine)
+    return engine
+
+
+def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
+    """SQLite allows one writer. Every transaction starts with BEGIN IMMEDIATE, so a read-then-write
+    (count the places, then take one) can never interleave with another writer (SQLAlchemy's
+    documented recipe for pysqlite/aiosqlite), and waits rather than fails when the file is busy."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+class SqlUnitOfWork:
+    """core.ports.UnitOfWork: one session, one transaction; rolled back unless committed."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        s = self.session
+        self.users = repos.UserRepository(s)
+        self.identities = repos.IdentityRepository(s)
+        self.grants = repos.GrantRepository(s)
+        self.consents = repos.ConsentRepository(s)
+        self.orgs = repos.OrganizationRepository(s)
+        self.volunteers = repos.VolunteerRepository(s)
+        self.memberships = repos.MembershipRepository(s)
+        self.activities = repos.ActivityRepository(s)
+        self.signups = repos.SignupRepository(s)
+        self.audit = repos.AuditRepository(s)
+        self.bases = repos.BaseRepository(s)
+        self.projects = repos.ProjectRepository(s)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class Database:
+    """What the composition root holds: the engine and a unit-of-work factory."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = create_engine(url, **engine_kwargs)
+        self.sessions = session_factory(self.engine)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def create_schema(self) -> None:
+        """For tests and the demo; deployments run Alembic (``stvs db upgrade``)."""
+        from storage.tables import metadata
+
+        async with self.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

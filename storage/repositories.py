@@ -1,0 +1,256 @@
+"""core.ports repositories over an AsyncSession. Records of service are never deleted here (4-5.4)."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.domain.activity import Activity, ActivityMode, Base, Project
+from core.domain.audit import AuditEntry
+from core.domain.codes import Channel
+from core.domain.organization import Organization, OrgStatus
+from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
+from core.domain.signup import Signup, SignupStatus
+from core.domain.volunteer import Membership, MembershipStatus, Volunteer
+from core.ports import ActivityQuery
+from storage.tables import (
+    activities,
+    audit_log,
+    bases,
+    channel_identities,
+    consents,
+    memberships,
+    organizations,
+    role_grants,
+    signups,
+    users,
+    volunteers,
+)
+
+T = TypeVar("T")
+
+
+class _Repository(Generic[T]):
+    model: type[T]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, item: T) -> T:
+        self.session.add(item)
+        await self.session.flush()
+        return item
+
+    async def get(self, item_id: int) -> T | None:
+        return await self.session.get(self.model, item_id)
+
+    async def _all(self, statement: Any) -> list[T]:
+        return list((await self.session.scalars(statement)).all())
+
+    async def _one(self, statement: Any) -> T | None:
+        return (await self.session.scalars(statement.limit(1))).first()
+
+
+class UserRepository(_Repository[User]):
+    model = User
+
+    async def by_identity(self, channel: Channel, external_id: str) -> User | None:
+        c = channel_identities.c
+        return await self._one(
+            select(User).join(channel_identities, c.user_id == users.c.id).where(
+                c.channel == channel, c.external_id == external_id
+            )
+        )
+
+
+class IdentityRepository(_Repository[ChannelIdentity]):
+    model = ChannelIdentity
+
+    async def get(self, channel: Channel, external_id: str) -> ChannelIdentity | None:  # type: ignore[override]
+        c = channel_identities.c
+        return await self._one(select(ChannelIdentity).where(c.channel == channel, c.external_id == external_id))
+
+    async def for_user(self, user_id: int) -> list[ChannelIdentity]:
+        c = channel_identities.c
+        return await self._all(select(ChannelIdentity).where(c.user_id == user_id).order_by(c.id))
+
+
+class GrantRepository(_Repository[RoleGrant]):
+    model = RoleGrant
+
+    async def active_for_user(self, user_id: int) -> list[RoleGrant]:
+        c = role_grants.c
+        return await self._all(
+            select(RoleGrant).where(c.user_id == user_id, c.revoked_at.is_(None)).order_by(c.id)
+        )
+
+    async def staff_of(self, org_id: int) -> list[RoleGrant]:
+        c = role_grants.c
+        return await self._all(select(RoleGrant).where(c.org_id == org_id, c.revoked_at.is_(None)).order_by(c.id))
+
+
+class ConsentRepository(_Repository[Consent]):
+    model = Consent
+
+    async def active(self, user_id: int, kind: ConsentKind) -> Consent | None:
+        t = consents.c
+        return await self._one(
+            select(Consent).where(t.user_id == user_id, t.kind == kind, t.withdrawn_at.is_(None)).order_by(t.id.desc())
+        )
+
+    async def for_user(self, user_id: int) -> list[Consent]:
+        t = consents.c
+        return await self._all(select(Consent).where(t.user_id == user_id).order_by(t.id))
+
+
+class OrganizationRepository(_Repository[Organization]):
+    model = Organization
+
+    async def by_name(self, name: str) -> Organization | None:
+        return await self._one(select(Organization).where(organizations.c.name == name))
+
+    async def children(self, parent_id: int) -> list[Organization]:
+        c = organizations.c
+        return await self._all(select(Organization).where(c.parent_id == parent_id).order_by(c.id))
+
+    async def list(self, status: OrgStatus | None = None) -> list[Organization]:
+        c = organizations.c
+        statement = select(Organization).order_by(c.id)
+        if status is not None:
+            statement = statement.where(c.status == status)
+        return await self._all(statement)
+
+    async def descendant_ids(self, org_id: int) -> list[int]:
+        """1-6.1: any depth, one recursive query on both databases."""
+        o = organizations.c
+        tree = select(o.id).where(o.parent_id == org_id).cte("tree", recursive=True)
+        below = organizations.alias("below")
+        tree = tree.union_all(select(below.c.id).where(below.c.parent_id == tree.c.id))
+        return list((await self.session.scalars(select(tree.c.id).order_by(tree.c.id))).all())
+
+    async def ancestor_ids(self, org_id: int) -> list[int]:
+        o = organizations.c
+        chain = select(o.parent_id.label("id")).where(o.id == org_id).cte("chain", recursive=True)
+        above = organizations.alias("above")
+        chain = chain.union_all(select(above.c.parent_id).where(above.c.id == chain.c.id))
+        rows = (await self.session.scalars(select(chain.c.id))).all()
+        return [r for r in rows if r is not None]
+
+
+class VolunteerRepository(_Repository[Volunteer]):
+    model = Volunteer
+
+    async def by_user(self, user_id: int) -> Volunteer | None:
+        return await self._one(select(Volunteer).where(volunteers.c.user_id == user_id))
+
+    async def count_in_orgs(self, org_ids: list[int]) -> int:
+        m = memberships.c
+        statement = select(func.count(func.distinct(m.volunteer_id))).where(
+            m.org_id.in_(org_ids), m.status == MembershipStatus.ACTIVE
+        )
+        return int(await self.session.scalar(statement) or 0)
+
+
+class MembershipRepository(_Repository[Membership]):
+    model = Membership
+
+    async def get(self, volunteer_id: int, org_id: int) -> Membership | None:  # type: ignore[override]
+        m = memberships.c
+        return await self._one(select(Membership).where(m.volunteer_id == volunteer_id, m.org_id == org_id))
+
+    async def for_volunteer(self, volunteer_id: int) -> list[Membership]:
+        m = memberships.c
+        return await self._all(select(Membership).where(m.volunteer_id == volunteer_id).order_by(m.id))
+
+    async def for_org(self, org_id: int) -> list[Membership]:
+        m = memberships.c
+        return await self._all(select(Membership).where(m.org_id == org_id).order_by(m.id))
+
+
+class ActivityRepository(_Repository[Activity]):
+    model = Activity
+
+    async def get_for_update(self, activity_id: int) -> Activity | None:
+        """Row lock on PostgreSQL; SQLite transactions are already serialised (BEGIN IMMEDIATE)."""
+        statement = (
+            select(Activity)
+            .where(activities.c.id == activity_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return await self._one(statement)
+
+    async def search(self, query: ActivityQuery) -> list[Activity]:
+        a = activities.c
+        statement = select(Activity).where(a.status.in_(sorted(query.statuses)))
+        if query.org_ids is not None:
+            statement = statement.where(a.org_id.in_(query.org_ids))
+        if query.service_content:
+            statement = statement.where(a.service_content == query.service_content)
+        if query.starts_after:
+            statement = statement.where(a.starts_at >= query.starts_after)
+        if query.starts_before:
+            statement = statement.where(a.starts_at < query.starts_before)
+        if query.online_only:
+            statement = statement.where(a.mode != ActivityMode.OFFLINE)
+        statement = statement.order_by(a.starts_at, a.id).limit(query.limit).offset(query.offset)
+        return await self._all(statement)
+
+    async def count_in_orgs(self, org_ids: list[int]) -> int:
+        statement = select(func.count()).select_from(activities).where(activities.c.org_id.in_(org_ids))
+        return int(await self.session.scalar(statement) or 0)
+
+
+class SignupRepository(_Repository[Signup]):
+    model = Signup
+
+    async def live(self, activity_id: int, volunteer_id: int) -> Signup | None:
+        s = signups.c
+        live = (SignupStatus.APPLIED, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
+        return await self._one(
+            select(Signup).where(s.activity_id == activity_id, s.volunteer_id == volunteer_id, s.status.in_(live))
+        )
+
+    async def count(self, activity_id: int, statuses: frozenset[SignupStatus]) -> int:
+        s = signups.c
+        statement = select(func.count()).select_from(signups).where(
+            s.activity_id == activity_id, s.status.in_(sorted(statuses))
+        )
+        return int(await self.session.scalar(statement) or 0)
+
+    async def first_waitlisted(self, activity_id: int) -> Signup | None:
+        s = signups.c
+        return await self._one(
+            select(Signup)
+            .where(s.activity_id == activity_id, s.status == SignupStatus.WAITLISTED)
+            .order_by(s.waitlisted_at, s.id)
+        )
+
+    async def for_activity(self, activity_id: int) -> list[Signup]:
+        s = signups.c
+        return await self._all(select(Signup).where(s.activity_id == activity_id).order_by(s.id))
+
+    async def for_volunteer(self, volunteer_id: int) -> list[Signup]:
+        s = signups.c
+        return await self._all(select(Signup).where(s.volunteer_id == volunteer_id).order_by(s.id))
+
+
+class AuditRepository(_Repository[AuditEntry]):
+    model = AuditEntry
+
+    async def for_entity(self, entity: str, entity_id: int) -> list[AuditEntry]:
+        t = audit_log.c
+        return await self._all(select(AuditEntry).where(t.entity == entity, t.entity_id == entity_id).order_by(t.id))
+
+
+class BaseRepository(_Repository[Base]):
+    model = Base
+
+    async def list(self) -> list[Base]:
+        return await self._all(select(Base).order_by(bases.c.id))
+
+
+class ProjectRepository(_Repository[Project]):
+    model = Project

@@ -1,0 +1,275 @@
+"""Tables, and the classical mapping of core's dataclasses onto them (the domain imports no ORM)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import registry
+
+from core.domain.activity import Activity, ActivityStatus, Base, Project
+from core.domain.audit import AuditEntry
+from core.domain.codes import ActivityMode, BaseKind, Channel, IdType, OrgKind, RiskLevel, ServiceContent
+from core.domain.organization import Organization, OrgStatus
+from core.domain.people import ChannelIdentity, Consent, ConsentKind, Role, RoleGrant, User
+from core.domain.signup import Signup, SignupStatus
+from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
+from storage.types import Encrypted, EnumStr, JsonDict, JsonList, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("display_name", String(100), nullable=False, default=""),
+)
+
+channel_identities = Table(
+    "channel_identities",
+    metadata,
+    _id(),
+    Column("channel", EnumStr(Channel), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel", "external_id"),
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    _id(),
+    Column("name", String(60), nullable=False, unique=True),
+    Column("kind", EnumStr(OrgKind), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("parent_id", ForeignKey("organizations.id"), index=True),
+    Column("service_field", String(200), nullable=False),
+    Column("service_items", JsonList, nullable=False),
+    Column("requirements", Text, nullable=False),
+    Column("leader_name", String(40), nullable=False),
+    Column("leader_contact", String(100), nullable=False),
+    Column("member_count", Integer, nullable=False),
+    Column("status", EnumStr(OrgStatus), nullable=False, index=True),
+    Column("status_reason", Text),
+    Column("unit_full_name", Boolean, nullable=False),
+    Column("join_requires_approval", Boolean, nullable=False),
+    Column("timezone", String(40), nullable=False),
+    Column("applied_by", ForeignKey("users.id")),
+    Column("reviewed_by", ForeignKey("users.id")),
+    Column("reviewed_at", UTCDateTime),
+)
+
+role_grants = Table(
+    "role_grants",
+    metadata,
+    _id(),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("role", EnumStr(Role), nullable=False),
+    Column("org_id", ForeignKey("organizations.id"), index=True),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("granted_by", ForeignKey("users.id")),
+    Column("revoked_at", UTCDateTime),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    _id(),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", EnumStr(ConsentKind), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("notice_version", String(16), nullable=False),
+    Column("details", JsonDict, nullable=False),
+    Column("withdrawn_at", UTCDateTime),
+)
+
+volunteers = Table(
+    "volunteers",
+    metadata,
+    _id(),
+    Column("user_id", ForeignKey("users.id"), nullable=False, unique=True),
+    Column("name", String(40), nullable=False),
+    Column("phone", Encrypted, nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("region", String(100), nullable=False),
+    Column("id_type", EnumStr(IdType)),
+    Column("id_number", Encrypted),
+    Column("birth_date", Date),
+    Column("skills", JsonList, nullable=False),
+    Column("service_areas", JsonList, nullable=False),
+    Column("qualifications", JsonList, nullable=False),
+    Column("volunteer_number", String(20), unique=True),
+    Column("status", EnumStr(VolunteerStatus), nullable=False),
+    Column("status_reason", Text),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    _id(),
+    Column("volunteer_id", ForeignKey("volunteers.id"), nullable=False),
+    Column("org_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("status", EnumStr(MembershipStatus), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime),
+    Column("decided_by", ForeignKey("users.id")),
+    Column("reason", Text),
+    UniqueConstraint("volunteer_id", "org_id"),
+)
+
+bases = Table(
+    "bases",
+    metadata,
+    _id(),
+    Column("name", String(100), nullable=False),
+    Column("kind", EnumStr(BaseKind), nullable=False),
+    Column("org_id", ForeignKey("organizations.id")),
+    Column("address", String(200), nullable=False),
+    Column("latitude", Float),
+    Column("longitude", Float),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    _id(),
+    Column("org_id", ForeignKey("organizations.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("brand", String(100), nullable=False),
+    Column("goals", Text, nullable=False),
+    Column("plan", Text, nullable=False),
+)
+
+_plan_text = (
+    "purpose",
+    "organizing_unit",
+    "content",
+    "process",
+    "beneficiaries",
+    "volunteer_team",
+    "guarantees",
+    "funding",
+    "emergency_plan",
+    "publicity",
+    "summary",
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    _id(),
+    Column("org_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("title", String(100), nullable=False),
+    Column("service_content", EnumStr(ServiceContent), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("mode", EnumStr(ActivityMode), nullable=False),
+    Column("timezone", String(40), nullable=False),
+    *(Column(name, Text, nullable=False) for name in _plan_text),
+    Column("service_objects", JsonList, nullable=False),
+    Column("place_name", String(100), nullable=False),
+    Column("address", String(200), nullable=False),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("checkin_radius_m", Integer, nullable=False),
+    Column("online_url", String(500), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("required_skills", JsonList, nullable=False),
+    Column("required_qualifications", JsonList, nullable=False),
+    Column("required_training", Text, nullable=False),
+    Column("special_groups", JsonList, nullable=False),
+    Column("high_privacy", Boolean, nullable=False),
+    Column("field_work", Boolean, nullable=False),
+    Column("risk_level", EnumStr(RiskLevel), nullable=False),
+    Column("risks", Text, nullable=False),
+    Column("insurance_required", Boolean, nullable=False),
+    Column("signup_requires_approval", Boolean, nullable=False),
+    Column("project_id", ForeignKey("projects.id")),
+    Column("base_id", ForeignKey("bases.id")),
+    Column("status", EnumStr(ActivityStatus), nullable=False),
+    Column("status_reason", Text),
+    Column("created_by", ForeignKey("users.id")),
+    Column("published_at", UTCDateTime),
+    Index(None, "status", "starts_at"),
+)
+
+signups = Table(
+    "signups",
+    metadata,
+    _id(),
+    Column("activity_id", ForeignKey("activities.id"), nullable=False),
+    Column("volunteer_id", ForeignKey("volunteers.id"), nullable=False, index=True),
+    Column("status", EnumStr(SignupStatus), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("insurance_confirmed", Boolean, nullable=False),
+    Column("waitlisted_at", UTCDateTime),
+    Column("confirmed_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Column("cancel_reason", Text),
+    Index(None, "activity_id", "status"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_user_id", ForeignKey("users.id")),
+    Column("action", String(40), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("entity_id", Integer),
+    Column("reason", Text),
+    Column("details", JsonDict, nullable=False),
+    Index(None, "entity", "entity_id"),
+)
+
+mapper_registry = registry(metadata=metadata)
+_MAPPED = (
+    (User, users),
+    (ChannelIdentity, channel_identities),
+    (Organization, organizations),
+    (RoleGrant, role_grants),
+    (Consent, consents),
+    (Volunteer, volunteers),
+    (Membership, memberships),
+    (Base, bases),
+    (Project, projects),
+    (Activity, activities),
+    (Signup, signups),
+    (AuditEntry, audit_log),
+)
+
+
+def start_mappers() -> None:
+    """Idempotent: map core's dataclasses onto the tables once per process."""
+    if mapper_registry.mappers:
+        return
+    for cls, table in _MAPPED:
+        mapper_registry.map_imperatively(cls, table)
