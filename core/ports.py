@@ -3,14 +3,17 @@ SQLAlchemy; tests may use the same implementation on SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from core.chat.messages import Reply
 from core.domain.activity import Activity, ActivityStatus, Base, Project
 from core.domain.audit import AuditEntry
 from core.domain.codes import Channel
+from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
 from core.domain.signup import Signup, SignupStatus
@@ -117,6 +120,43 @@ class ProjectRepository(Protocol):
     async def get(self, project_id: int) -> Project | None: ...
 
 
+class DialogRepository(Protocol):
+    async def for_user(self, user_id: int, now: datetime) -> DialogState: ...
+
+
+class NoticeRepository(Protocol):
+    async def add_once(self, notice: Notice) -> bool: ...
+    async def due(self, now: datetime, limit: int) -> list[Notice]: ...
+    async def for_user(self, user_id: int) -> list[Notice]: ...
+
+
+class FeedbackRepository(Protocol):
+    async def add(self, feedback: Feedback) -> Feedback: ...
+    async def get(self, feedback_id: int) -> Feedback | None: ...
+    async def open_for_orgs(self, org_ids: list[int] | None, limit: int) -> list[Feedback]: ...
+
+
+class DeliveryLog(Protocol):
+    async def first_time(self, channel: Channel, key: str, now: datetime) -> bool:
+        """Records that an inbound delivery was handled; False when it was already (a redelivery)."""
+        ...
+
+
+class DeliveryFailed(Exception):
+    """A channel could not deliver. Permanent: the user blocked the bot or unsubscribed."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Messenger(Protocol):
+    """Sends replies to one channel's user outside a conversation turn (notices, broadcasts)."""
+
+    async def send(self, external_id: str, replies: Sequence[Reply]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
@@ -132,6 +172,10 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     bases: BaseRepository
     projects: ProjectRepository
+    dialogs: DialogRepository
+    notices: NoticeRepository
+    feedback: FeedbackRepository
+    deliveries: DeliveryLog
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -76,6 +76,10 @@ class SqlUnitOfWork:
         self.audit = repos.AuditRepository(s)
         self.bases = repos.BaseRepository(s)
         self.projects = repos.ProjectRepository(s)
+        self.dialogs = repos.DialogRepository(s)
+        self.notices = repos.NoticeRepository(s)
+        self.feedback = repos.FeedbackRepository(s)
+        self.deliveries = repos.DeliveryLog(s)
         return self
 
     async def __aexit__(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.activity import Activity, ActivityMode, Base, Project
 from core.domain.audit import AuditEntry
 from core.domain.codes import Channel
+from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
 from core.domain.signup import Signup, SignupStatus
@@ -21,7 +23,11 @@ from storage.tables import (
     bases,
     channel_identities,
     consents,
+    deliveries,
+    dialogs,
+    feedback,
     memberships,
+    notices,
     organizations,
     role_grants,
     signups,
@@ -254,3 +260,68 @@ class BaseRepository(_Repository[Base]):
 
 class ProjectRepository(_Repository[Project]):
     model = Project
+
+
+class DialogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_user(self, user_id: int, now: datetime) -> DialogState:
+        """The user's state, created empty on first use; the row is locked for this turn on PostgreSQL."""
+        statement = select(DialogState).where(dialogs.c.user_id == user_id).with_for_update()
+        state = (await self.session.scalars(statement)).first()
+        if state is None:
+            state = DialogState(user_id=user_id, updated_at=now)
+            self.session.add(state)
+            await self.session.flush()
+        return state
+
+
+class NoticeRepository(_Repository[Notice]):
+    model = Notice
+
+    async def add_once(self, notice: Notice) -> bool:
+        """False when a notice with this key exists already (the same event seen twice)."""
+        exists = await self._one(select(Notice).where(notices.c.key == notice.key))
+        if exists is not None:
+            return False
+        await self.add(notice)
+        return True
+
+    async def due(self, now: datetime, limit: int) -> list[Notice]:
+        n = notices.c
+        statement = (
+            select(Notice)
+            .where(n.sent_at.is_(None), n.failed.is_(False), n.due_at <= now)
+            .order_by(n.due_at, n.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return await self._all(statement)
+
+    async def for_user(self, user_id: int) -> list[Notice]:
+        return await self._all(select(Notice).where(notices.c.user_id == user_id).order_by(notices.c.id))
+
+
+class FeedbackRepository(_Repository[Feedback]):
+    model = Feedback
+
+    async def open_for_orgs(self, org_ids: list[int] | None, limit: int) -> list[Feedback]:
+        f = feedback.c
+        statement = select(Feedback).where(f.replied_at.is_(None))
+        if org_ids is not None:
+            statement = statement.where(f.org_id.in_(org_ids))
+        return await self._all(statement.order_by(f.id).limit(limit))
+
+
+class DeliveryLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first_time(self, channel: Channel, key: str, now: datetime) -> bool:
+        d = deliveries.c
+        found = await self.session.scalar(select(d.key).where(d.channel == str(channel), d.key == key))
+        if found is not None:
+            return False
+        await self.session.execute(deliveries.insert().values(channel=str(channel), key=key, handled_at=now))
+        return True

@@ -20,6 +20,7 @@ from sqlalchemy.orm import registry
 
 from core.domain.activity import Activity, ActivityStatus, Base, Project
 from core.domain.audit import AuditEntry
+from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.codes import ActivityMode, BaseKind, Channel, IdType, OrgKind, RiskLevel, ServiceContent
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, Role, RoleGrant, User
@@ -250,6 +251,56 @@ audit_log = Table(
     Index(None, "entity", "entity_id"),
 )
 
+dialogs = Table(
+    "dialogs",
+    metadata,
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("flow", String(40), nullable=False),
+    Column("step", String(40), nullable=False),
+    Column("data", JsonDict, nullable=False),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    _id(),
+    Column("key", String(120), nullable=False, unique=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("message_key", String(80), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("params", JsonDict, nullable=False),
+    Column("choices", JsonList, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("failed", Boolean, nullable=False),
+    Index(None, "sent_at", "failed", "due_at"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    _id(),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("org_id", ForeignKey("organizations.id"), index=True),
+    Column("reply", Text),
+    Column("replied_by", ForeignKey("users.id")),
+    Column("replied_at", UTCDateTime),
+)
+
+# Inbound deliveries already handled (Telegram update_id, WeChat MsgId): redeliveries are ignored.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("key", String(120), primary_key=True),
+    Column("handled_at", UTCDateTime, nullable=False, index=True),
+)
+
 mapper_registry = registry(metadata=metadata)
 _MAPPED = (
     (User, users),
@@ -264,6 +315,9 @@ _MAPPED = (
     (Activity, activities),
     (Signup, signups),
     (AuditEntry, audit_log),
+    (DialogState, dialogs),
+    (Notice, notices),
+    (Feedback, feedback),
 )
 
 

@@ -9,6 +9,7 @@ from core.domain.signup import LIVE, SignupStatus
 from core.errors import Conflict, InvalidInput, NotFound
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_staff
+from core.services.notices import notify_activity_cancelled, notify_promoted
 from core.services.signups import fill_places
 
 # What an organizer may change after creation; identity, org and status move only through use cases.
@@ -75,7 +76,7 @@ async def update_activity(
         activity.check()
     else:
         activity.check_publishable()
-    await fill_places(uow, clock, actor, activity)
+    await notify_promoted(uow, clock, activity, await fill_places(uow, clock, actor, activity))
     await audit(uow, clock, actor, "activity.update", "activity", activity.id, fields=sorted(changes))
     return activity
 
@@ -103,11 +104,14 @@ async def cancel_activity(uow: UnitOfWork, clock: Clock, actor: Actor, activity_
     activity.status = ActivityStatus.CANCELLED
     activity.status_reason = reason.strip()
     assert activity.id is not None
+    told = []
     for signup in await uow.signups.for_activity(activity.id):
         if signup.status in LIVE:
             signup.status = SignupStatus.CANCELLED
             signup.cancelled_at = clock.now()
             signup.cancel_reason = reason.strip()
+            told.append(signup)
+    await notify_activity_cancelled(uow, clock, activity, told)
     await audit(uow, clock, actor, "activity.cancel", "activity", activity.id, reason)
     return activity
 

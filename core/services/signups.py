@@ -8,6 +8,7 @@ from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
 from core.errors import Conflict, NotEligible, NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_staff
+from core.services.notices import notify_promoted
 
 
 class ActivityFull(NotEligible):
@@ -126,6 +127,7 @@ async def cancel_signup(
     signup.cancel_reason = reason.strip() or None
     await audit(uow, clock, actor, "signup.cancel", "signup", signup.id, reason or None)
     promoted = await fill_places(uow, clock, actor, activity)
+    await notify_promoted(uow, clock, activity, promoted)
     return Cancellation(signup=signup, promoted=tuple(promoted))
 
 

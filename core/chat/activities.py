@@ -1,0 +1,286 @@
+"""Finding activities, the activity card, signing up, cancelling, the waitlist and "my activities"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.chat.messages import Choice, Input, Location
+from core.chat.turn import Turn
+from core.domain.activity import Activity, check_coordinates, distance_m
+from core.domain.codes import ServiceContent, ServiceContentGroup
+from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
+from core.errors import DomainError, NotFound
+from core.ports import ActivityQuery
+from core.services.activities import get_activity
+from core.services.signups import ActivityFull, cancel_signup, sign_up
+
+PAGE = 5
+NEAR_LIMIT_M = 50_000
+BRIEFING_DAYS = 3  # 3-6.1.3.2
+FIND_NEAR = "find_near"
+
+
+async def show_filters(turn: Turn, _: str = "") -> None:
+    turn.say(
+        "chat.find.title",
+        turn.choice("chat.find.all", "find.l:all:0"),
+        turn.choice("chat.find.week", "find.l:wk:0"),
+        turn.choice("chat.find.near", "find.near"),
+        turn.choice("chat.find.online", "find.l:on:0"),
+        turn.choice("chat.find.by_content", "find.g"),
+        turn.choice("chat.button.menu", "menu"),
+        columns=2,
+    )
+
+
+async def show_groups(turn: Turn, group: str = "") -> None:
+    if group in ServiceContentGroup._value2member_map_:
+        kinds = [c for c in ServiceContent if c.group.value == group]
+        choices = [Choice(turn.t(f"code.service_content.{c.value}"), f"find.l:c-{c.value}:0") for c in kinds]
+        turn.say("chat.find.pick_content", *choices, turn.choice("chat.button.back", "find.g"), columns=2)
+        return
+    choices = [Choice(turn.t(f"code.service_group.{g.value}"), f"find.g:{g.value}") for g in ServiceContentGroup]
+    turn.say("chat.find.pick_group", *choices, turn.choice("chat.button.back", "find"), columns=2)
+
+
+async def ask_near(turn: Turn, _: str = "") -> None:
+    turn.state.start(FIND_NEAR, "location")
+    turn.ask_location("chat.find.send_location")
+
+
+async def near_step(turn: Turn, given: Input) -> None:
+    if not isinstance(given, Location):
+        turn.ask_location("chat.find.send_location")
+        return
+    try:
+        check_coordinates(given.latitude, given.longitude)
+    except DomainError as error:
+        turn.refuse(error)
+        turn.ask_location("chat.find.send_location")
+        return
+    turn.state.clear()
+    turn.state.data = {"near": [given.latitude, given.longitude]}
+    await _list(turn, "near", 0, clear_keyboard=True)
+
+
+async def list_page(turn: Turn, arg: str) -> None:
+    kind, _, offset = arg.rpartition(":")
+    await _list(turn, kind or "all", int(offset) if offset.isdigit() else 0)
+
+
+async def _list(turn: Turn, kind: str, offset: int, *, clear_keyboard: bool = False) -> None:
+    now = turn.clock.now()
+    query = ActivityQuery(starts_after=now, limit=PAGE + 1, offset=offset)
+    distances: dict[int, float] = {}
+    if kind == "wk":
+        query = ActivityQuery(starts_after=now, starts_before=now + timedelta(days=7), limit=PAGE + 1, offset=offset)
+    elif kind == "on":
+        query = ActivityQuery(starts_after=now, online_only=True, limit=PAGE + 1, offset=offset)
+    elif kind.startswith("c-"):
+        query = ActivityQuery(starts_after=now, service_content=kind[2:], limit=PAGE + 1, offset=offset)
+    if kind == "near":
+        where = turn.state.data.get("near")
+        if not where:
+            await ask_near(turn)
+            return
+        found = await turn.uow.activities.search(ActivityQuery(starts_after=now, limit=500))
+        for activity in found:
+            if activity.latitude is not None and activity.longitude is not None and activity.id is not None:
+                metres = distance_m(where[0], where[1], activity.latitude, activity.longitude)
+                if metres <= NEAR_LIMIT_M:
+                    distances[activity.id] = metres
+        nearby = sorted((a for a in found if a.id in distances), key=lambda a: distances[a.id or 0])
+        activities = nearby[offset : offset + PAGE + 1]
+    else:
+        activities = await turn.uow.activities.search(query)
+    more = len(activities) > PAGE
+    activities = activities[:PAGE]
+    if not activities:
+        turn.say("chat.find.none", turn.choice("chat.find.other", "find"), clear_keyboard=clear_keyboard)
+        return
+    choices = []
+    for activity in activities:
+        left = await _places_left(turn, activity)
+        label = turn.t(
+            "chat.find.item",
+            date=turn.local_time(activity.starts_at, activity.timezone)[5:],
+            title=activity.title,
+            left=left,
+        )
+        if activity.id in distances:
+            label += f" · {distances[activity.id] / 1000:.1f}km"
+        choices.append(Choice(label[:60], f"a:{activity.id}"))
+    if more:
+        choices.append(turn.choice("chat.button.next_page", f"find.l:{kind}:{offset + PAGE}"))
+    choices.append(turn.choice("chat.find.other", "find"))
+    turn.say("chat.find.results", *choices, clear_keyboard=clear_keyboard, page=offset // PAGE + 1)
+
+
+async def _places_left(turn: Turn, activity: Activity) -> int:
+    assert activity.id is not None
+    return max(0, activity.capacity - await turn.uow.signups.count(activity.id, HOLDS_PLACE))
+
+
+async def show_card(turn: Turn, arg: str) -> None:
+    activity = await get_activity(turn.uow, _int(arg))
+    t = turn.t
+    lines = [t("chat.card.title", title=activity.title, status=t(f"code.activity_status.{activity.status.value}"))]
+    lines.append(t("chat.card.content", kind=t(f"code.service_content.{activity.service_content.value}")))
+    lines.append(
+        t(
+            "chat.card.time",
+            start=turn.local_time(activity.starts_at, activity.timezone),
+            end=turn.local_time(activity.ends_at, activity.timezone)[11:],
+        )
+    )
+    if activity.has_place:
+        lines.append(t("chat.card.place", place=activity.place_name, address=activity.address))
+    if activity.online_url:
+        lines.append(t("chat.card.online", mode=t(f"code.mode.{activity.mode.value}")))
+    org = await turn.uow.orgs.get(activity.org_id)
+    lines.append(t("chat.card.org", org=org.name if org else ""))
+    for field in ("content", "beneficiaries", "guarantees", "required_training", "risks"):
+        value = getattr(activity, field).strip()
+        if value:
+            lines.append(t(f"chat.card.{field}", value=value))
+    if activity.qualifications_needed:
+        names = "、".join(t(f"code.qualification.{q}") for q in sorted(activity.qualifications_needed))
+        lines.append(t("chat.card.qualifications", value=names))
+    if activity.minimum_age:
+        lines.append(t("chat.card.min_age", age=activity.minimum_age))
+    if activity.needs_insurance:
+        lines.append(t("chat.card.insurance"))
+    left = await _places_left(turn, activity)
+    lines.append(t("chat.card.places", left=left, capacity=activity.capacity))
+    choices: list[Choice] = []
+    mine = (
+        await turn.uow.signups.live(activity.id or 0, turn.actor.volunteer_id)
+        if turn.actor.volunteer_id is not None
+        else None
+    )
+    if mine is not None:
+        lines.append(t("chat.card.my_status", status=t(f"code.signup_status.{mine.status.value}")))
+        choices.append(turn.choice("chat.button.cancel_signup", f"s.c:{mine.id}"))
+    elif activity.open_for_signup:
+        choices.append(turn.choice("chat.button.sign_up", f"a.s:{activity.id}"))
+    choices.append(turn.choice("chat.find.other", "find"))
+    turn.say_text("\n".join(lines), *choices)
+
+
+async def start_signup(turn: Turn, arg: str, *, insured: bool = False, waitlist: bool = False) -> None:
+    activity_id = _int(arg)
+    if turn.actor.volunteer_id is None:
+        turn.say("chat.signup.register_first", turn.choice("chat.menu.register", f"reg:a:{activity_id}"))
+        return
+    activity = await get_activity(turn.uow, activity_id)
+    if activity.needs_insurance and not insured:
+        # 2-6.2 d, 4-5.1.4: the volunteer confirms cover before taking a place.
+        turn.say(
+            "chat.signup.insurance_question",
+            turn.choice("chat.button.insured", f"a.si:{activity_id}"),
+            turn.choice("chat.button.cancel", f"a:{activity_id}"),
+        )
+        return
+    try:
+        signup = await sign_up(
+            turn.uow, turn.clock, turn.actor, activity_id, insurance_confirmed=insured, join_waitlist=waitlist
+        )
+    except ActivityFull as full:
+        turn.refuse(
+            full,
+            turn.choice("chat.button.join_waitlist", f"a.{'wi' if insured else 'w'}:{activity_id}"),
+            turn.choice("chat.find.other", "find"),
+        )
+        return
+    await _tell_signup(turn, activity, signup)
+
+
+async def _tell_signup(turn: Turn, activity: Activity, signup: Signup) -> None:
+    if signup.status is SignupStatus.WAITLISTED:
+        position = await _waitlist_position(turn, signup)
+        turn.say("chat.signup.waitlisted", turn.choice("chat.menu.mine", "my"), title=activity.title, position=position)
+        return
+    if signup.status is SignupStatus.APPLIED:
+        turn.say("chat.signup.applied", turn.choice("chat.menu.mine", "my"), title=activity.title)
+        return
+    turn.say(
+        "chat.signup.confirmed",
+        turn.choice("chat.menu.mine", "my"),
+        title=activity.title,
+        start=turn.local_time(activity.starts_at, activity.timezone),
+    )
+    # 3-6.1.3.2: inside the 3 days the briefing is given at once (temporary confirmation).
+    if activity.starts_at - turn.clock.now() <= timedelta(days=BRIEFING_DAYS):
+        turn.say("chat.signup.briefing_now", **briefing_params(turn, activity))
+
+
+def briefing_params(turn: Turn, activity: Activity) -> dict[str, str]:
+    return {
+        "title": activity.title,
+        "start": turn.local_time(activity.starts_at, activity.timezone),
+        "place": activity.place_name or activity.online_url,
+        "content": activity.content or "-",
+        "beneficiaries": activity.beneficiaries or "-",
+        "guarantees": activity.guarantees or "-",
+        "training": activity.required_training or "-",
+    }
+
+
+async def _waitlist_position(turn: Turn, signup: Signup) -> int:
+    waiting = [s for s in await turn.uow.signups.for_activity(signup.activity_id) if s.status is SignupStatus.WAITLISTED]
+    waiting.sort(key=lambda s: (s.waitlisted_at, s.id))
+    return next((i + 1 for i, s in enumerate(waiting) if s.id == signup.id), len(waiting))
+
+
+async def confirm_cancel(turn: Turn, arg: str) -> None:
+    signup = await turn.uow.signups.get(_int(arg))
+    if signup is None or signup.volunteer_id != turn.actor.volunteer_id or signup.status not in LIVE:
+        turn.say("signup.not_found", turn.choice("chat.menu.mine", "my"))
+        return
+    activity = await get_activity(turn.uow, signup.activity_id)
+    turn.say(
+        "chat.cancel.question",
+        turn.choice("chat.button.confirm_cancel", f"s.cc:{signup.id}"),
+        turn.choice("chat.button.keep", f"a:{activity.id}"),
+        columns=2,
+        title=activity.title,
+    )
+
+
+async def do_cancel(turn: Turn, arg: str) -> None:
+    result = await cancel_signup(turn.uow, turn.clock, turn.actor, _int(arg), reason="")
+    activity = await get_activity(turn.uow, result.signup.activity_id)
+    turn.say("chat.cancel.done", turn.choice("chat.menu.mine", "my"), title=activity.title)
+
+
+async def my_activities(turn: Turn, _: str = "") -> None:
+    if turn.actor.volunteer_id is None:
+        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+        return
+    signups = await turn.uow.signups.for_volunteer(turn.actor.volunteer_id)
+    if not signups:
+        turn.say("chat.my.none", turn.choice("chat.menu.find", "find"))
+        return
+    now = turn.clock.now()
+    upcoming: list[Choice] = []
+    past: list[str] = []
+    for signup in sorted(signups, key=lambda s: s.id or 0, reverse=True)[:30]:
+        activity = await get_activity(turn.uow, signup.activity_id)
+        status = turn.t(f"code.signup_status.{signup.status.value}")
+        when = turn.local_time(activity.starts_at, activity.timezone)
+        if signup.status in LIVE and activity.ends_at > now:
+            upcoming.append(Choice(f"{when[5:]} {activity.title}（{status}）"[:60], f"a:{activity.id}"))
+        else:
+            past.append(f"· {when[:10]} {activity.title}（{status}）")
+    if upcoming:
+        turn.say("chat.my.upcoming", *upcoming)
+    if past:
+        turn.say_text(turn.t("chat.my.past") + "\n" + "\n".join(past[:15]))
+    turn.say("chat.my.more", turn.choice("chat.menu.find", "find"), turn.choice("chat.button.menu", "menu"), columns=2)
+
+
+def _int(arg: str) -> int:
+    if not arg.isdigit():
+        raise NotFound("activity.not_found")
+    return int(arg)
+

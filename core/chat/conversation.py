@@ -1,0 +1,108 @@
+"""The entry point of every channel: one Incoming in, the replies for that user out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from core.chat.messages import Button, Command, Contact, Incoming, Input, Location, Outgoing, Text
+from core.chat.turn import Translators, Turn
+from core.errors import DomainError
+from core.policy import Policy
+from core.ports import Clock, UnitOfWorkFactory
+from core.services.access import load_actor
+from core.services.users import ensure_user
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Turn, str], Awaitable[None]]
+FlowStep = Callable[[Turn, Input], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Buttons and commands that work from any step, and the steps of multi-step flows."""
+
+    buttons: dict[str, Handler]
+    commands: dict[str, Handler]
+    flows: dict[str, FlowStep]
+    menu: Handler
+    start: Handler
+
+
+class Conversation:
+    def __init__(
+        self, uows: UnitOfWorkFactory, clock: Clock, policy: Policy, translators: Translators, routes: Routes
+    ) -> None:
+        self.uows = uows
+        self.clock = clock
+        self.policy = policy
+        self.translators = translators
+        self.routes = routes
+
+    async def handle(self, incoming: Incoming, delivery_key: str | None = None) -> Outgoing | None:
+        """None when this delivery was handled before (a platform's retry)."""
+        async with self.uows() as uow:
+            now = self.clock.now()
+            if delivery_key is not None and not await uow.deliveries.first_time(incoming.channel, delivery_key, now):
+                return None
+            user = await ensure_user(uow, self.clock, incoming.channel, incoming.external_id, language=_hint(incoming))
+            state = await uow.dialogs.for_user(user.id or 0, now)
+            actor = await load_actor(uow, user.id)
+            turn = Turn(uow, self.clock, self.policy, incoming.channel, user, actor, state, self.translators)
+            try:
+                await self._route(turn, incoming.input)
+                state.updated_at = self.clock.now()
+                await uow.commit()
+            except DomainError as error:
+                # Nothing half-written: the turn's changes go, the user is told why.
+                await uow.rollback()
+                turn.replies.clear()
+                turn.refuse(error, turn.choice("chat.button.menu", "menu"))
+            return Outgoing(tuple(turn.replies), language=turn.language)
+
+    async def _route(self, turn: Turn, given: Input) -> None:
+        routes = self.routes
+        if isinstance(given, Command):
+            name = given.name.lower()
+            if name == "cancel":
+                turn.state.clear()
+                turn.say("chat.cancelled")
+                await routes.menu(turn, "")
+                return
+            if name == "start":
+                await routes.start(turn, given.args.strip())
+                return
+            handler = routes.commands.get(name)
+            if handler is None:
+                turn.say("chat.unknown_command", turn.choice("chat.button.help", "help"), command=name)
+                return
+            await handler(turn, given.args.strip())
+            return
+        if isinstance(given, Button) and not given.payload.startswith("f."):
+            prefix, _, arg = given.payload.partition(":")
+            handler = routes.buttons.get(prefix)
+            if handler is not None:
+                await handler(turn, arg)
+                return
+        step = routes.flows.get(turn.state.flow)
+        if step is not None:
+            await step(turn, given)
+            return
+        if isinstance(given, Button):
+            turn.say("chat.button_expired")
+            await routes.menu(turn, "")
+            return
+        if isinstance(given, Text) and given.text.strip() in ("菜单", "menu", "Menu", "帮助", "help", "?", "？"):
+            await routes.menu(turn, "")
+            return
+        if isinstance(given, Location | Contact):
+            turn.say("chat.unexpected_attachment")
+        else:
+            turn.say("chat.not_understood")
+        await routes.menu(turn, "")
+
+
+def _hint(incoming: Incoming) -> str:
+    return incoming.language_hint or "zh_CN"

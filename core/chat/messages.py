@@ -1,0 +1,130 @@
+"""Channel-neutral inputs and replies. Adapters turn platform events into an ``Incoming`` and render
+each ``Reply``: Telegram as inline keyboards and reply-keyboard buttons, WeChat as numbered options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.domain.codes import Channel
+
+PAYLOAD_MAX_BYTES = 64  # Telegram callback data and deep-link payload limits
+
+
+# ---- inputs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """/name args. A deep link (t.me/bot?start=X, a WeChat scene QR) arrives as Command("start", "X")."""
+
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice the user picked: the payload of a Choice we sent."""
+
+    payload: str
+
+
+@dataclass(frozen=True)
+class Location:
+    """Already WGS-84 (the WeChat adapter converts GCJ-02 first)."""
+
+    latitude: float
+    longitude: float
+    accuracy_m: float | None = None
+    live: bool = False
+    forwarded: bool = False
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str
+    own: bool  # the contact shared is the sender's own
+
+
+Input = Text | Command | Button | Location | Contact
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: Channel
+    external_id: str
+    input: Input
+    language_hint: str = ""
+    display_name: str = ""
+
+
+# ---- replies ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    payload: str
+
+    def __post_init__(self) -> None:
+        if len(self.payload.encode()) > PAYLOAD_MAX_BYTES:
+            raise ValueError(f"choice payload over {PAYLOAD_MAX_BYTES} bytes: {self.payload!r}")
+
+
+@dataclass(frozen=True)
+class Say:
+    """A text, optionally with choices (buttons in Telegram, numbered options in WeChat)."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    columns: int = 1
+    clear_keyboard: bool = False  # remove a location/contact request keyboard shown before
+
+
+@dataclass(frozen=True)
+class AskLocation:
+    text: str
+    button: str  # label of the "send my location" button where the channel has one
+
+
+@dataclass(frozen=True)
+class AskContact:
+    text: str
+    button: str
+
+
+@dataclass(frozen=True)
+class Image:
+    data: bytes
+    filename: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    data: bytes
+    filename: str
+    caption: str = ""
+    mime: str = "application/pdf"
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+
+Reply = Say | AskLocation | AskContact | Image | Document | Link
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Replies for one user, in order; the language they are written in."""
+
+    replies: tuple[Reply, ...]
+    language: str = "zh_CN"
+    extra: dict[str, str] = field(default_factory=dict)

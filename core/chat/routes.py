@@ -1,0 +1,92 @@
+"""Which button, command and flow goes where. Deep-link payloads (t.me/bot?start=…, WeChat scene QR
+codes) use the same words: ``act-12`` opens activity 12, ``org-3`` the invitation to join org 3."""
+
+from __future__ import annotations
+
+from core.chat import activities, feedback, volunteer
+from core.chat.conversation import Routes
+from core.chat.turn import Turn
+from core.errors import NotFound
+from core.services.volunteers import request_membership
+
+
+async def start(turn: Turn, payload: str) -> None:
+    kind, _, ident = payload.partition("-")
+    if kind == "act" and ident.isdigit():
+        await activities.show_card(turn, ident)
+        return
+    if kind == "org" and ident.isdigit():
+        await join_org(turn, ident)
+        return
+    if turn.actor.volunteer_id is None:
+        turn.say("chat.welcome")
+        await volunteer.start_registration(turn)
+        return
+    turn.say("chat.welcome_back")
+    await volunteer.show_menu(turn)
+
+
+async def join_org(turn: Turn, arg: str) -> None:
+    if turn.actor.volunteer_id is None:
+        await volunteer.start_registration(turn)
+        return
+    org = await turn.uow.orgs.get(int(arg)) if arg.isdigit() else None
+    if org is None:
+        raise NotFound("org.not_found")
+    membership = await request_membership(turn.uow, turn.clock, turn.actor, org.id or 0)
+    turn.say(f"chat.reg.membership.{membership.status.value}", org=org.name)
+
+
+async def register(turn: Turn, after: str) -> None:
+    await volunteer.start_registration(turn, after)
+
+
+async def menu(turn: Turn, _: str = "") -> None:
+    turn.state.clear()
+    await volunteer.show_menu(turn)
+
+
+async def find(turn: Turn, _: str = "") -> None:
+    turn.state.clear()
+    await activities.show_filters(turn)
+
+
+def build_routes() -> Routes:
+    commands = {
+        "help": volunteer.show_help,
+        "menu": menu,
+        "find": find,
+        "my": activities.my_activities,
+        "profile": volunteer.show_profile,
+        "feedback": feedback.ask_feedback,
+        "language": volunteer.choose_language,
+    }
+    buttons = {
+        "menu": menu,
+        "help": volunteer.show_help,
+        "reg": register,
+        "find": find,
+        "find.g": activities.show_groups,
+        "find.l": activities.list_page,
+        "find.near": activities.ask_near,
+        "a": activities.show_card,
+        "a.s": activities.start_signup,
+        "a.si": lambda turn, arg: activities.start_signup(turn, arg, insured=True),
+        "a.w": lambda turn, arg: activities.start_signup(turn, arg, waitlist=True),
+        "a.wi": lambda turn, arg: activities.start_signup(turn, arg, insured=True, waitlist=True),
+        "s.c": activities.confirm_cancel,
+        "s.cc": activities.do_cancel,
+        "my": activities.my_activities,
+        "prof": volunteer.show_profile,
+        "prof.lang": volunteer.choose_language,
+        "prof.consents": volunteer.show_consents,
+        "prof.wd": volunteer.withdraw,
+        "fb": feedback.ask_feedback,
+        "org": lambda turn, arg: turn.say("chat.organizer.soon", turn.choice("chat.button.menu", "menu")),
+    }
+    flows = {
+        volunteer.REGISTRATION: volunteer.registration_step,
+        activities.FIND_NEAR: activities.near_step,
+        feedback.FEEDBACK: feedback.feedback_step,
+    }
+    return Routes(buttons=buttons, commands=commands, flows=flows, menu=menu, start=start)

@@ -1,0 +1,94 @@
+"""The outbox dispatcher: sends due notices through each channel's Messenger, at least once,
+never twice in normal operation, and never loses one (ARCHITECTURE: the database is the source of truth)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.chat.messages import Choice, Say
+from core.chat.turn import Translators
+from core.domain.codes import Channel
+from core.domain.dialog import Notice
+from core.ports import Clock, DeliveryFailed, Messenger, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=2)  # a claimed notice not marked sent by then is tried again
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+async def dispatch_due(
+    uows: UnitOfWorkFactory,
+    clock: Clock,
+    messengers: Mapping[Channel, Messenger],
+    translators: Translators,
+    *,
+    limit: int = 100,
+) -> DispatchResult:
+    """Claim due notices (a lease, committed), send each outside any transaction, then mark it.
+    A crash between send and mark re-sends after the lease: at least once, never lost."""
+    async with uows() as uow:
+        now = clock.now()
+        claimed = await uow.notices.due(now, limit)
+        for notice in claimed:
+            notice.attempts += 1
+            notice.due_at = now + LEASE
+        ids = [n.id for n in claimed]
+        await uow.commit()
+    sent = retried = failed = 0
+    for notice_id in ids:
+        async with uows() as uow:
+            notice = await uow.notices.get(notice_id or 0)
+            if notice is None or notice.sent_at is not None:
+                continue
+            outcome = await _deliver(uow, notice, messengers, translators)
+            now = clock.now()
+            if outcome is None:
+                notice.sent_at = now
+                notice.last_error = None
+                sent += 1
+            elif outcome.permanent or notice.attempts >= MAX_ATTEMPTS:
+                notice.failed = True
+                notice.last_error = str(outcome)[:500]
+                failed += 1
+            else:
+                backoff = outcome.retry_after or 30 * 2 ** (notice.attempts - 1)
+                notice.due_at = now + timedelta(seconds=backoff)
+                notice.last_error = str(outcome)[:500]
+                retried += 1
+            await uow.commit()
+    return DispatchResult(sent, retried, failed)
+
+
+async def _deliver(
+    uow: UnitOfWork, notice: Notice, messengers: Mapping[Channel, Messenger], translators: Translators
+) -> DeliveryFailed | None:
+    user = await uow.users.get(notice.user_id)
+    identities = await uow.identities.for_user(notice.user_id)
+    reachable = [i for i in reversed(identities) if i.channel in messengers]
+    if user is None or not reachable:
+        return DeliveryFailed("no channel to reach this user", permanent=True)
+    t = translators(user.language)
+    say = Say(
+        t(notice.message_key, **notice.params),
+        tuple(Choice(t(label), payload) for label, payload in notice.choices),
+    )
+    last: DeliveryFailed | None = None
+    for identity in reachable:
+        try:
+            await messengers[identity.channel].send(identity.external_id, [say])
+            return None
+        except DeliveryFailed as error:
+            log.warning("notice %s to %s failed: %s", notice.key, identity.channel, error)
+            last = error
+    return last

@@ -1,0 +1,164 @@
+"""The volunteer journeys of core.chat, channel-neutral (2-7.1 registration, sign-up, waitlist)."""
+
+from __future__ import annotations
+
+from core.domain.people import ConsentKind
+from core.domain.signup import SignupStatus
+from storage.database import Database
+from tests.builders import make_activity, make_admin, make_org, make_volunteer
+from tests.fakes.clock import FakeClock
+
+
+async def _seed(db: Database, clock: FakeClock, capacity: int = 1) -> int:
+    async with db.uow() as uow:
+        org = await make_org(uow, clock, "南京市玄武区科技志愿服务队")
+        admin = await make_admin(uow, clock)
+        activity = await make_activity(uow, clock, admin, org.id, capacity=capacity, title="青少年科普讲座")
+        await uow.commit()
+    return activity.id
+
+
+async def register(user, name: str = "张三", phone: str = "13812345678") -> None:
+    await user.text("/start")
+    assert "注册" in user.texts()
+    await user.press("中文")
+    assert "隐私声明" in user.texts()
+    await user.press("同意")
+    assert "出生日期" in user.texts()
+    await user.text("1995-03-08")
+    await user.text(name)
+    await user.contact(phone)
+    await user.press("农学")
+    await user.press("完成")
+    await user.press("科普讲座")
+    await user.press("完成")
+    assert "地区" in user.texts()
+    await user.text("江苏省南京市玄武区")
+    await user.press("南京市玄武区科技志愿服务队")
+
+
+async def test_registration_in_chinese_records_consent_before_data(db, clock, chat_user) -> None:
+    await _seed(db, clock)
+    user = chat_user("7001")
+    await register(user)
+    assert "注册成功" in user.texts()
+    assert "KJ2026" in user.texts()
+    assert "已加入" in user.texts()
+    async with db.uow() as uow:
+        u = await uow.users.by_identity("telegram", "7001")
+        volunteer = await uow.volunteers.by_user(u.id)
+        consent = await uow.consents.active(u.id, ConsentKind.PRIVACY_NOTICE)
+        assert volunteer.name == "张三" and volunteer.phone == "13812345678"
+        assert volunteer.skills == ["agriculture"] and volunteer.service_areas == ["c2"]
+        assert consent is not None and consent.granted_at <= volunteer.registered_at
+
+
+async def test_declining_privacy_stores_no_personal_data(db, clock, chat_user) -> None:
+    user = chat_user("7002")
+    await user.text("/start")
+    await user.press("中文")
+    await user.press("不同意")
+    assert "无法为您登记" in user.texts()
+    async with db.uow() as uow:
+        u = await uow.users.by_identity("telegram", "7002")
+        assert await uow.volunteers.by_user(u.id) is None
+        assert await uow.consents.for_user(u.id) == []
+
+
+async def test_bad_inputs_are_refused_with_the_reason_and_asked_again(db, clock, chat_user) -> None:
+    user = chat_user("7003")
+    await user.text("/start")
+    await user.press("中文")
+    await user.press("同意")
+    await user.text("March 8")
+    assert "2000-01-31" in user.texts()
+    await user.text("1995-03-08")
+    await user.text("李四")
+    await user.text("12345")
+    assert "手机号格式不正确" in user.texts() and "13812345678" in user.texts()
+    await user.contact("+86 139 1234 5678", own=False)
+    assert "本人" in user.texts()
+    await user.text("139-1234-5678")
+    assert "专业领域" in user.texts()
+
+
+async def test_under_14_needs_guardian_consent(db, clock, chat_user) -> None:
+    user = chat_user("7004")
+    await user.text("/start")
+    await user.press("中文")
+    await user.press("同意")
+    await user.text("2015-06-01")
+    assert "监护人" in user.texts()
+    await user.text("王监护")
+    await user.text("13700000000")
+    await user.press("监护人已阅读并同意")
+    assert "真实姓名" in user.texts()
+    async with db.uow() as uow:
+        u = await uow.users.by_identity("telegram", "7004")
+        guardian = await uow.consents.active(u.id, ConsentKind.GUARDIAN)
+        assert guardian.details["guardian_name"] == "王监护"
+
+
+async def test_sign_up_full_waitlist_and_promotion_on_cancel(db, clock, chat_user) -> None:
+    activity_id = await _seed(db, clock, capacity=1)
+    first, second = chat_user("8001"), chat_user("8002")
+    await register(first, "甲")
+    await register(second, "乙", "13900000002")
+    await first.text(f"/start act-{activity_id}")
+    assert "青少年科普讲座" in first.texts() and "剩余 1 / 共 1" in first.texts()
+    await first.press("我要报名")
+    assert "报名成功" in first.texts()
+    await second.text(f"/start act-{activity_id}")
+    await second.press("我要报名")
+    assert "名额已满" in second.texts()
+    await second.press("加入候补")
+    assert "第 1 位" in second.texts()
+    await first.press("我的活动")
+    await first.press("青少年科普讲座")
+    await first.press("取消报名")
+    await first.press("确定取消")
+    assert "已取消" in first.texts()
+    async with db.uow() as uow:
+        signups = await uow.signups.for_activity(activity_id)
+        assert [s.status for s in signups] == [SignupStatus.CANCELLED, SignupStatus.CONFIRMED]
+        notices = await uow.notices.due(clock.now(), 10)
+        assert [n.message_key for n in notices] == ["notice.promoted"]
+
+
+async def test_english_user_gets_english(db, clock, chat_user) -> None:
+    await _seed(db, clock)
+    user = chat_user("9001", "en")
+    await user.text("/start")
+    await user.press("English")
+    assert "Privacy notice" in user.texts()
+    await user.press("I agree")
+    await user.text("1990-01-01")
+    assert "real name" in user.texts()
+
+
+async def test_help_menu_and_cancel_work_from_any_step(db, clock, chat_user) -> None:
+    user = chat_user("9002")
+    await user.text("/start")
+    await user.press("中文")
+    await user.text("/help")
+    assert "/cancel" in user.texts()
+    await user.text("/cancel")
+    assert "已取消当前操作" in user.texts()
+    assert "找活动" in user.buttons()
+
+
+async def test_find_near_me_lists_activities_by_distance(db, clock, chat_user) -> None:
+    await _seed(db, clock)
+    async with db.uow() as uow:
+        await make_volunteer(uow, clock)
+        await uow.commit()
+    user = chat_user("9003")
+    await user.text("/find")
+    await user.press("我附近")
+    await user.location(39.99, 116.31)
+    assert "青少年科普讲座" in " ".join(user.buttons())
+    assert "km" in " ".join(user.buttons())
+    await user.text("/find")
+    await user.press("我附近")
+    await user.location(95.0, 10.0)
+    assert "超出范围" in user.texts()
