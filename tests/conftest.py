@@ -20,6 +20,8 @@ from storage.tables import metadata
 from storage.types import cipher
 from tests.fakes.clock import FakeClock
 
+pytest_plugins = ["tests.fakes.telegram_api"]
+
 POSTGRES_ADMIN_URL = os.environ.get("STVS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 DATABASES = [d.strip() for d in os.environ.get("STVS_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
 
@@ -96,3 +98,19 @@ def clock() -> FakeClock:
 @pytest.fixture
 def policy() -> Policy:
     return Policy()
+
+
+@pytest.fixture(params=DATABASES)
+def blank_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database of its own, no tables (migrations and the CLI create them): a new SQLite
+    file, or a new PostgreSQL database dropped after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('blank') / 'stvs.sqlite3'}"
+        return
+    name = f"stvs_blank_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure means no PostgreSQL
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({error}).")
+    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,0 +1,145 @@
+"""The composition root of the server: settings → database → conversation → channels → aiohttp app."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bots.settings import Settings
+from bots.telegram.adapter import TelegramMessenger, build_dispatcher, parse_update, set_commands
+from core.chat.conversation import Conversation
+from core.chat.routes import build_routes
+from core.clock import SystemClock
+from core.domain.codes import Channel
+from core.ports import Clock, Messenger
+from locales import translator
+from scheduler.dispatcher import dispatch_due
+from storage.database import Database
+from storage.types import cipher
+
+log = logging.getLogger(__name__)
+
+MAX_UPDATE_BYTES = 1 << 20
+SERVICES = web.AppKey("services", "Services")
+TELEGRAM_BOT = web.AppKey("telegram_bot", Bot)
+DISPATCH_EVERY_S = 2
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    clock: Clock
+    conversation: Conversation
+    messengers: dict[Channel, Messenger] = field(default_factory=dict)
+
+
+def build_services(settings: Settings, clock: Clock | None = None, database: Database | None = None) -> Services:
+    cipher.configure(*settings.data_keys())
+    database = database or Database(settings.resolved_database_url)
+    clock = clock or SystemClock()
+    conversation = Conversation(database.uow, clock, settings.policy(), translator, build_routes())
+    return Services(settings, database, clock, conversation)
+
+
+def telegram_bot(settings: Settings) -> Bot:
+    session = None
+    if settings.telegram_api_base:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base, is_local=True))
+    return Bot(settings.telegram_token, session=session)
+
+
+def channel_status(settings: Settings) -> dict[str, str]:
+    """Which channels run, and if not, why: said at start-up and on /healthz."""
+    return {
+        "telegram": "on" if settings.telegram_token else "off: STVS_TELEGRAM_TOKEN is not set",
+        "wechat": "off: the WeChat adapter is not part of this build yet",
+    }
+
+
+def build_app(services: Services, *, run_scheduler: bool = True) -> web.Application:
+    settings = services.settings
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    app[SERVICES] = services
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "channels": channel_status(settings)})
+
+    app.router.add_get("/healthz", healthz)
+
+    if settings.telegram_token:
+        bot = telegram_bot(settings)
+        dispatcher = build_dispatcher(services.conversation, translator)
+        services.messengers[Channel.TELEGRAM] = TelegramMessenger(bot)
+        app[TELEGRAM_BOT] = bot
+
+        async def telegram_webhook(request: web.Request) -> web.Response:
+            secret = settings.telegram_webhook_secret
+            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+            if secret and not hmac.compare_digest(given.encode(), secret.encode()):
+                return web.json_response({"error": "bad secret token"}, status=401)
+            try:
+                update = parse_update(await request.read(), bot)
+            except web.HTTPRequestEntityTooLarge:
+                raise
+            except ValueError:
+                return web.json_response({"error": "not a Telegram update"}, status=400)
+            await dispatcher.feed_update(bot, update)
+            return web.json_response({})
+
+        app.router.add_post("/telegram/webhook", telegram_webhook)
+
+        async def telegram_lifecycle(_: web.Application) -> AsyncIterator[None]:
+            try:
+                await set_commands(bot, translator)
+                if settings.public_url:
+                    await bot.set_webhook(
+                        settings.public_url.rstrip("/") + "/telegram/webhook",
+                        secret_token=settings.telegram_webhook_secret or None,
+                        allowed_updates=["message", "edited_message", "callback_query"],
+                    )
+            except Exception:
+                log.exception("Telegram start-up calls failed; the webhook still serves")
+            yield
+            await bot.session.close()
+
+        app.cleanup_ctx.append(telegram_lifecycle)
+
+    if run_scheduler:
+        app.cleanup_ctx.append(_scheduler(services))
+
+    async def close_database(_: web.Application) -> None:
+        await services.database.dispose()
+
+    app.on_cleanup.append(close_database)
+    return app
+
+
+def _scheduler(services: Services):  # type: ignore[no-untyped-def]
+    async def lifecycle(_: web.Application) -> AsyncIterator[None]:
+        # APScheduler 3.11 must start inside the running loop (PITFALLS); fixed id, replace_existing.
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            dispatch_due,
+            "interval",
+            seconds=DISPATCH_EVERY_S,
+            id="outbox-dispatch",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=60,
+            args=[services.database.uow, services.clock, services.messengers, translator],
+        )
+        scheduler.start()
+        yield
+        scheduler.shutdown(wait=False)
+
+    return lifecycle
