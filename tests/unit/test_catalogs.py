@@ -34,7 +34,7 @@ def _literal_keys() -> set[str]:
             tree = ast.parse(path.read_text(encoding="utf-8"))
             # Audit action names ("signup.create") are records, not messages.
             audit_args = {
-                id(arg)
+                id(inner)
                 for call in ast.walk(tree)
                 if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "audit"
                 for arg in call.args
