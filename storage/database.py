@@ -26,6 +26,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return create_async_engine(url, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    # One writer at a time anyway: queue for a single connection in the pool (cheap, fair) rather than
+    # in SQLite's busy handler, which sleeps and retries. busy_timeout still covers other processes.
+    kwargs.setdefault("pool_size", 1)
+    kwargs.setdefault("max_overflow", 0)
+    kwargs.setdefault("pool_timeout", 60)
     engine = create_async_engine(url, **kwargs)
     _serialise_sqlite_writers(engine)
     return engine
