@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_UPDATE_BYTES = 1 << 20
 SERVICES = web.AppKey("services", "Services")
 TELEGRAM_BOT = web.AppKey("telegram_bot", Bot)
+TELEGRAM_DISPATCHER = web.AppKey("telegram_dispatcher", Dispatcher)
 DISPATCH_EVERY_S = 2
 
 
@@ -42,7 +43,9 @@ class Services:
     messengers: dict[Channel, Messenger] = field(default_factory=dict)
 
 
-def build_services(settings: Settings, clock: Clock | None = None, database: Database | None = None) -> Services:
+def build_services(
+    settings: Settings, clock: Clock | None = None, database: Database | None = None
+) -> Services:
     cipher.configure(*settings.data_keys())
     database = database or Database(settings.resolved_database_url)
     clock = clock or SystemClock()
@@ -80,6 +83,7 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
         dispatcher = build_dispatcher(services.conversation, translator)
         services.messengers[Channel.TELEGRAM] = TelegramMessenger(bot)
         app[TELEGRAM_BOT] = bot
+        app[TELEGRAM_DISPATCHER] = dispatcher
 
         async def telegram_webhook(request: web.Request) -> web.Response:
             secret = settings.telegram_webhook_secret

@@ -54,7 +54,9 @@ def message_input(message: Message) -> Input | None:
 def build_dispatcher(conversation: Conversation, translators: Translators) -> Dispatcher:
     router = Router(name="stvs")
 
-    async def run(bot: Bot, update: Update, user_id: int, chat_id: int, language: str | None, given: Input) -> None:
+    async def run(
+        bot: Bot, update: Update, user_id: int, chat_id: int, language: str | None, given: Input
+    ) -> None:
         incoming = Incoming(Channel.TELEGRAM, str(user_id), given, language_hint=language_of(language))
         try:
             outgoing = await conversation.handle(incoming, delivery_key=str(update.update_id))
@@ -73,14 +75,18 @@ def build_dispatcher(conversation: Conversation, translators: Translators) -> Di
             return
         if given is None:
             given = Text("")
-        await run(bot, event_update, message.from_user.id, message.chat.id, message.from_user.language_code, given)
+        await run(
+            bot, event_update, message.from_user.id, message.chat.id, message.from_user.language_code, given
+        )
 
     @router.edited_message(F.location)
     async def on_live_location(message: Message, bot: Bot, event_update: Update) -> None:
         given = message_input(message)
         if message.from_user is None or given is None:
             return
-        await run(bot, event_update, message.from_user.id, message.chat.id, message.from_user.language_code, given)
+        await run(
+            bot, event_update, message.from_user.id, message.chat.id, message.from_user.language_code, given
+        )
 
     @router.callback_query()
     async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:

@@ -39,7 +39,9 @@ async def show_groups(turn: Turn, group: str = "") -> None:
         choices = [Choice(turn.t(f"code.service_content.{c.value}"), f"find.l:c-{c.value}:0") for c in kinds]
         turn.say("chat.find.pick_content", *choices, turn.choice("chat.button.back", "find.g"), columns=2)
         return
-    choices = [Choice(turn.t(f"code.service_group.{g.value}"), f"find.g:{g.value}") for g in ServiceContentGroup]
+    choices = [
+        Choice(turn.t(f"code.service_group.{g.value}"), f"find.g:{g.value}") for g in ServiceContentGroup
+    ]
     turn.say("chat.find.pick_group", *choices, turn.choice("chat.button.back", "find"), columns=2)
 
 
@@ -73,7 +75,9 @@ async def _list(turn: Turn, kind: str, offset: int, *, clear_keyboard: bool = Fa
     query = ActivityQuery(starts_after=now, limit=PAGE + 1, offset=offset)
     distances: dict[int, float] = {}
     if kind == "wk":
-        query = ActivityQuery(starts_after=now, starts_before=now + timedelta(days=7), limit=PAGE + 1, offset=offset)
+        query = ActivityQuery(
+            starts_after=now, starts_before=now + timedelta(days=7), limit=PAGE + 1, offset=offset
+        )
     elif kind == "on":
         query = ActivityQuery(starts_after=now, online_only=True, limit=PAGE + 1, offset=offset)
     elif kind.startswith("c-"):
@@ -124,7 +128,9 @@ async def _places_left(turn: Turn, activity: Activity) -> int:
 async def show_card(turn: Turn, arg: str) -> None:
     activity = await get_activity(turn.uow, _int(arg))
     t = turn.t
-    lines = [t("chat.card.title", title=activity.title, status=t(f"code.activity_status.{activity.status.value}"))]
+    lines = [
+        t("chat.card.title", title=activity.title, status=t(f"code.activity_status.{activity.status.value}"))
+    ]
     lines.append(t("chat.card.content", kind=t(f"code.service_content.{activity.service_content.value}")))
     lines.append(
         t(
@@ -198,7 +204,12 @@ async def start_signup(turn: Turn, arg: str, *, insured: bool = False, waitlist:
 async def _tell_signup(turn: Turn, activity: Activity, signup: Signup) -> None:
     if signup.status is SignupStatus.WAITLISTED:
         position = await _waitlist_position(turn, signup)
-        turn.say("chat.signup.waitlisted", turn.choice("chat.menu.mine", "my"), title=activity.title, position=position)
+        turn.say(
+            "chat.signup.waitlisted",
+            turn.choice("chat.menu.mine", "my"),
+            title=activity.title,
+            position=position,
+        )
         return
     if signup.status is SignupStatus.APPLIED:
         turn.say("chat.signup.applied", turn.choice("chat.menu.mine", "my"), title=activity.title)
@@ -227,7 +238,11 @@ def briefing_params(turn: Turn, activity: Activity) -> dict[str, str]:
 
 
 async def _waitlist_position(turn: Turn, signup: Signup) -> int:
-    waiting = [s for s in await turn.uow.signups.for_activity(signup.activity_id) if s.status is SignupStatus.WAITLISTED]
+    waiting = [
+        s
+        for s in await turn.uow.signups.for_activity(signup.activity_id)
+        if s.status is SignupStatus.WAITLISTED
+    ]
     waiting.sort(key=lambda s: (s.waitlisted_at, s.id))
     return next((i + 1 for i, s in enumerate(waiting) if s.id == signup.id), len(waiting))
 
@@ -276,11 +291,15 @@ async def my_activities(turn: Turn, _: str = "") -> None:
         turn.say("chat.my.upcoming", *upcoming)
     if past:
         turn.say_text(turn.t("chat.my.past") + "\n" + "\n".join(past[:15]))
-    turn.say("chat.my.more", turn.choice("chat.menu.find", "find"), turn.choice("chat.button.menu", "menu"), columns=2)
+    turn.say(
+        "chat.my.more",
+        turn.choice("chat.menu.find", "find"),
+        turn.choice("chat.button.menu", "menu"),
+        columns=2,
+    )
 
 
 def _int(arg: str) -> int:
     if not arg.isdigit():
         raise NotFound("activity.not_found")
     return int(arg)
-

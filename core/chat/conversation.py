@@ -45,9 +45,13 @@ class Conversation:
         """None when this delivery was handled before (a platform's retry)."""
         async with self.uows() as uow:
             now = self.clock.now()
-            if delivery_key is not None and not await uow.deliveries.first_time(incoming.channel, delivery_key, now):
+            if delivery_key is not None and not await uow.deliveries.first_time(
+                incoming.channel, delivery_key, now
+            ):
                 return None
-            user = await ensure_user(uow, self.clock, incoming.channel, incoming.external_id, language=_hint(incoming))
+            user = await ensure_user(
+                uow, self.clock, incoming.channel, incoming.external_id, language=_hint(incoming)
+            )
             state = await uow.dialogs.for_user(user.id or 0, now)
             actor = await load_actor(uow, user.id)
             turn = Turn(uow, self.clock, self.policy, incoming.channel, user, actor, state, self.translators)
@@ -94,7 +98,15 @@ class Conversation:
             turn.say("chat.button_expired")
             await routes.menu(turn, "")
             return
-        if isinstance(given, Text) and given.text.strip() in ("菜单", "menu", "Menu", "帮助", "help", "?", "？"):
+        if isinstance(given, Text) and given.text.strip() in (
+            "菜单",
+            "menu",
+            "Menu",
+            "帮助",
+            "help",
+            "?",
+            "？",
+        ):
             await routes.menu(turn, "")
             return
         if isinstance(given, Location | Contact):

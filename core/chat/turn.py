@@ -52,7 +52,9 @@ class Turn:
         assert self.user.id is not None
         return self.user.id
 
-    def say(self, key: str, *choices: Choice, columns: int = 1, clear_keyboard: bool = False, **params: Any) -> None:
+    def say(
+        self, key: str, *choices: Choice, columns: int = 1, clear_keyboard: bool = False, **params: Any
+    ) -> None:
         self.replies.append(Say(self.t(key, **params), tuple(choices), columns, clear_keyboard))
 
     def say_text(self, text: str, *choices: Choice, columns: int = 1, clear_keyboard: bool = False) -> None:
@@ -74,7 +76,9 @@ class Turn:
 
     def label_param(self, value: Any, table: str | None = None) -> Any:
         if isinstance(value, list | tuple):
-            return ("、" if self.language != "en" else ", ").join(str(self.label_param(v, table)) for v in value)
+            return ("、" if self.language != "en" else ", ").join(
+                str(self.label_param(v, table)) for v in value
+            )
         return self.t(f"code.{table}.{value}") if table else value
 
     def local_time(self, moment: datetime, zone: str | None = None) -> str:

@@ -58,10 +58,14 @@ async def start_registration(turn: Turn, after: str = "") -> None:
     turn.say("chat.reg.language", Choice("中文", "f.zh_CN"), Choice("English", "f.en"), columns=2)
 
 
-def _toggle_list(turn: Turn, table: type[ProfessionalField] | type[ServiceContent], label: str, field: str) -> None:
+def _toggle_list(
+    turn: Turn, table: type[ProfessionalField] | type[ServiceContent], label: str, field: str
+) -> None:
     chosen = set(turn.state.data.get(field, []))
     choices = [
-        Choice(("✅ " if code.value in chosen else "") + turn.t(f"code.{label}.{code.value}"), f"f.{code.value}")
+        Choice(
+            ("✅ " if code.value in chosen else "") + turn.t(f"code.{label}.{code.value}"), f"f.{code.value}"
+        )
         for code in table
     ]
     choices.append(turn.choice("chat.button.done", "f.done"))
@@ -107,7 +111,9 @@ async def registration_step(turn: Turn, given: Input) -> None:
                 turn.say("chat.reg.pick_button")
                 return
             # 2-7.1: the consent is recorded before any personal data is asked for.
-            await give_consent(turn.uow, turn.clock, turn.user_id, ConsentKind.PRIVACY_NOTICE, policy=turn.policy)
+            await give_consent(
+                turn.uow, turn.clock, turn.user_id, ConsentKind.PRIVACY_NOTICE, policy=turn.policy
+            )
             state.go("birth")
             turn.say("chat.reg.birth")
         elif step == "birth":
@@ -115,8 +121,10 @@ async def registration_step(turn: Turn, given: Input) -> None:
             today = turn.clock.now().date()
             if not date(1900, 1, 1) <= born <= today:
                 raise InvalidInput("volunteer.birth_date.range")
-            state.go("guardian_name" if age_on(born, today) < turn.policy.guardian_consent_age else "name",
-                     birth=born.isoformat())
+            state.go(
+                "guardian_name" if age_on(born, today) < turn.policy.guardian_consent_age else "name",
+                birth=born.isoformat(),
+            )
             if state.step == "guardian_name":
                 turn.say("chat.reg.guardian_name", age=turn.policy.guardian_consent_age)
             else:
@@ -144,8 +152,15 @@ async def registration_step(turn: Turn, given: Input) -> None:
                 return
             # PIPL art. 31: the guardian's consent is on record before the child's data is stored.
             await give_consent(
-                turn.uow, turn.clock, turn.user_id, ConsentKind.GUARDIAN, policy=turn.policy,
-                details={"guardian_name": state.data["guardian_name"], "guardian_phone": state.data["guardian_phone"]},
+                turn.uow,
+                turn.clock,
+                turn.user_id,
+                ConsentKind.GUARDIAN,
+                policy=turn.policy,
+                details={
+                    "guardian_name": state.data["guardian_name"],
+                    "guardian_phone": state.data["guardian_phone"],
+                },
             )
             state.go("name")
             turn.say("chat.reg.name")
@@ -168,7 +183,9 @@ async def registration_step(turn: Turn, given: Input) -> None:
             _toggle_list(turn, ProfessionalField, "skill", "skills")
         elif step in ("skills", "areas"):
             field, table, label = (
-                ("skills", ProfessionalField, "skill") if step == "skills" else ("areas", ServiceContent, "service_content")
+                ("skills", ProfessionalField, "skill")
+                if step == "skills"
+                else ("areas", ServiceContent, "service_content")
             )
             chosen: list[str] = list(state.data.get(field, []))
             if pressed == "done":
@@ -276,7 +293,9 @@ async def choose_language(turn: Turn, arg: str) -> None:
         turn.say("chat.language.set")
         await show_menu(turn)
         return
-    turn.say("chat.reg.language", Choice("中文", "prof.lang:zh_CN"), Choice("English", "prof.lang:en"), columns=2)
+    turn.say(
+        "chat.reg.language", Choice("中文", "prof.lang:zh_CN"), Choice("English", "prof.lang:en"), columns=2
+    )
 
 
 async def show_consents(turn: Turn, _: str = "") -> None:
@@ -296,4 +315,3 @@ async def withdraw(turn: Turn, kind: str) -> None:
     await withdraw_consent(turn.uow, turn.clock, turn.user_id, ConsentKind(kind))
     turn.say("chat.consent.withdrawn", kind=turn.t(f"code.consent.{kind}"))
     await show_consents(turn)
-

@@ -40,7 +40,9 @@ async def enqueue(
     return await uow.notices.add_once(notice)
 
 
-async def notify_promoted(uow: UnitOfWork, clock: Clock, activity: Activity, promoted: Sequence[Signup]) -> None:
+async def notify_promoted(
+    uow: UnitOfWork, clock: Clock, activity: Activity, promoted: Sequence[Signup]
+) -> None:
     """3-6.1.3.3: a waitlisted volunteer who gets a place is told at once."""
     for signup in promoted:
         volunteer = await uow.volunteers.get(signup.volunteer_id)

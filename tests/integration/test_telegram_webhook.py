@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bots.app import SERVICES, build_app, build_services
 from bots.settings import Settings
-from scheduler.dispatcher import dispatch_due
 from locales import translator
+from scheduler.dispatcher import dispatch_due
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org
 from tests.fakes.clock import FakeClock
@@ -28,7 +28,9 @@ VOLUNTEER_EN = Person(id=6_000_000_001, first_name="Volunteer", language_code="e
 class Chat:
     """One Telegram user talking to the bot through the webhook."""
 
-    def __init__(self, client: TestClient, api: FakeTelegramAPI, person: Person, updates: TelegramUpdates) -> None:
+    def __init__(
+        self, client: TestClient, api: FakeTelegramAPI, person: Person, updates: TelegramUpdates
+    ) -> None:
         self.client, self.api, self.person, self.updates = client, api, person, updates
         self.seen = 0
 
@@ -68,7 +70,9 @@ class Chat:
                 for button in row:
                     if label_part in button["text"]:
                         return await self.send(
-                            self.updates.callback(button["callback_data"], message=message, person=self.person)
+                            self.updates.callback(
+                                button["callback_data"], message=message, person=self.person
+                            )
                         )
         raise AssertionError(f"no button {label_part!r} in {self.last}")
 
@@ -80,7 +84,9 @@ class Chat:
 
 
 @pytest.fixture
-async def app_client(db: Database, clock: FakeClock, fake_telegram: FakeTelegramAPI, tmp_path) -> AsyncIterator[TestClient]:
+async def app_client(
+    db: Database, clock: FakeClock, fake_telegram: FakeTelegramAPI, tmp_path
+) -> AsyncIterator[TestClient]:
     settings = Settings(
         data_dir=tmp_path,
         telegram_token=TEST_BOT_TOKEN,
@@ -199,7 +205,12 @@ async def test_location_near_me_and_impossible_coordinates(db, clock, chat) -> N
     await user.press("我附近")
     assert user.last[-1]["sent_markup"]["keyboard"][0][0]["request_location"] is True
     await user.share_location(39.985, 116.305)
-    buttons = [b["text"] for m in user.last for row in m.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+    buttons = [
+        b["text"]
+        for m in user.last
+        for row in m.get("reply_markup", {}).get("inline_keyboard", [])
+        for b in row
+    ]
     assert any("中关村科普讲座" in b and "km" in b for b in buttons)
 
 

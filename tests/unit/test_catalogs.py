@@ -81,5 +81,7 @@ def test_every_code_table_value_has_a_label(language: str) -> None:
         "consent": ConsentKind,
     }
     keys = _keys(language)
-    missing = [f"code.{t}.{v.value}" for t, enum in tables.items() for v in enum if f"code.{t}.{v.value}" not in keys]
+    missing = [
+        f"code.{t}.{v.value}" for t, enum in tables.items() for v in enum if f"code.{t}.{v.value}" not in keys
+    ]
     assert missing == []
