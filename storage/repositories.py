@@ -65,9 +65,9 @@ class UserRepository(_Repository[User]):
     async def by_identity(self, channel: Channel, external_id: str) -> User | None:
         c = channel_identities.c
         return await self._one(
-            select(User).join(channel_identities, c.user_id == users.c.id).where(
-                c.channel == channel, c.external_id == external_id
-            )
+            select(User)
+            .join(channel_identities, c.user_id == users.c.id)
+            .where(c.channel == channel, c.external_id == external_id)
         )
 
 
@@ -76,7 +76,9 @@ class IdentityRepository(_Repository[ChannelIdentity]):
 
     async def get(self, channel: Channel, external_id: str) -> ChannelIdentity | None:  # type: ignore[override]
         c = channel_identities.c
-        return await self._one(select(ChannelIdentity).where(c.channel == channel, c.external_id == external_id))
+        return await self._one(
+            select(ChannelIdentity).where(c.channel == channel, c.external_id == external_id)
+        )
 
     async def for_user(self, user_id: int) -> list[ChannelIdentity]:
         c = channel_identities.c
@@ -94,7 +96,9 @@ class GrantRepository(_Repository[RoleGrant]):
 
     async def staff_of(self, org_id: int) -> list[RoleGrant]:
         c = role_grants.c
-        return await self._all(select(RoleGrant).where(c.org_id == org_id, c.revoked_at.is_(None)).order_by(c.id))
+        return await self._all(
+            select(RoleGrant).where(c.org_id == org_id, c.revoked_at.is_(None)).order_by(c.id)
+        )
 
 
 class ConsentRepository(_Repository[Consent]):
@@ -103,7 +107,9 @@ class ConsentRepository(_Repository[Consent]):
     async def active(self, user_id: int, kind: ConsentKind) -> Consent | None:
         t = consents.c
         return await self._one(
-            select(Consent).where(t.user_id == user_id, t.kind == kind, t.withdrawn_at.is_(None)).order_by(t.id.desc())
+            select(Consent)
+            .where(t.user_id == user_id, t.kind == kind, t.withdrawn_at.is_(None))
+            .order_by(t.id.desc())
         )
 
     async def for_user(self, user_id: int) -> list[Consent]:
@@ -212,17 +218,31 @@ class ActivityRepository(_Repository[Activity]):
 class SignupRepository(_Repository[Signup]):
     model = Signup
 
+    async def get_for_update(self, signup_id: int) -> Signup | None:
+        """Read afresh and locked: a copy already in the session may be older than the lock just taken."""
+        statement = (
+            select(Signup)
+            .where(signups.c.id == signup_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return await self._one(statement)
+
     async def live(self, activity_id: int, volunteer_id: int) -> Signup | None:
         s = signups.c
         live = (SignupStatus.APPLIED, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
         return await self._one(
-            select(Signup).where(s.activity_id == activity_id, s.volunteer_id == volunteer_id, s.status.in_(live))
+            select(Signup).where(
+                s.activity_id == activity_id, s.volunteer_id == volunteer_id, s.status.in_(live)
+            )
         )
 
     async def count(self, activity_id: int, statuses: frozenset[SignupStatus]) -> int:
         s = signups.c
-        statement = select(func.count()).select_from(signups).where(
-            s.activity_id == activity_id, s.status.in_(sorted(statuses))
+        statement = (
+            select(func.count())
+            .select_from(signups)
+            .where(s.activity_id == activity_id, s.status.in_(sorted(statuses)))
         )
         return int(await self.session.scalar(statement) or 0)
 
@@ -248,7 +268,9 @@ class AuditRepository(_Repository[AuditEntry]):
 
     async def for_entity(self, entity: str, entity_id: int) -> list[AuditEntry]:
         t = audit_log.c
-        return await self._all(select(AuditEntry).where(t.entity == entity, t.entity_id == entity_id).order_by(t.id))
+        return await self._all(
+            select(AuditEntry).where(t.entity == entity, t.entity_id == entity_id).order_by(t.id)
+        )
 
 
 class BaseRepository(_Repository[Base]):

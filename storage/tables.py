@@ -20,8 +20,8 @@ from sqlalchemy.orm import registry
 
 from core.domain.activity import Activity, ActivityStatus, Base, Project
 from core.domain.audit import AuditEntry
-from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.codes import ActivityMode, BaseKind, Channel, IdType, OrgKind, RiskLevel, ServiceContent
+from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, Role, RoleGrant, User
 from core.domain.signup import Signup, SignupStatus

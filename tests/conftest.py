@@ -22,8 +22,12 @@ from tests.fakes.clock import FakeClock
 
 pytest_plugins = ["tests.fakes.telegram_api"]
 
-POSTGRES_ADMIN_URL = os.environ.get("STVS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-DATABASES = [d.strip() for d in os.environ.get("STVS_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
+POSTGRES_ADMIN_URL = os.environ.get(
+    "STVS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+DATABASES = [
+    d.strip() for d in os.environ.get("STVS_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()
+]
 
 cipher.configure(Fernet.generate_key().decode())
 
@@ -33,8 +37,11 @@ async def _admin_execute(statement: str) -> None:
 
     url = make_url(POSTGRES_ADMIN_URL)
     connection = await asyncpg.connect(
-        host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
-        password=url.password, database=url.database or "postgres",
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "postgres",
     )
     try:
         await connection.execute(statement)

@@ -127,7 +127,9 @@ class Activity:
     @property
     def needs_insurance(self) -> bool:
         """4-5.1.4 b: emergency rescue, field work and large events must insure volunteers."""
-        return self.insurance_required or self.field_work or self.service_content in INSURANCE_REQUIRED_CONTENT
+        return (
+            self.insurance_required or self.field_work or self.service_content in INSURANCE_REQUIRED_CONTENT
+        )
 
     @property
     def hazardous(self) -> bool:
@@ -143,7 +145,11 @@ class Activity:
         needed = set(self.required_qualifications)
         if self.service_content is ServiceContent.HEALTH_CLINIC and not needed:
             needed.add(Qualification.MEDICAL_PRACTITIONER)
-        if self.service_content is ServiceContent.PSYCHOLOGICAL_EDUCATION and self.high_privacy and not needed:
+        if (
+            self.service_content is ServiceContent.PSYCHOLOGICAL_EDUCATION
+            and self.high_privacy
+            and not needed
+        ):
             needed.add(Qualification.PSYCHOLOGICAL_COUNSELLOR)
         return frozenset(needed)
 

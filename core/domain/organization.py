@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -26,8 +27,10 @@ def check_org_name(name: str, kind: OrgKind, *, unit_full_name: bool = False) ->
     if not NAME_MIN <= len(cleaned) <= NAME_MAX:
         raise InvalidInput("org.name.length", min=NAME_MIN, max=NAME_MAX)
     if not unit_full_name:
+        # Spaces or invisible format characters inside a word ("中 国") do not make it another word.
+        compact = "".join(ch for ch in cleaned if not ch.isspace() and unicodedata.category(ch) != "Cf")
         for word in FORBIDDEN_NAME_WORDS:
-            if word in cleaned:
+            if word in compact:
                 raise InvalidInput("org.name.forbidden_word", word=word)
     # 1-5.2 note 1: orgs of national societies and provincial associations are brigades (总队).
     if kind is OrgKind.BRIGADE and BRIGADE_SUFFIX not in cleaned:

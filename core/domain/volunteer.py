@@ -21,6 +21,10 @@ class MembershipStatus(StrEnum):
     LEFT = "left"
 
 
+# The memberships that tie a volunteer to an org today.
+CURRENT_MEMBERSHIP = frozenset({MembershipStatus.PENDING, MembershipStatus.ACTIVE})
+
+
 @dataclass(eq=False)
 class Volunteer:
     """2-7.1: a registered volunteer. Phone and ID number are encrypted at rest by storage."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from core.domain.audit import AuditEntry
 from core.domain.people import Actor, Role
+from core.domain.volunteer import CURRENT_MEMBERSHIP
 from core.errors import NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork
 
@@ -54,7 +55,8 @@ async def may_see_private_data(uow: UnitOfWork, actor: Actor, volunteer_id: int)
     if not actor.staff_of:
         return False
     memberships = await uow.memberships.for_volunteer(volunteer_id)
-    return any(m.org_id in actor.staff_of for m in memberships)
+    # Only the orgs the volunteer belongs to (or asks to join) now: not one that refused them or that they left.
+    return any(m.org_id in actor.staff_of and m.status in CURRENT_MEMBERSHIP for m in memberships)
 
 
 async def audit(

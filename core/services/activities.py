@@ -94,7 +94,9 @@ async def publish_activity(uow: UnitOfWork, clock: Clock, actor: Actor, activity
     return activity
 
 
-async def cancel_activity(uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int, reason: str) -> Activity:
+async def cancel_activity(
+    uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int, reason: str
+) -> Activity:
     """Cancelled with a reason; every live sign-up is cancelled with it (the volunteers are told)."""
     activity = await _own(uow, actor, activity_id, lock=True)
     if activity.status in (ActivityStatus.CANCELLED, ActivityStatus.FINISHED, ActivityStatus.RECORDED):

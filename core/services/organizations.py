@@ -100,11 +100,15 @@ async def review_org(
     org.status_reason = reason.strip() or None
     org.reviewed_by = actor.user_id
     org.reviewed_at = clock.now()
-    await audit(uow, clock, actor, "org.approve" if approve else "org.reject", "org", org.id, reason=reason or None)
+    await audit(
+        uow, clock, actor, "org.approve" if approve else "org.reject", "org", org.id, reason=reason or None
+    )
     return org
 
 
-async def deactivate_org(uow: UnitOfWork, clock: Clock, actor: Actor, org_id: int, reason: str) -> Organization:
+async def deactivate_org(
+    uow: UnitOfWork, clock: Clock, actor: Actor, org_id: int, reason: str
+) -> Organization:
     await require_reviewer(uow, actor, org_id)
     org = await uow.orgs.get(org_id)
     assert org is not None
@@ -133,9 +137,11 @@ async def summarize_org(uow: UnitOfWork, actor: Actor, org_id: int) -> OrgSummar
         raise NotFound("org.not_found")
     below = await uow.orgs.descendant_ids(org_id)
     scope = [org_id, *below]
+    # Applications waiting for review, or refused, are not sub-orgs (1-5.4).
+    sub_orgs = [sub for sub in [await uow.orgs.get(i) for i in below] if sub is not None and sub.active]
     return OrgSummary(
         org=org,
-        sub_orgs=len(below),
+        sub_orgs=len(sub_orgs),
         volunteers=await uow.volunteers.count_in_orgs(scope),
         activities=await uow.activities.count_in_orgs(scope),
     )

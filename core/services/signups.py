@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from core.domain.activity import Activity
 from core.domain.people import Actor
@@ -46,7 +47,8 @@ async def sign_up(
         raise NotEligible("signup.qualification_missing", qualifications=missing)
     # Hazardous activities take adults only.
     if activity.minimum_age is not None:
-        age = volunteer.age_on(activity.starts_at.date())
+        # The day it starts where it is held, not in UTC (07:00 in Beijing is the day before in UTC).
+        age = volunteer.age_on(activity.starts_at.astimezone(ZoneInfo(activity.timezone)).date())
         if age is None:
             raise NotEligible("signup.birth_date_required", age=activity.minimum_age)
         if age < activity.minimum_age:
@@ -72,7 +74,9 @@ async def sign_up(
         waitlisted_at=now if status is SignupStatus.WAITLISTED else None,
     )
     await uow.signups.add(signup)
-    await audit(uow, clock, actor, "signup.create", "signup", signup.id, activity_id=activity_id, status=status)
+    await audit(
+        uow, clock, actor, "signup.create", "signup", signup.id, activity_id=activity_id, status=status
+    )
     return signup
 
 
@@ -99,6 +103,18 @@ async def fill_places(uow: UnitOfWork, clock: Clock, actor: Actor, activity: Act
     return promoted
 
 
+async def _lock(uow: UnitOfWork, signup_id: int) -> tuple[Activity, Signup]:
+    """Lock the activity first (as sign_up does), then read the sign-up again under that lock: a concurrent
+    cancel or promotion may have changed it since it was first read (PostgreSQL, READ COMMITTED)."""
+    found = await uow.signups.get(signup_id)
+    if found is None:
+        raise NotFound("signup.not_found")
+    activity = await uow.activities.get_for_update(found.activity_id)
+    signup = await uow.signups.get_for_update(signup_id)
+    assert activity is not None and signup is not None
+    return activity, signup
+
+
 @dataclass(frozen=True)
 class Cancellation:
     signup: Signup
@@ -108,11 +124,7 @@ class Cancellation:
 async def cancel_signup(
     uow: UnitOfWork, clock: Clock, actor: Actor, signup_id: int, reason: str = ""
 ) -> Cancellation:
-    signup = await uow.signups.get(signup_id)
-    if signup is None:
-        raise NotFound("signup.not_found")
-    activity = await uow.activities.get_for_update(signup.activity_id)
-    assert activity is not None
+    activity, signup = await _lock(uow, signup_id)
     if actor.volunteer_id != signup.volunteer_id:
         try:
             await require_staff(uow, actor, activity.org_id)
@@ -135,11 +147,7 @@ async def decide_signup(
     uow: UnitOfWork, clock: Clock, actor: Actor, signup_id: int, *, approve: bool, reason: str = ""
 ) -> Signup:
     """Where the activity asks for approval, staff confirm (a place, or the waitlist when full) or refuse."""
-    signup = await uow.signups.get(signup_id)
-    if signup is None:
-        raise NotFound("signup.not_found")
-    activity = await uow.activities.get_for_update(signup.activity_id)
-    assert activity is not None
+    activity, signup = await _lock(uow, signup_id)
     await require_staff(uow, actor, activity.org_id)
     if signup.status is not SignupStatus.APPLIED:
         raise Conflict("signup.not_applied", status=signup.status)

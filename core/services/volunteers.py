@@ -3,9 +3,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.domain.codes import IdType, ProfessionalField, Qualification, ServiceContent
-from core.domain.identity_numbers import age_on, mask_id_number, mask_phone, normalise_mobile, parse_resident_id
+from core.domain.identity_numbers import (
+    age_on,
+    mask_id_number,
+    mask_phone,
+    normalise_mobile,
+    parse_resident_id,
+)
 from core.domain.people import Actor, Consent, ConsentKind
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus, volunteer_number
 from core.errors import Conflict, InvalidInput, NotEligible, NotFound, PermissionDenied
@@ -97,13 +104,16 @@ async def register_volunteer(
             if birth is not None and birth != born:
                 raise InvalidInput("volunteer.birth_date.mismatch")
             birth = born
-    today = clock.now().date()
+    today = clock.now().astimezone(ZoneInfo(policy.default_timezone)).date()  # the volunteer's today, not UTC's
     if birth is not None and not (date(1900, 1, 1) <= birth <= today):
         raise InvalidInput("volunteer.birth_date.range")
     # PIPL art. 31: a guardian consents for a child before the child's data is stored.
-    if birth is not None and age_on(birth, today) < policy.guardian_consent_age:
-        if await uow.consents.active(user_id, ConsentKind.GUARDIAN) is None:
-            raise NotEligible("volunteer.consent.guardian_required", age=policy.guardian_consent_age)
+    if (
+        birth is not None
+        and age_on(birth, today) < policy.guardian_consent_age
+        and await uow.consents.active(user_id, ConsentKind.GUARDIAN) is None
+    ):
+        raise NotEligible("volunteer.consent.guardian_required", age=policy.guardian_consent_age)
     volunteer = Volunteer(
         user_id=user_id,
         name=name,
@@ -134,20 +144,36 @@ async def request_membership(uow: UnitOfWork, clock: Clock, actor: Actor, org_id
     if existing is not None and existing.status in (MembershipStatus.ACTIVE, MembershipStatus.PENDING):
         return existing
     status = MembershipStatus.PENDING if org.join_requires_approval else MembershipStatus.ACTIVE
-    membership = Membership(
-        volunteer_id=actor.volunteer_id,
-        org_id=org_id,
-        status=status,
-        requested_at=clock.now(),
-        decided_at=None if status is MembershipStatus.PENDING else clock.now(),
+    decided_at = None if status is MembershipStatus.PENDING else clock.now()
+    if existing is not None:
+        # One row per volunteer and org: a refused or former member asks again on it; the audit keeps the past.
+        membership = existing
+        membership.status, membership.requested_at, membership.decided_at = status, clock.now(), decided_at
+        membership.decided_by = membership.reason = None
+    else:
+        membership = Membership(
+            volunteer_id=actor.volunteer_id,
+            org_id=org_id,
+            status=status,
+            requested_at=clock.now(),
+            decided_at=decided_at,
+        )
+        await uow.memberships.add(membership)
+    await audit(
+        uow, clock, actor, "membership.request", "org", org_id, volunteer_id=actor.volunteer_id, status=status
     )
-    await uow.memberships.add(membership)
-    await audit(uow, clock, actor, "membership.request", "org", org_id, volunteer_id=actor.volunteer_id, status=status)
     return membership
 
 
 async def decide_membership(
-    uow: UnitOfWork, clock: Clock, actor: Actor, volunteer_id: int, org_id: int, *, approve: bool, reason: str = ""
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    volunteer_id: int,
+    org_id: int,
+    *,
+    approve: bool,
+    reason: str = "",
 ) -> Membership:
     await require_staff(uow, actor, org_id)
     membership = await uow.memberships.get(volunteer_id, org_id)
@@ -159,7 +185,17 @@ async def decide_membership(
     membership.decided_at = clock.now()
     membership.decided_by = actor.user_id
     membership.reason = reason.strip() or None
-    await audit(uow, clock, actor, "membership.decide", "org", org_id, reason or None, volunteer_id=volunteer_id, approve=approve)
+    await audit(
+        uow,
+        clock,
+        actor,
+        "membership.decide",
+        "org",
+        org_id,
+        reason or None,
+        volunteer_id=volunteer_id,
+        approve=approve,
+    )
     return membership
 
 
@@ -180,16 +216,33 @@ async def transfer_volunteer(
     moved = await uow.memberships.get(volunteer_id, to_org)
     if moved is None:
         moved = await uow.memberships.add(
-            Membership(volunteer_id=volunteer_id, org_id=to_org, status=MembershipStatus.ACTIVE, requested_at=clock.now())
+            Membership(
+                volunteer_id=volunteer_id,
+                org_id=to_org,
+                status=MembershipStatus.ACTIVE,
+                requested_at=clock.now(),
+            )
         )
     else:
         moved.status = MembershipStatus.ACTIVE
     moved.decided_at = clock.now()
-    await audit(uow, clock, actor, "volunteer.transfer", "volunteer", volunteer_id, reason, from_org=from_org, to_org=to_org)
+    await audit(
+        uow,
+        clock,
+        actor,
+        "volunteer.transfer",
+        "volunteer",
+        volunteer_id,
+        reason,
+        from_org=from_org,
+        to_org=to_org,
+    )
     return moved
 
 
-async def clear_volunteer(uow: UnitOfWork, clock: Clock, actor: Actor, volunteer_id: int, reason: str) -> Volunteer:
+async def clear_volunteer(
+    uow: UnitOfWork, clock: Clock, actor: Actor, volunteer_id: int, reason: str
+) -> Volunteer:
     """2-6.2 f: exit with a reason; the profile and every record of service are kept."""
     volunteer = await uow.volunteers.get(volunteer_id)
     if volunteer is None:
@@ -209,9 +262,12 @@ async def clear_volunteer(uow: UnitOfWork, clock: Clock, actor: Actor, volunteer
 
 
 async def _staff_above(uow: UnitOfWork, actor: Actor, volunteer_id: int) -> bool:
-    """Staff of a parent org read its sub-orgs' volunteers, masked (1-6.1)."""
+    """Staff of a parent org read its sub-orgs' volunteers (1-6.1), and a former org its former
+    members (2-6.2 e: history kept), masked. An org that refused the volunteer reads nothing."""
     for membership in await uow.memberships.for_volunteer(volunteer_id):
-        if actor.staff_of.intersection(await uow.orgs.ancestor_ids(membership.org_id)):
+        if membership.status is MembershipStatus.REJECTED:
+            continue
+        if actor.staff_of.intersection({membership.org_id, *await uow.orgs.ancestor_ids(membership.org_id)}):
             return True
     return False
 
@@ -244,7 +300,9 @@ async def view_volunteer(uow: UnitOfWork, actor: Actor, volunteer_id: int) -> Vo
         volunteer_number=volunteer.volunteer_number,
         name=volunteer.name,
         phone=volunteer.phone if full else mask_phone(volunteer.phone),
-        id_number=(volunteer.id_number if full else mask_id_number(volunteer.id_number)) if volunteer.id_number else None,
+        id_number=(volunteer.id_number if full else mask_id_number(volunteer.id_number))
+        if volunteer.id_number
+        else None,
         region=volunteer.region,
         skills=tuple(volunteer.skills),
         service_areas=tuple(volunteer.service_areas),

@@ -43,9 +43,14 @@ def _literal_keys() -> set[str]:
             for node in ast.walk(tree):
                 if id(node) in audit_args:
                     continue
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and KEY.match(node.value):
-                    if node.value.split(".")[0] in prefixes and node.value not in NOT_KEYS:
-                        found.add(node.value)
+                if (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and KEY.match(node.value)
+                    and node.value.split(".")[0] in prefixes
+                    and node.value not in NOT_KEYS
+                ):
+                    found.add(node.value)
     return found
 
 
