@@ -1,0 +1,554 @@
+"""The operator's command line, ``stvs``. Every text comes from the catalogs (zh_CN by default,
+``--lang en``). Bad input is one line on stderr, ``stvs: error: …``, and exit code 2; other failures
+(the database is unreachable or behind) are one line and exit code 1. Never a traceback, unless
+``--debug`` asks for one."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from bots import bootstrap
+from bots.demo import seed_demo
+from bots.settings import Settings
+from core.domain.activity import Activity
+from core.domain.codes import ActivityMode, Channel, OrgKind
+from core.domain.organization import Organization
+from core.domain.people import Actor, Role
+from core.domain.signup import HOLDS_PLACE, SignupStatus
+from core.errors import DomainError
+from core.ports import ActivityQuery, Clock, UnitOfWork
+from core.services.organizations import OrgApplication, create_org, summarize_org
+from core.services.users import ensure_user, grant_role
+from locales import DEFAULT_LANGUAGE, Translator, translator
+from storage import migrate
+from storage.database import Database
+
+PROG = "stvs"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+CHANNELS = {"telegram": Channel.TELEGRAM, "wechat": Channel.WECHAT}
+ROLES = {"admin": Role.PLATFORM_ADMIN, "staff": Role.ORG_STAFF}
+KINDS = {kind.value: kind for kind in (OrgKind.BRIGADE, OrgKind.TEAM, OrgKind.ASSOCIATION)}
+
+
+class CliError(Exception):
+    """A message key and its parameters, like core's DomainError, for what only the CLI checks."""
+
+    def __init__(self, key: str, *, exit_code: int = EXIT_USAGE, **params: Any) -> None:
+        super().__init__(key, params)
+        self.key = key
+        self.params = params
+        self.exit_code = exit_code
+
+
+class _UsageError(Exception):
+    """argparse's complaint, translated by main() instead of printed with the usage."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    t: Translator
+    clock: Clock
+
+    def say(self, key: str, **params: Any) -> None:
+        print(self.t(key, **params))
+
+    @property
+    def url(self) -> str:
+        return self.settings.resolved_database_url
+
+    @property
+    def shown_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+Command = Callable[[Context, argparse.Namespace], Awaitable[None]]
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+async def db_upgrade(ctx: Context, args: argparse.Namespace) -> None:
+    before = await migrate.current(ctx.url)
+    after = await bootstrap.upgrade_database(ctx.settings)
+    key = "cli.db.up_to_date" if before == after else "cli.db.upgraded"
+    ctx.say(key, revision=after, url=ctx.shown_url)
+
+
+async def db_current(ctx: Context, args: argparse.Namespace) -> None:
+    at, head = await migrate.current(ctx.url), migrate.head()
+    if at is None:
+        ctx.say("cli.db.current.empty", url=ctx.shown_url)
+    elif at == head:
+        ctx.say("cli.db.current.latest", revision=at, url=ctx.shown_url)
+    else:
+        ctx.say("cli.db.current.behind", revision=at, head=head, url=ctx.shown_url)
+
+
+async def admin_grant(ctx: Context, args: argparse.Namespace) -> None:
+    channel = _choice(args.channel, CHANNELS, "cli.channel.unknown")
+    role = _choice(args.role, ROLES, "cli.role.unknown")
+    async with _database(ctx) as db, db.uow() as uow:
+        org = await _org(uow, args.org) if args.org else None
+        user = await ensure_user(uow, ctx.clock, channel, args.user)
+        assert user.id is not None
+        await grant_role(uow, ctx.clock, Actor.system(), user.id, role, org.id if org else None)
+        await uow.commit()
+        said = {
+            "channel": ctx.t(f"cli.channel.{args.channel}"),
+            "user": args.user.strip(),
+            "user_id": user.id,
+        }
+        if org is None:
+            ctx.say("cli.admin.granted", role=ctx.t(f"cli.role.{args.role}"), **said)
+        else:
+            ctx.say("cli.admin.granted_staff", org=org.name, **said)
+
+
+async def org_create(ctx: Context, args: argparse.Namespace) -> None:
+    kind = _choice(args.kind, KINDS, "cli.kind.unknown")
+    items = tuple(item.strip() for item in (args.items or "").split(",") if item.strip())
+    async with _database(ctx) as db, db.uow() as uow:
+        parent = await _org(uow, args.parent) if args.parent else None
+        form = OrgApplication(
+            name=args.name,
+            kind=kind,
+            parent_id=parent.id if parent else None,
+            service_field=args.field,
+            service_items=items,
+            requirements=args.requirements,
+            leader_name=args.leader,
+            leader_contact=args.contact,
+            member_count=args.members,
+            unit_full_name=args.unit_full_name,
+            join_requires_approval=args.join_approval,
+        )
+        org = await create_org(uow, ctx.clock, Actor.system(), form)
+        await uow.commit()
+        ctx.say("cli.org.created", id=org.id, name=org.name, kind=_kind(ctx, org), status=_status(ctx, org))
+
+
+async def org_list(ctx: Context, args: argparse.Namespace) -> None:
+    async with _database(ctx) as db, db.uow() as uow:
+        orgs = await uow.orgs.list()
+        if not orgs:
+            ctx.say("cli.org.none")
+        for prefix, org in _tree(orgs):
+            line = ctx.t(
+                "cli.org.line", id=org.id, name=org.name, kind=_kind(ctx, org), status=_status(ctx, org)
+            )
+            print(prefix + line)
+
+
+async def activity_list(ctx: Context, args: argparse.Namespace) -> None:
+    if args.limit < 1:
+        raise CliError("cli.usage.invalid_value", arg="--limit", value=args.limit)
+    async with _database(ctx) as db, db.uow() as uow:
+        await _print_upcoming(ctx, uow, args.limit)
+
+
+async def seed_demo_command(ctx: Context, args: argparse.Namespace) -> None:
+    async with _database(ctx) as db, db.uow() as uow:
+        report = await seed_demo(uow, ctx.clock, ctx.settings.policy())
+        await uow.commit()
+    if report.changed:
+        ctx.say(
+            "cli.seed.created",
+            **{k: report.created[k] for k in ("orgs", "bases", "volunteers", "activities")},
+        )
+    else:
+        ctx.say("cli.seed.unchanged")
+
+
+async def demo(ctx: Context, args: argparse.Namespace) -> None:
+    """The main job until the chat adapters land: a database with the demo in it, and a look at it."""
+    await db_upgrade(ctx, args)
+    await seed_demo_command(ctx, args)
+    async with _database(ctx) as db, db.uow() as uow:
+        print()
+        ctx.say("cli.demo.orgs")
+        for prefix, org in _tree(await uow.orgs.list()):
+            assert org.id is not None
+            summary = await summarize_org(uow, Actor.system(), org.id)
+            print(
+                prefix
+                + ctx.t(
+                    "cli.org.summary",
+                    name=org.name,
+                    kind=_kind(ctx, org),
+                    sub_orgs=summary.sub_orgs,
+                    volunteers=summary.volunteers,
+                    activities=summary.activities,
+                )
+            )
+        print()
+        await _print_upcoming(ctx, uow, limit=20)
+    print()
+    ctx.say("cli.demo.next")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _database(ctx: Context) -> AsyncIterator[Database]:
+    """The settings' database, checked to be at the newest revision, disposed on the way out."""
+    at, head = await migrate.current(ctx.url), migrate.head()
+    if at is None:
+        raise CliError("cli.db.not_initialised", exit_code=EXIT_FAILED)
+    if at != head:
+        raise CliError("cli.db.not_current", exit_code=EXIT_FAILED, current=at, head=head)
+    db = bootstrap.open_database(ctx.settings)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+def _choice(value: str, choices: dict[str, Any], key: str) -> Any:
+    if value not in choices:
+        raise CliError(key, value=value, choices=", ".join(choices))
+    return choices[value]
+
+
+async def _org(uow: UnitOfWork, ref: str) -> Organization:
+    """An org by its number or its exact name."""
+    ref = ref.strip()
+    org = await uow.orgs.get(int(ref)) if ref.isdecimal() else await uow.orgs.by_name(ref)
+    if org is None:
+        raise CliError("cli.org.unknown", ref=ref)
+    return org
+
+
+def _kind(ctx: Context, org: Organization) -> str:
+    return ctx.t(f"code.org_kind.{org.kind.value}")
+
+
+def _status(ctx: Context, org: Organization) -> str:
+    return ctx.t(f"code.org_status.{org.status.value}")
+
+
+def _tree(orgs: Sequence[Organization]) -> Iterator[tuple[str, Organization]]:
+    """1-6.1: brigade → teams, any depth, drawn with box characters."""
+    known = {org.id for org in orgs}
+    children: dict[int | None, list[Organization]] = defaultdict(list)
+    for org in orgs:
+        children[org.parent_id if org.parent_id in known else None].append(org)
+
+    def below(parent_id: int | None, indent: str) -> Iterator[tuple[str, Organization]]:
+        kids = children.get(parent_id, [])
+        for index, org in enumerate(kids):
+            last = index == len(kids) - 1
+            yield indent + ("└─ " if last else "├─ "), org
+            yield from below(org.id, indent + ("   " if last else "│  "))
+
+    for root in children[None]:
+        yield "", root
+        yield from below(root.id, "")
+
+
+def _when(ctx: Context, activity: Activity) -> str:
+    zone = ZoneInfo(activity.timezone)
+    starts, ends = activity.starts_at.astimezone(zone), activity.ends_at.astimezone(zone)
+    pattern = ctx.t("cli.datetime.pattern")
+    end_pattern = "HH:mm" if ends.date() == starts.date() else pattern
+    shown = f"{_format(starts, pattern, ctx)}–{_format(ends, end_pattern, ctx)}"
+    # Times are the activity's own local time; the header names the deployment's zone.
+    return shown if activity.timezone == ctx.settings.timezone else f"{shown} ({activity.timezone})"
+
+
+def _format(moment: datetime, pattern: str, ctx: Context) -> str:
+    return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=ctx.t.language)
+
+
+async def _print_upcoming(ctx: Context, uow: UnitOfWork, limit: int) -> None:
+    activities = await uow.activities.search(ActivityQuery(starts_after=ctx.clock.now(), limit=limit))
+    if not activities:
+        ctx.say("cli.activity.none")
+        return
+    ctx.say("cli.activity.header", zone=ctx.settings.timezone)
+    names = {org.id: org.name for org in await uow.orgs.list()}
+    width = max(len(str(activity.id)) for activity in activities)
+    for activity in activities:
+        assert activity.id is not None
+        taken = await uow.signups.count(activity.id, HOLDS_PLACE)
+        waiting = await uow.signups.count(activity.id, frozenset({SignupStatus.WAITLISTED}))
+        left = max(activity.capacity - taken, 0)
+        places = (
+            ctx.t("cli.activity.places_left", left=left, capacity=activity.capacity)
+            if left
+            else ctx.t("cli.activity.full", capacity=activity.capacity, waitlisted=waiting)
+        )
+        place = activity.online_url if activity.mode is ActivityMode.ONLINE else activity.place_name
+        facts = [
+            ctx.t(f"code.service_content.{activity.service_content.value}"),
+            ctx.t(f"code.mode.{activity.mode.value}"),
+            place or activity.address,
+            names.get(activity.org_id, ""),
+            places,
+        ]
+        if activity.needs_insurance:
+            facts.append(ctx.t("cli.activity.insurance"))
+        ctx.say(
+            "cli.activity.line",
+            id=str(activity.id).ljust(width),
+            when=_when(ctx, activity),
+            title=activity.title,
+        )
+        ctx.say("cli.activity.facts", facts=" · ".join(fact for fact in facts if fact))
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+
+def _formatter(t: Translator) -> type[argparse.HelpFormatter]:
+    class Formatter(argparse.HelpFormatter):
+        def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+            super().add_usage(usage, actions, groups, t("cli.help.usage") if prefix is None else prefix)
+
+    return Formatter
+
+
+def _localise(parser: argparse.ArgumentParser, t: Translator) -> None:
+    parser._optionals.title = t("cli.help.options")
+    parser._positionals.title = t("cli.help.positionals")
+    parser.add_argument("-h", "--help", action="help", help=t("cli.help.help"))
+
+
+def _commands(
+    parser: argparse.ArgumentParser, t: Translator, names: Sequence[str]
+) -> argparse._SubParsersAction[Any]:
+    return parser.add_subparsers(
+        title=t("cli.help.commands"), metavar="{" + ",".join(names) + "}", dest="_command", required=True
+    )
+
+
+def _add(
+    commands: argparse._SubParsersAction[Any],
+    name: str,
+    t: Translator,
+    run: Command | None = None,
+    *,
+    group: str | None = None,
+) -> argparse.ArgumentParser:
+    """A command (with ``run``) or a group of commands; its help is ``cli.help.[<group>.]<name>``."""
+    help_text = t(f"cli.help.{group}.{name}" if group else f"cli.help.{name}")
+    sub = commands.add_parser(
+        name, help=help_text, description=help_text, add_help=False, formatter_class=_formatter(t)
+    )
+    _localise(sub, t)
+    if run is not None:
+        sub.set_defaults(run=run)
+    return sub
+
+
+def build_parser(t: Translator) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG, description=t("cli.help.description"), add_help=False, formatter_class=_formatter(t)
+    )
+    _localise(parser, t)
+    parser.add_argument("--lang", metavar="{zh_CN,en}", help=t("cli.help.lang"))
+    parser.add_argument("--debug", action="store_true", help=t("cli.help.debug"))
+    commands = _commands(parser, t, ("demo", "db", "admin", "org", "activity", "seed"))
+
+    _add(commands, "demo", t, demo)
+
+    db = _commands(_add(commands, "db", t), t, ("upgrade", "current"))
+    _add(db, "upgrade", t, db_upgrade, group="db")
+    _add(db, "current", t, db_current, group="db")
+
+    admin = _commands(_add(commands, "admin", t), t, ("grant",))
+    grant = _add(admin, "grant", t, admin_grant, group="admin")
+    grant.add_argument("--channel", required=True, metavar="{telegram,wechat}", help=t("cli.help.channel"))
+    grant.add_argument("--user", required=True, metavar="ID", help=t("cli.help.user"))
+    grant.add_argument("--role", required=True, metavar="{admin,staff}", help=t("cli.help.role"))
+    grant.add_argument("--org", metavar="ORG", help=t("cli.help.grant_org"))
+
+    org = _commands(_add(commands, "org", t), t, ("create", "list"))
+    create = _add(org, "create", t, org_create, group="org")
+    create.add_argument("--name", required=True, help=t("cli.help.name"))
+    create.add_argument(
+        "--kind", required=True, metavar="{brigade,team,association}", help=t("cli.help.kind")
+    )
+    create.add_argument("--parent", metavar="ORG", help=t("cli.help.parent"))
+    create.add_argument("--field", required=True, help=t("cli.help.field"))
+    create.add_argument("--leader", required=True, help=t("cli.help.leader"))
+    create.add_argument("--contact", required=True, help=t("cli.help.contact"))
+    create.add_argument("--items", metavar="a1,c2", help=t("cli.help.items"))
+    create.add_argument("--requirements", default="", help=t("cli.help.requirements"))
+    create.add_argument("--members", type=int, default=0, metavar="N", help=t("cli.help.members"))
+    create.add_argument("--unit-full-name", action="store_true", help=t("cli.help.unit_full_name"))
+    create.add_argument("--join-approval", action="store_true", help=t("cli.help.join_approval"))
+    _add(org, "list", t, org_list, group="org")
+
+    activity = _commands(_add(commands, "activity", t), t, ("list",))
+    listing = _add(activity, "list", t, activity_list, group="activity")
+    listing.add_argument("--limit", type=int, default=20, metavar="N", help=t("cli.help.limit"))
+
+    seed = _commands(_add(commands, "seed", t), t, ("demo",))
+    _add(seed, "demo", t, seed_demo_command, group="seed")
+    return parser
+
+
+# argparse's own messages (Python 3.11–3.13), and the catalog keys that say them in the user's language.
+_ARGPARSE_MESSAGES = (
+    (re.compile(r"the following arguments are required: (?P<args>.+)"), "cli.usage.required"),
+    (re.compile(r"unrecognized arguments: (?P<args>.+)"), "cli.usage.unrecognized"),
+    (
+        re.compile(r"argument (?P<arg>\S+): invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)"),
+        "cli.usage.invalid_choice",
+    ),
+    (re.compile(r"argument (?P<arg>\S+): expected one argument"), "cli.usage.expected_value"),
+    (re.compile(r"argument (?P<arg>\S+): invalid \S+ value: (?P<value>.+)"), "cli.usage.invalid_value"),
+)
+
+
+def _usage_message(t: Translator, message: str) -> str:
+    for pattern, key in _ARGPARSE_MESSAGES:
+        match = pattern.fullmatch(message)
+        if match:
+            params = {k: v.replace("'", "") for k, v in match.groupdict().items()}
+            # A group of commands is shown as {a,b}: the user left out, or mistyped, a command.
+            if params.get("args", "").startswith("{"):
+                return t("cli.usage.missing_command", choices=params["args"].strip("{}").replace(",", ", "))
+            if params.get("arg", "").startswith("{"):
+                return t("cli.usage.unknown_command", value=params["value"], choices=params["choices"])
+            return t(key, **params)
+    return t("cli.usage.other", detail=message)
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def _language(value: str) -> str:
+    code = value.strip().lower().replace("-", "_")
+    if code.startswith("zh"):
+        return "zh_CN"
+    if code.startswith("en"):
+        return "en"
+    raise CliError("cli.lang.unknown", value=value, choices="zh_CN, en")
+
+
+def _take_language(argv: Sequence[str]) -> tuple[str | None, list[str]]:
+    """--lang is read before anything else (wherever it stands) so that help and errors use it."""
+    language, rest, index = None, [], 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--lang":
+            if index + 1 >= len(argv):
+                raise CliError("cli.usage.expected_value", arg="--lang")
+            language, index = _language(argv[index + 1]), index + 2
+            continue
+        if arg.startswith("--lang="):
+            language = _language(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+        index += 1
+    return language, rest
+
+
+def _fail(message: str) -> None:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _detail(error: BaseException) -> str:
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # `stvs activity list | head`: the reader left, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+
+
+def _main(argv: list[str]) -> int:
+    t = translator(DEFAULT_LANGUAGE)
+    try:
+        language, argv = _take_language(argv)
+    except CliError as error:
+        _fail(t(error.key, **error.params))
+        return error.exit_code
+    settings: Settings | None = None
+    settings_error: ValidationError | None = None
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        settings_error = error
+    t = translator(language or (settings.language if settings else DEFAULT_LANGUAGE))
+
+    parser = build_parser(t)
+    if not argv:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as error:
+        _fail(_usage_message(t, str(error)))
+        return EXIT_USAGE
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else EXIT_OK
+
+    try:
+        if settings is None:
+            assert settings_error is not None
+            first = settings_error.errors()[0]
+            name = "STVS_" + "_".join(str(part) for part in first["loc"]).upper()
+            raise CliError("cli.settings.invalid", name=name, detail=first["msg"])
+        try:
+            bootstrap.configure_cipher(settings)
+        except ValueError as error:  # not a Fernet key
+            raise CliError("cli.settings.invalid", name="STVS_DATA_KEY", detail=str(error)) from None
+        context = Context(settings=settings, t=t, clock=bootstrap.clock())
+        asyncio.run(args.run(context, args))
+        return EXIT_OK
+    except CliError as error:
+        _fail(t(error.key, **error.params))
+        return error.exit_code
+    except DomainError as error:
+        _fail(t(error.key, **error.params))
+        return EXIT_USAGE
+    except BrokenPipeError:
+        raise
+    except (SQLAlchemyError, OSError) as error:
+        if args.debug:
+            raise
+        key = "cli.database.error" if isinstance(error, SQLAlchemyError) else "cli.io.error"
+        _fail(t(key, detail=_detail(error)))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        _fail(t("cli.internal", detail=f"{type(error).__name__}: {_detail(error)}"))
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Builders for service tests: an approved org, staff, a registered volunteer, a publishable activity.
+Each takes an open unit of work and leaves committing to the caller."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from itertools import count
+from typing import Any
+
+from core.domain.activity import Activity
+from core.domain.codes import ActivityMode, Channel, OrgKind, ServiceContent
+from core.domain.identity_numbers import resident_id_check_digit
+from core.domain.organization import Organization
+from core.domain.people import Actor, ConsentKind, Role
+from core.domain.volunteer import Volunteer
+from core.policy import Policy
+from core.ports import Clock, UnitOfWork
+from core.services.access import load_actor
+from core.services.activities import create_activity, publish_activity
+from core.services.organizations import OrgApplication, create_org
+from core.services.users import ensure_user, grant_role
+from core.services.volunteers import RegistrationForm, give_consent, register_volunteer, request_membership
+
+_serial = count(1)
+
+
+def unique(prefix: str = "u") -> str:
+    return f"{prefix}{next(_serial)}"
+
+
+def phone_for(n: int) -> str:
+    return f"138{n:08d}"
+
+
+def resident_id(first17: str) -> str:
+    """A valid GB 11643 number from its first 17 digits."""
+    return first17 + resident_id_check_digit(first17)
+
+
+def org_form(
+    name: str, *, kind: OrgKind = OrgKind.TEAM, parent_id: int | None = None, **changes: Any
+) -> OrgApplication:
+    form = OrgApplication(
+        name=name,
+        kind=kind,
+        parent_id=parent_id,
+        service_field="科学普及",
+        service_items=(ServiceContent.POPULAR_LECTURE.value,),
+        requirements="热爱科普",
+        leader_name="王队长",
+        leader_contact="13800000000",
+        member_count=20,
+    )
+    return replace(form, **changes)
+
+
+async def make_org(
+    uow: UnitOfWork,
+    clock: Clock,
+    name: str,
+    *,
+    parent_id: int | None = None,
+    kind: OrgKind | None = None,
+    **changes: Any,
+) -> Organization:
+    """An approved org, registered directly by the platform; a name ending in 总队 makes a brigade."""
+    kind = kind or (OrgKind.BRIGADE if name.endswith("总队") else OrgKind.TEAM)
+    return await create_org(
+        uow, clock, Actor.system(), org_form(name, kind=kind, parent_id=parent_id, **changes)
+    )
+
+
+async def make_admin(uow: UnitOfWork, clock: Clock) -> Actor:
+    user = await ensure_user(uow, clock, Channel.CONSOLE, unique("admin"))
+    assert user.id is not None
+    await grant_role(uow, clock, Actor.system(), user.id, Role.PLATFORM_ADMIN)
+    return await load_actor(uow, user.id)
+
+
+async def make_staff(uow: UnitOfWork, clock: Clock, org_id: int) -> Actor:
+    user = await ensure_user(uow, clock, Channel.TELEGRAM, unique("staff"))
+    assert user.id is not None
+    await grant_role(uow, clock, Actor.system(), user.id, Role.ORG_STAFF, org_id)
+    return await load_actor(uow, user.id)
+
+
+async def make_volunteer(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    org_id: int | None = None,
+    policy: Policy | None = None,
+    birth_date: date | None = date(1990, 5, 17),
+    qualifications: tuple[str, ...] = (),
+    id_number: str | None = None,
+    name: str = "李志愿",
+) -> tuple[Volunteer, Actor]:
+    """A registered volunteer (privacy consent given), joined to org_id when one is given."""
+    policy = policy or Policy()
+    n = next(_serial)
+    user = await ensure_user(uow, clock, Channel.TELEGRAM, f"vol{n}")
+    assert user.id is not None
+    await give_consent(uow, clock, user.id, ConsentKind.PRIVACY_NOTICE, policy=policy)
+    if id_number is not None:
+        await give_consent(uow, clock, user.id, ConsentKind.ID_NUMBER, policy=policy)
+    form = RegistrationForm(
+        name=name,
+        phone=phone_for(n),
+        region="北京市海淀区",
+        birth_date=None if id_number else birth_date,
+        id_number=id_number,
+        qualifications=qualifications,
+    )
+    volunteer = await register_volunteer(uow, clock, user.id, form, policy=policy)
+    actor = await load_actor(uow, user.id)
+    if org_id is not None:
+        await request_membership(uow, clock, actor, org_id)
+    return volunteer, actor
+
+
+def activity_draft(org_id: int, clock: Clock, **changes: Any) -> Activity:
+    """An activity plan that passes check_publishable (3-6.1.5, 4-5.1.1), starting in ten days."""
+    starts = clock.now() + timedelta(days=10)
+    fields: dict[str, Any] = {
+        "org_id": org_id,
+        "title": "社区科普讲座",
+        "service_content": ServiceContent.POPULAR_LECTURE,
+        "starts_at": starts,
+        "ends_at": starts + timedelta(hours=3),
+        "created_at": clock.now(),
+        "mode": ActivityMode.OFFLINE,
+        "purpose": "普及防诈骗知识",
+        "content": "讲座与问答",
+        "beneficiaries": "社区居民",
+        "guarantees": "午餐、交通补贴",
+        "emergency_plan": "现场急救箱，就近医院",
+        "place_name": "海淀区科技馆",
+        "address": "北京市海淀区中关村大街1号",
+        "latitude": 39.98,
+        "longitude": 116.31,
+        "capacity": 10,
+    }
+    fields.update(changes)
+    return Activity(**fields)
+
+
+async def make_activity(uow: UnitOfWork, clock: Clock, actor: Actor, org_id: int, **changes: Any) -> Activity:
+    """Created and published by actor (staff of org_id or an admin)."""
+    activity = await create_activity(uow, clock, actor, activity_draft(org_id, clock, **changes))
+    assert activity.id is not None
+    return await publish_activity(uow, clock, actor, activity.id)

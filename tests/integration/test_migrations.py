@@ -1,0 +1,64 @@
+"""Alembic on both databases: the stairway (up, all the way down, up again) and no drift between
+the migrations and storage/tables.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from storage import migrate
+from storage.database import create_engine
+from storage.tables import metadata
+
+
+async def _on(url: str, work: Any) -> Any:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+def _drift(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, metadata)
+
+
+async def test_stairway_upgrade_downgrade_upgrade(blank_db_url: str) -> None:
+    assert await migrate.current(blank_db_url) is None
+
+    await migrate.upgrade(blank_db_url)
+    assert await migrate.current(blank_db_url) == migrate.head()
+    assert await _on(blank_db_url, _tables) == set(metadata.tables)
+
+    await migrate.downgrade(blank_db_url, "base")
+    assert await migrate.current(blank_db_url) is None
+    assert await _on(blank_db_url, _tables) == set()
+
+    await migrate.upgrade(blank_db_url)
+    assert await migrate.current(blank_db_url) == migrate.head()
+    assert await _on(blank_db_url, _tables) == set(metadata.tables)
+
+
+async def test_every_revision_steps_down_and_up_again(blank_db_url: str) -> None:
+    """Each revision's downgrade undoes exactly its upgrade (the stairway, one step at a time)."""
+    revisions = list(reversed(list(migrate.script_directory().walk_revisions())))
+    for revision in revisions:
+        await migrate.upgrade(blank_db_url, revision.revision)
+        await migrate.downgrade(blank_db_url, revision.down_revision or "base")
+        await migrate.upgrade(blank_db_url, revision.revision)
+    assert await migrate.current(blank_db_url) == migrate.head()
+
+
+async def test_migrations_match_the_tables_in_code(blank_db_url: str) -> None:
+    await migrate.upgrade(blank_db_url)
+    assert await _on(blank_db_url, _drift) == []
