@@ -182,6 +182,13 @@ async def seed_demo_command(ctx: Context, args: argparse.Namespace) -> None:
         ctx.say("cli.seed.unchanged")
 
 
+async def serve_command(ctx: Context, args: argparse.Namespace) -> None:
+    """The main job: the chat server (Telegram webhook or polling, /healthz, the outbox dispatcher)."""
+    from bots.serve import serve
+
+    await serve(ctx.settings, polling=args.polling)
+
+
 async def demo(ctx: Context, args: argparse.Namespace) -> None:
     """The main job until the chat adapters land: a database with the demo in it, and a look at it."""
     await db_upgrade(ctx, args)
@@ -371,8 +378,10 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     _localise(parser, t)
     parser.add_argument("--lang", metavar="{zh_CN,en}", help=t("cli.help.lang"))
     parser.add_argument("--debug", action="store_true", help=t("cli.help.debug"))
-    commands = _commands(parser, t, ("demo", "db", "admin", "org", "activity", "seed"))
+    commands = _commands(parser, t, ("serve", "demo", "db", "admin", "org", "activity", "seed"))
 
+    serve = _add(commands, "serve", t, serve_command)
+    serve.add_argument("--polling", action="store_true", help=t("cli.help.polling"))
     _add(commands, "demo", t, demo)
 
     db = _commands(_add(commands, "db", t), t, ("upgrade", "current"))

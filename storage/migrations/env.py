@@ -9,7 +9,7 @@ from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from storage.database import create_engine
 from storage.migrate import render_plain_type
@@ -20,12 +20,12 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name)
 
 
-def _options(connection: Connection | None) -> dict[str, Any]:
+def _options(dialect: str) -> dict[str, Any]:
     return {
         "target_metadata": metadata,
         "compare_type": True,
         # SQLite alters a table by copying it; batch mode does that for future revisions.
-        "render_as_batch": connection is None or connection.dialect.name == "sqlite",
+        "render_as_batch": dialect == "sqlite",
         # Revisions spell column types in plain SQLAlchemy, never this project's TypeDecorators.
         "render_item": render_plain_type,
     }
@@ -40,13 +40,15 @@ def _url() -> str:
 
 def run_offline() -> None:
     """``alembic upgrade --sql``: the SQL is printed, nothing is connected."""
-    context.configure(url=_url(), literal_binds=True, dialect_opts={"paramstyle": "named"}, **_options(None))
+    url = _url()
+    options = _options(make_url(url).get_backend_name())
+    context.configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options)
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_on(connection: Connection) -> None:
-    context.configure(connection=connection, **_options(connection))
+    context.configure(connection=connection, **_options(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 

@@ -3,8 +3,12 @@ the migrations and storage/tables.py."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -62,3 +66,20 @@ async def test_every_revision_steps_down_and_up_again(blank_db_url: str) -> None
 async def test_migrations_match_the_tables_in_code(blank_db_url: str) -> None:
     await migrate.upgrade(blank_db_url)
     assert await _on(blank_db_url, _drift) == []
+
+
+def test_env_runs_from_a_url_alone(tmp_path: Path) -> None:
+    """As the ``alembic`` command would run it: no connection handed over, env.py opens its own."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'stvs.sqlite3'}"
+    command.upgrade(migrate.alembic_config(url), "head")
+    assert asyncio.run(migrate.current(url)) == migrate.head()
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite+aiosqlite:///unused.sqlite3", "postgresql+asyncpg://nobody@nowhere/unused"]
+)
+def test_offline_mode_prints_the_sql(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    command.upgrade(migrate.alembic_config(url), "head", sql=True)
+    sql = capsys.readouterr().out
+    assert "CREATE TABLE organizations" in sql
+    assert "alembic_version" in sql
