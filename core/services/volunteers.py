@@ -104,7 +104,9 @@ async def register_volunteer(
             if birth is not None and birth != born:
                 raise InvalidInput("volunteer.birth_date.mismatch")
             birth = born
-    today = clock.now().astimezone(ZoneInfo(policy.default_timezone)).date()  # the volunteer's today, not UTC's
+    today = (
+        clock.now().astimezone(ZoneInfo(policy.default_timezone)).date()
+    )  # the volunteer's today, not UTC's
     if birth is not None and not (date(1900, 1, 1) <= birth <= today):
         raise InvalidInput("volunteer.birth_date.range")
     # PIPL art. 31: a guardian consents for a child before the child's data is stored.

@@ -20,9 +20,8 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import TEST_BOT_TOKEN, FakeTelegramAPI, parse_html
-from tests.fakes.telegram_updates import SAMPLE_EN, SAMPLE_ZH_2, SAMPLE_ZH, TelegramUpdates
+from tests.fakes.telegram_updates import SAMPLE_EN, SAMPLE_ZH, SAMPLE_ZH_2, TelegramUpdates
 
 # Shared fixtures; once tests/conftest.py lists "tests.fakes.telegram_api" in pytest_plugins, drop these.
 

@@ -8,7 +8,6 @@ from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 
 from bots.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render, split_text
 from core.chat.messages import AskContact, AskLocation, Choice, Document, Image, Link, Say
-from tests.fakes import telegram_api
 from tests.fakes.telegram_api import FakeTelegramAPI, UploadedFile
 
 # Shared fixtures; once tests/conftest.py lists "tests.fakes.telegram_api" in pytest_plugins, drop these.
