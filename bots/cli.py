@@ -186,7 +186,7 @@ async def serve_command(ctx: Context, args: argparse.Namespace) -> None:
     """The main job: the chat server (Telegram webhook or polling, /healthz, the outbox dispatcher)."""
     from bots.serve import serve
 
-    await serve(ctx.settings, polling=args.polling)
+    await serve(ctx.settings, polling=args.polling, t=ctx.t)
 
 
 async def demo(ctx: Context, args: argparse.Namespace) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from core.chat.messages import Choice, Input, Location
 from core.chat.turn import Turn
@@ -72,16 +73,15 @@ async def list_page(turn: Turn, arg: str) -> None:
 
 async def _list(turn: Turn, kind: str, offset: int, *, clear_keyboard: bool = False) -> None:
     now = turn.clock.now()
-    query = ActivityQuery(starts_after=now, limit=PAGE + 1, offset=offset)
-    distances: dict[int, float] = {}
+    filters: dict[str, Any] = {}
     if kind == "wk":
-        query = ActivityQuery(
-            starts_after=now, starts_before=now + timedelta(days=7), limit=PAGE + 1, offset=offset
-        )
+        filters["starts_before"] = now + timedelta(days=7)
     elif kind == "on":
-        query = ActivityQuery(starts_after=now, online_only=True, limit=PAGE + 1, offset=offset)
+        filters["online_only"] = True
     elif kind.startswith("c-"):
-        query = ActivityQuery(starts_after=now, service_content=kind[2:], limit=PAGE + 1, offset=offset)
+        filters["service_content"] = kind[2:]
+    query = ActivityQuery(starts_after=now, limit=PAGE + 1, offset=offset, **filters)
+    distances: dict[int, float] = {}
     if kind == "near":
         where = turn.state.data.get("near")
         if not where:
@@ -150,7 +150,7 @@ async def show_card(turn: Turn, arg: str) -> None:
         if value:
             lines.append(t(f"chat.card.{field}", value=value))
     if activity.qualifications_needed:
-        names = "、".join(t(f"code.qualification.{q}") for q in sorted(activity.qualifications_needed))
+        names = turn.join(t(f"code.qualification.{q}") for q in sorted(activity.qualifications_needed))
         lines.append(t("chat.card.qualifications", value=names))
     if activity.minimum_age:
         lines.append(t("chat.card.min_age", age=activity.minimum_age))
@@ -222,7 +222,7 @@ async def _tell_signup(turn: Turn, activity: Activity, signup: Signup) -> None:
     )
     # 3-6.1.3.2: inside the 3 days the briefing is given at once (temporary confirmation).
     if activity.starts_at - turn.clock.now() <= timedelta(days=BRIEFING_DAYS):
-        turn.say("chat.signup.briefing_now", **briefing_params(turn, activity))
+        turn.say_text(turn.t("chat.signup.briefing_now", **briefing_params(turn, activity)))
 
 
 def briefing_params(turn: Turn, activity: Activity) -> dict[str, str]:
@@ -284,9 +284,10 @@ async def my_activities(turn: Turn, _: str = "") -> None:
         status = turn.t(f"code.signup_status.{signup.status.value}")
         when = turn.local_time(activity.starts_at, activity.timezone)
         if signup.status in LIVE and activity.ends_at > now:
-            upcoming.append(Choice(f"{when[5:]} {activity.title}（{status}）"[:60], f"a:{activity.id}"))
+            label = turn.t("chat.my.item", when=when[5:], title=activity.title, status=status)
+            upcoming.append(Choice(label[:60], f"a:{activity.id}"))
         else:
-            past.append(f"· {when[:10]} {activity.title}（{status}）")
+            past.append("· " + turn.t("chat.my.item", when=when[:10], title=activity.title, status=status))
     if upcoming:
         turn.say("chat.my.upcoming", *upcoming)
     if past:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from core.chat.messages import Button, Command, Contact, Incoming, Input, Location, Outgoing, Text
@@ -24,9 +24,9 @@ FlowStep = Callable[[Turn, Input], Awaitable[None]]
 class Routes:
     """Buttons and commands that work from any step, and the steps of multi-step flows."""
 
-    buttons: dict[str, Handler]
-    commands: dict[str, Handler]
-    flows: dict[str, FlowStep]
+    buttons: Mapping[str, Handler]
+    commands: Mapping[str, Handler]
+    flows: Mapping[str, FlowStep]
     menu: Handler
     start: Handler
 

@@ -3,8 +3,10 @@ codes) use the same words: ``act-12`` opens activity 12, ``org-3`` the invitatio
 
 from __future__ import annotations
 
+from functools import partial
+
 from core.chat import activities, feedback, volunteer
-from core.chat.conversation import Routes
+from core.chat.conversation import Handler, Routes
 from core.chat.turn import Turn
 from core.errors import NotFound
 from core.services.volunteers import request_membership
@@ -51,8 +53,12 @@ async def find(turn: Turn, _: str = "") -> None:
     await activities.show_filters(turn)
 
 
+async def organizer_soon(turn: Turn, _: str = "") -> None:
+    turn.say("chat.organizer.soon", turn.choice("chat.button.menu", "menu"))
+
+
 def build_routes() -> Routes:
-    commands = {
+    commands: dict[str, Handler] = {
         "help": volunteer.show_help,
         "menu": menu,
         "find": find,
@@ -61,7 +67,7 @@ def build_routes() -> Routes:
         "feedback": feedback.ask_feedback,
         "language": volunteer.choose_language,
     }
-    buttons = {
+    buttons: dict[str, Handler] = {
         "menu": menu,
         "help": volunteer.show_help,
         "reg": register,
@@ -71,9 +77,9 @@ def build_routes() -> Routes:
         "find.near": activities.ask_near,
         "a": activities.show_card,
         "a.s": activities.start_signup,
-        "a.si": lambda turn, arg: activities.start_signup(turn, arg, insured=True),
-        "a.w": lambda turn, arg: activities.start_signup(turn, arg, waitlist=True),
-        "a.wi": lambda turn, arg: activities.start_signup(turn, arg, insured=True, waitlist=True),
+        "a.si": partial(activities.start_signup, insured=True),
+        "a.w": partial(activities.start_signup, waitlist=True),
+        "a.wi": partial(activities.start_signup, insured=True, waitlist=True),
         "s.c": activities.confirm_cancel,
         "s.cc": activities.do_cancel,
         "my": activities.my_activities,
@@ -82,7 +88,7 @@ def build_routes() -> Routes:
         "prof.consents": volunteer.show_consents,
         "prof.wd": volunteer.withdraw,
         "fb": feedback.ask_feedback,
-        "org": lambda turn, arg: turn.say("chat.organizer.soon", turn.choice("chat.button.menu", "menu")),
+        "org": organizer_soon,
     }
     flows = {
         volunteer.REGISTRATION: volunteer.registration_step,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -76,10 +76,12 @@ class Turn:
 
     def label_param(self, value: Any, table: str | None = None) -> Any:
         if isinstance(value, list | tuple):
-            return ("、" if self.language != "en" else ", ").join(
-                str(self.label_param(v, table)) for v in value
-            )
+            return self.join(str(self.label_param(v, table)) for v in value)
         return self.t(f"code.{table}.{value}") if table else value
+
+    def join(self, items: Iterable[str]) -> str:
+        """A list as the language writes it (、 in Chinese, commas in English)."""
+        return self.t("chat.list_separator").join(items)
 
     def local_time(self, moment: datetime, zone: str | None = None) -> str:
         local = moment.astimezone(ZoneInfo(zone or self.policy.default_timezone))

@@ -270,7 +270,8 @@ async def show_profile(turn: Turn, _: str = "") -> None:
     for membership in await turn.uow.memberships.for_volunteer(volunteer.id or 0):
         org = await turn.uow.orgs.get(membership.org_id)
         if org is not None:
-            orgs.append(f"{org.name}（{turn.t('code.membership_status.' + membership.status.value)}）")
+            status = turn.t(f"code.membership_status.{membership.status.value}")
+            orgs.append(turn.t("chat.profile.org_item", org=org.name, status=status))
     turn.say(
         "chat.profile",
         turn.choice("chat.profile.language", "prof.lang"),
@@ -280,9 +281,9 @@ async def show_profile(turn: Turn, _: str = "") -> None:
         number=volunteer.volunteer_number or "",
         phone=volunteer.phone,
         region=volunteer.region,
-        skills="、".join(turn.t(f"code.skill.{s}") for s in volunteer.skills) or "-",
-        areas="、".join(turn.t(f"code.service_content.{a}") for a in volunteer.service_areas) or "-",
-        orgs="；".join(orgs) or "-",
+        skills=turn.join(turn.t(f"code.skill.{s}") for s in volunteer.skills) or "-",
+        areas=turn.join(turn.t(f"code.service_content.{a}") for a in volunteer.service_areas) or "-",
+        orgs=turn.join(orgs) or "-",
     )
 
 

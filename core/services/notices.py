@@ -40,29 +40,17 @@ async def enqueue(
     return await uow.notices.add_once(notice)
 
 
-async def notify_promoted(
-    uow: UnitOfWork, clock: Clock, activity: Activity, promoted: Sequence[Signup]
+async def _tell_volunteers(
+    uow: UnitOfWork,
+    clock: Clock,
+    activity: Activity,
+    signups: Sequence[Signup],
+    event: str,
+    message_key: str,
+    choices: Sequence[tuple[str, str]] = (),
+    **params: Any,
 ) -> None:
-    """3-6.1.3.3: a waitlisted volunteer who gets a place is told at once."""
-    for signup in promoted:
-        volunteer = await uow.volunteers.get(signup.volunteer_id)
-        if volunteer is None:
-            continue
-        await enqueue(
-            uow,
-            clock,
-            f"signup.promoted:{signup.id}",
-            volunteer.user_id,
-            "notice.promoted",
-            choices=[("chat.button.view_activity", f"a:{activity.id}")],
-            title=activity.title,
-            start=local(activity.starts_at, activity.timezone),
-        )
-
-
-async def notify_activity_cancelled(
-    uow: UnitOfWork, clock: Clock, activity: Activity, signups: Sequence[Signup]
-) -> None:
+    """One notice per sign-up, keyed by event and sign-up so the same event is never told twice."""
     for signup in signups:
         volunteer = await uow.volunteers.get(signup.volunteer_id)
         if volunteer is None:
@@ -70,10 +58,40 @@ async def notify_activity_cancelled(
         await enqueue(
             uow,
             clock,
-            f"activity.cancelled:{activity.id}:{signup.id}",
+            f"{event}:{activity.id}:{signup.id}",
             volunteer.user_id,
-            "notice.activity_cancelled",
+            message_key,
+            choices=choices,
             title=activity.title,
             start=local(activity.starts_at, activity.timezone),
-            reason=activity.status_reason or "",
+            **params,
         )
+
+
+async def notify_promoted(
+    uow: UnitOfWork, clock: Clock, activity: Activity, promoted: Sequence[Signup]
+) -> None:
+    """3-6.1.3.3: a waitlisted volunteer who gets a place is told at once."""
+    await _tell_volunteers(
+        uow,
+        clock,
+        activity,
+        promoted,
+        "promoted",
+        "notice.promoted",
+        choices=[("chat.button.view_activity", f"a:{activity.id}")],
+    )
+
+
+async def notify_activity_cancelled(
+    uow: UnitOfWork, clock: Clock, activity: Activity, signups: Sequence[Signup]
+) -> None:
+    await _tell_volunteers(
+        uow,
+        clock,
+        activity,
+        signups,
+        "activity-cancelled",
+        "notice.activity_cancelled",
+        reason=activity.status_reason or "",
+    )
