@@ -158,6 +158,14 @@ class Messenger(Protocol):
     async def send(self, external_id: str, replies: Sequence[Reply]) -> None: ...
 
 
+class Links(Protocol):
+    """Deep links and their QR codes: t.me/<bot>?start=<payload> in Telegram, a parametric QR code
+    in WeChat. The payload is the same everywhere ([A-Za-z0-9_-], at most 64 characters)."""
+
+    def link(self, channel: Channel, payload: str) -> str | None: ...
+    def qr_png(self, channel: Channel, payload: str) -> bytes | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 

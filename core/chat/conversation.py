@@ -10,7 +10,7 @@ from core.chat.messages import Button, Command, Contact, Incoming, Input, Locati
 from core.chat.turn import Translators, Turn
 from core.errors import DomainError
 from core.policy import Policy
-from core.ports import Clock, UnitOfWorkFactory
+from core.ports import Clock, Links, UnitOfWorkFactory
 from core.services.access import load_actor
 from core.services.users import ensure_user
 
@@ -33,8 +33,15 @@ class Routes:
 
 class Conversation:
     def __init__(
-        self, uows: UnitOfWorkFactory, clock: Clock, policy: Policy, translators: Translators, routes: Routes
+        self,
+        uows: UnitOfWorkFactory,
+        clock: Clock,
+        policy: Policy,
+        translators: Translators,
+        routes: Routes,
+        links: Links | None = None,
     ) -> None:
+        self.links = links
         self.uows = uows
         self.clock = clock
         self.policy = policy
@@ -54,7 +61,9 @@ class Conversation:
             )
             state = await uow.dialogs.for_user(user.id or 0, now)
             actor = await load_actor(uow, user.id)
-            turn = Turn(uow, self.clock, self.policy, incoming.channel, user, actor, state, self.translators)
+            turn = Turn(
+                uow, self.clock, self.policy, incoming.channel, user, actor, state, self.translators, self.links
+            )
             try:
                 await self._route(turn, incoming.input)
                 state.updated_at = self.clock.now()

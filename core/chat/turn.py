@@ -14,7 +14,7 @@ from core.domain.dialog import DialogState
 from core.domain.people import Actor, User
 from core.errors import DomainError
 from core.policy import Policy
-from core.ports import Clock, UnitOfWork
+from core.ports import Clock, Links, UnitOfWork
 
 # Error parameters that are codes, shown by their label in the user's language.
 _CODE_PARAMS = {"qualifications": "qualification", "item": "service_content"}
@@ -37,6 +37,7 @@ class Turn:
     actor: Actor
     state: DialogState
     translators: Translators
+    links: Links | None = None
     replies: list[Reply] = field(default_factory=list)
 
     def __post_init__(self) -> None:
