@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from core.chat import activities, feedback, volunteer
+from core.chat import activities, feedback, organizer, volunteer
 from core.chat.conversation import Handler, Routes
 from core.chat.turn import Turn
 from core.errors import NotFound
@@ -53,10 +53,6 @@ async def find(turn: Turn, _: str = "") -> None:
     await activities.show_filters(turn)
 
 
-async def organizer_soon(turn: Turn, _: str = "") -> None:
-    turn.say("chat.organizer.soon", turn.choice("chat.button.menu", "menu"))
-
-
 def build_routes() -> Routes:
     commands: dict[str, Handler] = {
         "help": volunteer.show_help,
@@ -66,6 +62,8 @@ def build_routes() -> Routes:
         "profile": volunteer.show_profile,
         "feedback": feedback.ask_feedback,
         "language": volunteer.choose_language,
+        "organizer": organizer.organizer_menu,
+        "publish": organizer.start_new_activity,
     }
     buttons: dict[str, Handler] = {
         "menu": menu,
@@ -88,11 +86,22 @@ def build_routes() -> Routes:
         "prof.consents": volunteer.show_consents,
         "prof.wd": volunteer.withdraw,
         "fb": feedback.ask_feedback,
-        "org": organizer_soon,
+        "org": organizer.organizer_menu,
+        "oa.new": organizer.start_new_activity,
+        "oa.list": organizer.list_activities,
+        "oa": organizer.staff_card,
+        "oa.pub": organizer.publish,
+        "oa.sl": organizer.signup_list,
+        "oa.att": organizer.attendance,
+        "oa.mk": organizer.mark,
+        "oa.exp": organizer.export,
+        "oa.cx": organizer.ask_cancel,
     }
     flows = {
         volunteer.REGISTRATION: volunteer.registration_step,
         activities.FIND_NEAR: activities.near_step,
         feedback.FEEDBACK: feedback.feedback_step,
+        organizer.NEW_ACTIVITY: organizer.new_activity_step,
+        organizer.CANCEL_ACTIVITY: organizer.cancel_step,
     }
     return Routes(buttons=buttons, commands=commands, flows=flows, menu=menu, start=start)

@@ -164,3 +164,24 @@ async def decide_signup(
         signup.waitlisted_at = now
     await audit(uow, clock, actor, "signup.decide", "signup", signup.id, reason or None, approve=approve)
     return signup
+
+
+MARKABLE = frozenset({SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.ABSENT})
+
+
+async def mark_attendance(
+    uow: UnitOfWork, clock: Clock, actor: Actor, signup_id: int, *, attended: bool
+) -> Signup:
+    """2-7.5.2, 3-6.2.3: staff confirm who came, by hand, once the activity has begun. A correction
+    leaves its trail in the audit log (1-6.5)."""
+    activity, signup = await _lock(uow, signup_id)
+    await require_staff(uow, actor, activity.org_id)
+    if signup.status not in MARKABLE:
+        raise Conflict("signup.not_markable", status=signup.status)
+    if clock.now() < activity.starts_at:
+        raise NotEligible("attendance.not_started")
+    before = signup.status
+    signup.status = SignupStatus.ATTENDED if attended else SignupStatus.ABSENT
+    if before is not signup.status:
+        await audit(uow, clock, actor, "signup.attendance", "signup", signup.id, before=before, after=signup.status)
+    return signup

@@ -45,6 +45,10 @@ class ChatUser:
                     return await self.send(Button(choice.payload))
         raise AssertionError(f"no button {label_part!r} in {self.texts()} / {self.buttons()}")
 
+    async def send_payload(self, payload: str) -> tuple:
+        """A button pressed from an older message (its payload, as the platform sends it back)."""
+        return await self.send(Button(payload))
+
     async def location(self, lat: float, lon: float) -> tuple:
         return await self.send(Location(lat, lon))
 

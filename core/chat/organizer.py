@@ -1,0 +1,675 @@
+"""The organizer's side in chat: publish an activity step by step (3-6.1.5), see sign-ups and the
+waitlist, mark attendance by hand (2-7.5.2), export the list, cancel with a reason (volunteers are told)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.chat.messages import Button, Choice, Document, Input, Location, Text
+from core.chat.turn import Turn
+from core.domain.activity import Activity, ActivityStatus, check_coordinates
+from core.domain.codes import (
+    INSURANCE_REQUIRED_CONTENT,
+    ActivityMode,
+    RiskLevel,
+    ServiceContent,
+    ServiceContentGroup,
+)
+from core.domain.identity_numbers import mask_phone
+from core.domain.organization import Organization, OrgStatus
+from core.domain.signup import HOLDS_PLACE, SignupStatus
+from core.errors import DomainError, InvalidInput, NotFound
+from core.ports import ActivityQuery
+from core.services.access import may_see_private_data, require_staff
+from core.services.activities import cancel_activity, create_activity, get_activity, publish_activity
+from core.services.signups import mark_attendance
+
+NEW_ACTIVITY = "new_activity"
+CANCEL_ACTIVITY = "cancel_activity"
+_DATETIME = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{2})\s*$")
+_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)\s*$")
+_ALL_STATUSES = frozenset(ActivityStatus)
+TEXT_MAX = 1000
+
+
+async def _manageable_orgs(turn: Turn) -> list[Organization]:
+    orgs = await turn.uow.orgs.list(OrgStatus.APPROVED)
+    return orgs if turn.actor.admin else [o for o in orgs if o.id in turn.actor.staff_of]
+
+
+async def organizer_menu(turn: Turn, _: str = "") -> None:
+    if not (turn.actor.admin or turn.actor.staff_of):
+        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+        return
+    turn.state.clear()
+    turn.say(
+        "chat.org.menu",
+        turn.choice("chat.org.new", "oa.new"),
+        turn.choice("chat.org.list", "oa.list:0"),
+        turn.choice("chat.org.reviews", "rev"),
+        turn.choice("chat.org.feedback", "fbl"),
+        turn.choice("chat.button.menu", "menu"),
+        columns=2,
+    )
+
+
+# ---- publishing an activity, one question at a time ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question of the activity form: whether it is asked, how, and how the answer is read."""
+
+    name: str
+    needed: Callable[[dict[str, Any]], bool]
+    ask: Callable[[Turn, dict[str, Any]], Awaitable[None]]
+    take: Callable[[Turn, Input, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def _text(given: Input, max_length: int = TEXT_MAX) -> str:
+    if not isinstance(given, Text) or not given.text.strip() or given.text.strip().startswith("/"):
+        raise InvalidInput("chat.org.form.text_required")
+    value = given.text.strip()
+    if len(value) > max_length:
+        raise InvalidInput("chat.org.form.too_long", max=max_length)
+    return value
+
+
+def _pressed(given: Input) -> str:
+    if isinstance(given, Button) and given.payload.startswith("f."):
+        return given.payload[2:]
+    raise InvalidInput("chat.reg.pick_button")
+
+
+def _ask(key: str) -> Callable[[Turn, dict[str, Any]], Awaitable[None]]:
+    async def ask(turn: Turn, data: dict[str, Any]) -> None:
+        turn.say(key)
+
+    return ask
+
+
+def _take_text(
+    field: str, max_length: int = TEXT_MAX
+) -> Callable[[Turn, Input, dict[str, Any]], Awaitable[dict[str, Any]]]:
+    async def take(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+        return {field: _text(given, max_length)}
+
+    return take
+
+
+def _always(data: dict[str, Any]) -> bool:
+    return True
+
+
+def _has_place(data: dict[str, Any]) -> bool:
+    return data.get("mode") != ActivityMode.ONLINE.value
+
+
+def _zone(data: dict[str, Any]) -> ZoneInfo:
+    return ZoneInfo(data.get("tz") or "Asia/Shanghai")
+
+
+def _parse_local(text: str, zone: ZoneInfo, day_of: datetime | None = None) -> datetime:
+    if match := _DATETIME.match(text):
+        y, mo, d, h, mi = (int(g) for g in match.groups())
+    elif day_of is not None and (match := _TIME.match(text)):
+        local_day = day_of.astimezone(zone)
+        y, mo, d = local_day.year, local_day.month, local_day.day
+        h, mi = int(match[1]), int(match[2])
+    else:
+        raise InvalidInput("chat.org.form.datetime_format")
+    try:
+        return datetime(y, mo, d, h, mi, tzinfo=zone)
+    except ValueError:
+        raise InvalidInput("chat.org.form.datetime_format") from None
+
+
+async def _ask_org(turn: Turn, data: dict[str, Any]) -> None:
+    orgs = await _manageable_orgs(turn)
+    turn.say("chat.org.form.org", *(Choice(o.name, f"f.{o.id}") for o in orgs))
+
+
+async def _take_org(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    pressed = _pressed(given)
+    org = next((o for o in await _manageable_orgs(turn) if str(o.id) == pressed), None)
+    if org is None:
+        raise InvalidInput("chat.reg.pick_button")
+    return {"org": org.id, "tz": org.timezone, "org_name": org.name}
+
+
+async def _ask_group(turn: Turn, data: dict[str, Any]) -> None:
+    groups = [Choice(turn.t(f"code.service_group.{g.value}"), f"f.{g.value}") for g in ServiceContentGroup]
+    turn.say("chat.org.form.group", *groups, columns=2)
+
+
+async def _take_group(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    group = _pressed(given)
+    if group not in ServiceContentGroup._value2member_map_:
+        raise InvalidInput("chat.reg.pick_button")
+    return {"group": group}
+
+
+async def _ask_content(turn: Turn, data: dict[str, Any]) -> None:
+    kinds = [c for c in ServiceContent if c.group.value == data["group"]]
+    turn.say(
+        "chat.org.form.content",
+        *(Choice(turn.t(f"code.service_content.{c.value}"), f"f.{c.value}") for c in kinds),
+        columns=2,
+    )
+
+
+async def _take_content(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    code = _pressed(given)
+    if code not in ServiceContent._value2member_map_:
+        raise InvalidInput("chat.reg.pick_button")
+    return {"service_content": code}
+
+
+async def _ask_mode(turn: Turn, data: dict[str, Any]) -> None:
+    turn.say(
+        "chat.org.form.mode", *(Choice(turn.t(f"code.mode.{m.value}"), f"f.{m.value}") for m in ActivityMode)
+    )
+
+
+async def _take_mode(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    mode = _pressed(given)
+    if mode not in ActivityMode._value2member_map_:
+        raise InvalidInput("chat.reg.pick_button")
+    return {"mode": mode}
+
+
+async def _take_start(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    start = _parse_local(_text(given, 40), _zone(data))
+    if start <= turn.clock.now():
+        raise InvalidInput("chat.org.form.start_past")
+    return {"starts_at": start.isoformat()}
+
+
+async def _take_end(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    start = datetime.fromisoformat(data["starts_at"])
+    end = _parse_local(_text(given, 40), _zone(data), day_of=start)
+    if end <= start:
+        raise InvalidInput("activity.time.end_before_start")
+    if end - start > timedelta(days=31):
+        raise InvalidInput("chat.org.form.too_long_activity")
+    return {"ends_at": end.isoformat()}
+
+
+async def _ask_base(turn: Turn, data: dict[str, Any]) -> None:
+    bases = [
+        b for b in await turn.uow.bases.list() if b.org_id in (None, data["org"]) and b.latitude is not None
+    ]
+    choices = [Choice(b.name[:60], f"f.{b.id}") for b in bases[:12]]
+    turn.say("chat.org.form.base", *choices, turn.choice("chat.org.form.other_place", "f.other"))
+
+
+async def _take_base(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    pressed = _pressed(given)
+    if pressed == "other":
+        return {"base": None}
+    base = await turn.uow.bases.get(int(pressed)) if pressed.isdigit() else None
+    if base is None:
+        raise InvalidInput("chat.reg.pick_button")
+    return {
+        "base": base.id,
+        "place_name": base.name,
+        "address": base.address,
+        "lat": base.latitude,
+        "lon": base.longitude,
+    }
+
+
+def _own_place(data: dict[str, Any]) -> bool:
+    return _has_place(data) and data.get("base") is None
+
+
+async def _take_place(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    parts = re.split(r"[，,]", _text(given, 300), maxsplit=1)
+    name, address = parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+    return {"place_name": name[:100], "address": address[:200]}
+
+
+async def _ask_location(turn: Turn, data: dict[str, Any]) -> None:
+    turn.ask_location("chat.org.form.location")
+
+
+async def _take_location(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(given, Location):
+        lat, lon = given.latitude, given.longitude
+    elif isinstance(given, Text) and (match := _LATLON.match(given.text)):
+        lat, lon = float(match[1]), float(match[2])
+    else:
+        raise InvalidInput("chat.org.form.location_format")
+    check_coordinates(lat, lon)
+    return {"lat": lat, "lon": lon}
+
+
+async def _take_url(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    url = _text(given, 500)
+    if not re.match(r"^https?://\S+$", url):
+        raise InvalidInput("chat.org.form.url_format")
+    return {"online_url": url}
+
+
+async def _take_capacity(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    text = _text(given, 10)
+    if not text.isdigit() or not 1 <= int(text) <= 10_000:
+        raise InvalidInput("chat.org.form.capacity_format")
+    return {"capacity": int(text)}
+
+
+async def _take_training(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    text = _text(given)
+    return {"required_training": "" if text in ("无", "none", "None", "-") else text}
+
+
+async def _ask_risk(turn: Turn, data: dict[str, Any]) -> None:
+    turn.say(
+        "chat.org.form.risk",
+        *(Choice(turn.t(f"code.risk.{r.value}"), f"f.{r.value}") for r in RiskLevel),
+        columns=3,
+    )
+
+
+async def _take_risk(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    risk = _pressed(given)
+    if risk not in RiskLevel._value2member_map_:
+        raise InvalidInput("chat.reg.pick_button")
+    return {"risk_level": risk}
+
+
+async def _ask_field_work(turn: Turn, data: dict[str, Any]) -> None:
+    turn.say(
+        "chat.org.form.field_work",
+        turn.choice("chat.button.yes", "f.yes"),
+        turn.choice("chat.button.no", "f.no"),
+        columns=2,
+    )
+
+
+async def _take_field_work(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    answer = _pressed(given)
+    if answer not in ("yes", "no"):
+        raise InvalidInput("chat.reg.pick_button")
+    return {"field_work": answer == "yes"}
+
+
+def _needs_plan(data: dict[str, Any]) -> bool:
+    """4-5.1.1: risky or insured activities carry an emergency plan."""
+    return (
+        data.get("risk_level") == RiskLevel.HIGH.value
+        or data.get("field_work") is True
+        or data.get("service_content") in INSURANCE_REQUIRED_CONTENT
+    )
+
+
+STEPS: tuple[Step, ...] = (
+    Step("org", _always, _ask_org, _take_org),
+    Step("title", _always, _ask("chat.org.form.title"), _take_text("title", 100)),
+    Step("group", _always, _ask_group, _take_group),
+    Step("service_content", _always, _ask_content, _take_content),
+    Step("mode", _always, _ask_mode, _take_mode),
+    Step("starts_at", _always, _ask("chat.org.form.start"), _take_start),
+    Step("ends_at", _always, _ask("chat.org.form.end"), _take_end),
+    Step("base", _has_place, _ask_base, _take_base),
+    Step("place_name", _own_place, _ask("chat.org.form.place"), _take_place),
+    Step("lat", _own_place, _ask_location, _take_location),
+    Step(
+        "online_url",
+        lambda d: d.get("mode") != ActivityMode.OFFLINE.value,
+        _ask("chat.org.form.url"),
+        _take_url,
+    ),
+    Step("capacity", _always, _ask("chat.org.form.capacity"), _take_capacity),
+    Step("purpose", _always, _ask("chat.org.form.purpose"), _take_text("purpose")),
+    Step("content", _always, _ask("chat.org.form.content_text"), _take_text("content")),
+    Step("beneficiaries", _always, _ask("chat.org.form.beneficiaries"), _take_text("beneficiaries")),
+    Step("guarantees", _always, _ask("chat.org.form.guarantees"), _take_text("guarantees")),
+    Step("required_training", _always, _ask("chat.org.form.training"), _take_training),
+    Step("risk_level", _always, _ask_risk, _take_risk),
+    Step(
+        "risks",
+        lambda d: d.get("risk_level") != RiskLevel.LOW.value,
+        _ask("chat.org.form.risks"),
+        _take_text("risks"),
+    ),
+    Step(
+        "field_work",
+        lambda d: d.get("service_content") not in INSURANCE_REQUIRED_CONTENT,
+        _ask_field_work,
+        _take_field_work,
+    ),
+    Step("emergency_plan", _needs_plan, _ask("chat.org.form.emergency_plan"), _take_text("emergency_plan")),
+)
+_BY_NAME = {step.name: step for step in STEPS}
+
+
+def _next(data: dict[str, Any]) -> Step | None:
+    return next((s for s in STEPS if s.name not in data and s.needed(data)), None)
+
+
+async def start_new_activity(turn: Turn, _: str = "") -> None:
+    orgs = await _manageable_orgs(turn)
+    if not orgs:
+        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+        return
+    data: dict[str, Any] = {}
+    if len(orgs) == 1:
+        data = {"org": orgs[0].id, "tz": orgs[0].timezone, "org_name": orgs[0].name}
+    first = _next(data)
+    assert first is not None
+    turn.state.start(NEW_ACTIVITY, first.name, **data)
+    turn.say("chat.org.form.intro", count=sum(1 for s in STEPS if s.needed(data)))
+    await first.ask(turn, data)
+
+
+async def new_activity_step(turn: Turn, given: Input) -> None:
+    state = turn.state
+    data = dict(state.data)
+    if state.step == "summary":
+        await _finish(turn, given, data)
+        return
+    step = _BY_NAME[state.step]
+    try:
+        data.update(await step.take(turn, given, data))
+    except DomainError as error:
+        # A wrong answer: why, then the same question again.
+        turn.refuse(error)
+        await step.ask(turn, data)
+        return
+    nxt = _next(data)
+    if nxt is None:
+        state.start(NEW_ACTIVITY, "summary", **data)
+        _summary(turn, data)
+        return
+    state.start(NEW_ACTIVITY, nxt.name, **data)
+    await nxt.ask(turn, data)
+
+
+def _summary(turn: Turn, data: dict[str, Any]) -> None:
+    zone = _zone(data)
+    start = datetime.fromisoformat(data["starts_at"]).astimezone(zone)
+    end = datetime.fromisoformat(data["ends_at"]).astimezone(zone)
+    turn.say(
+        "chat.org.form.summary",
+        turn.choice("chat.org.form.publish", "f.publish"),
+        turn.choice("chat.org.form.draft", "f.draft"),
+        turn.choice("chat.button.cancel", "f.cancel"),
+        title=data["title"],
+        org=data.get("org_name", ""),
+        kind=turn.t(f"code.service_content.{data['service_content']}"),
+        mode=turn.t(f"code.mode.{data['mode']}"),
+        time=f"{start:%Y-%m-%d %H:%M} – {end:%H:%M}"
+        if start.date() == end.date()
+        else f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}",  # noqa: E501
+        place=(data.get("place_name", "") + " " + data.get("address", "")).strip()
+        or data.get("online_url", ""),
+        capacity=data["capacity"],
+        risk=turn.t(f"code.risk.{data['risk_level']}"),
+    )
+
+
+def _activity_from(turn: Turn, data: dict[str, Any]) -> Activity:
+    return Activity(
+        org_id=data["org"],
+        title=data["title"],
+        service_content=ServiceContent(data["service_content"]),
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        ends_at=datetime.fromisoformat(data["ends_at"]),
+        created_at=turn.clock.now(),
+        mode=ActivityMode(data["mode"]),
+        timezone=data.get("tz") or turn.policy.default_timezone,
+        purpose=data["purpose"],
+        organizing_unit=data.get("org_name", ""),
+        content=data["content"],
+        beneficiaries=data["beneficiaries"],
+        guarantees=data["guarantees"],
+        emergency_plan=data.get("emergency_plan", ""),
+        place_name=data.get("place_name", ""),
+        address=data.get("address", ""),
+        latitude=data.get("lat"),
+        longitude=data.get("lon"),
+        checkin_radius_m=turn.policy.default_checkin_radius_m,
+        online_url=data.get("online_url", ""),
+        capacity=data["capacity"],
+        required_training=data.get("required_training", ""),
+        field_work=bool(data.get("field_work")),
+        risk_level=RiskLevel(data["risk_level"]),
+        risks=data.get("risks", ""),
+        base_id=data.get("base"),
+    )
+
+
+async def _finish(turn: Turn, given: Input, data: dict[str, Any]) -> None:
+    choice = given.payload[2:] if isinstance(given, Button) and given.payload.startswith("f.") else ""
+    if choice == "cancel":
+        turn.state.clear()
+        turn.say("chat.cancelled")
+        await organizer_menu(turn)
+        return
+    if choice not in ("publish", "draft"):
+        turn.say("chat.reg.pick_button")
+        _summary(turn, data)
+        return
+    activity = await create_activity(turn.uow, turn.clock, turn.actor, _activity_from(turn, data))
+    assert activity.id is not None
+    if choice == "publish":
+        await publish_activity(turn.uow, turn.clock, turn.actor, activity.id)
+    turn.state.clear()
+    turn.say(
+        "chat.org.created_published" if choice == "publish" else "chat.org.created_draft",
+        turn.choice("chat.org.view", f"oa:{activity.id}"),
+        turn.choice("chat.org.menu_button", "org"),
+        title=activity.title,
+        link=_share_link(turn, f"act-{activity.id}"),
+    )
+
+
+def _share_link(turn: Turn, payload: str) -> str:
+    """The channel's deep link where links are configured; the bare payload otherwise."""
+    return (turn.links.link(turn.channel, payload) if turn.links else None) or payload
+
+
+# ---- the organizer's view of their activities ---------------------------------------------------
+
+
+async def list_activities(turn: Turn, arg: str) -> None:
+    orgs = await _manageable_orgs(turn)
+    if not orgs:
+        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+        return
+    offset = int(arg) if arg.isdigit() else 0
+    query = ActivityQuery(
+        statuses=_ALL_STATUSES,
+        org_ids=tuple(o.id for o in orgs if o.id is not None),
+        starts_after=turn.clock.now() - timedelta(days=30),
+        limit=9,
+        offset=offset,
+    )
+    found = await turn.uow.activities.search(query)
+    if not found:
+        turn.say(
+            "chat.org.list.none",
+            turn.choice("chat.org.new", "oa.new"),
+            turn.choice("chat.org.menu_button", "org"),
+        )
+        return
+    choices = [
+        Choice(
+            turn.t(
+                "chat.org.list.item",
+                date=turn.local_time(a.starts_at, a.timezone)[5:],
+                title=a.title,
+                status=turn.t(f"code.activity_status.{a.status.value}"),
+            )[:60],
+            f"oa:{a.id}",
+        )
+        for a in found[:8]
+    ]
+    if len(found) > 8:
+        choices.append(turn.choice("chat.button.next_page", f"oa.list:{offset + 8}"))
+    choices.append(turn.choice("chat.org.menu_button", "org"))
+    turn.say("chat.org.list.title", *choices)
+
+
+async def _staff_activity(turn: Turn, arg: str) -> Activity:
+    if not arg.isdigit():
+        raise NotFound("activity.not_found")
+    activity = await get_activity(turn.uow, int(arg))
+    await require_staff(turn.uow, turn.actor, activity.org_id)
+    return activity
+
+
+async def staff_card(turn: Turn, arg: str) -> None:
+    activity = await _staff_activity(turn, arg)
+    assert activity.id is not None
+    counts = {s: await turn.uow.signups.count(activity.id, frozenset({s})) for s in SignupStatus}
+    choices: list[Choice] = []
+    if activity.status is ActivityStatus.DRAFT:
+        choices.append(turn.choice("chat.org.publish", f"oa.pub:{activity.id}"))
+    choices += [
+        turn.choice("chat.org.signups", f"oa.sl:{activity.id}"),
+        turn.choice("chat.org.attendance", f"oa.att:{activity.id}"),
+        turn.choice("chat.org.export", f"oa.exp:{activity.id}"),
+    ]
+    if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, ActivityStatus.ONGOING):
+        choices.append(turn.choice("chat.org.cancel", f"oa.cx:{activity.id}"))
+    choices.append(turn.choice("chat.org.list", "oa.list:0"))
+    turn.say(
+        "chat.org.card",
+        *choices,
+        columns=2,
+        title=activity.title,
+        status=turn.t(f"code.activity_status.{activity.status.value}"),
+        time=turn.local_time(activity.starts_at, activity.timezone),
+        place=activity.place_name or activity.online_url or "-",
+        capacity=activity.capacity,
+        confirmed=counts[SignupStatus.CONFIRMED]
+        + counts[SignupStatus.ATTENDED]
+        + counts[SignupStatus.ABSENT],
+        waitlisted=counts[SignupStatus.WAITLISTED],
+        applied=counts[SignupStatus.APPLIED],
+        attended=counts[SignupStatus.ATTENDED],
+        link=_share_link(turn, f"act-{activity.id}"),
+    )
+
+
+async def publish(turn: Turn, arg: str) -> None:
+    activity = await _staff_activity(turn, arg)
+    assert activity.id is not None
+    await publish_activity(turn.uow, turn.clock, turn.actor, activity.id)
+    turn.say("chat.org.published", title=activity.title)
+    await staff_card(turn, arg)
+
+
+async def _roster(turn: Turn, activity: Activity) -> list[tuple[int, str, str, SignupStatus]]:
+    """(signup id, name, phone as this actor may see it, status), in sign-up order."""
+    assert activity.id is not None
+    rows = []
+    for signup in await turn.uow.signups.for_activity(activity.id):
+        volunteer = await turn.uow.volunteers.get(signup.volunteer_id)
+        if volunteer is None or volunteer.id is None or signup.id is None:
+            continue
+        full = await may_see_private_data(turn.uow, turn.actor, volunteer.id)
+        rows.append(
+            (
+                signup.id,
+                volunteer.name,
+                volunteer.phone if full else mask_phone(volunteer.phone),
+                signup.status,
+            )
+        )
+    return rows
+
+
+async def signup_list(turn: Turn, arg: str) -> None:
+    activity = await _staff_activity(turn, arg)
+    rows = [r for r in await _roster(turn, activity) if r[3] is not SignupStatus.CANCELLED]
+    if not rows:
+        turn.say("chat.org.signups.none", turn.choice("chat.org.view", f"oa:{activity.id}"))
+        return
+    lines = [
+        turn.t(
+            "chat.org.signups.line",
+            n=i,
+            name=name,
+            phone=phone,
+            status=turn.t(f"code.signup_status.{status.value}"),
+        )
+        for i, (_, name, phone, status) in enumerate(rows, 1)
+    ]
+    turn.say_text(
+        turn.t("chat.org.signups.title", title=activity.title) + "\n" + "\n".join(lines),
+        turn.choice("chat.org.view", f"oa:{activity.id}"),
+    )
+
+
+async def attendance(turn: Turn, arg: str) -> None:
+    activity = await _staff_activity(turn, arg)
+    rows = [r for r in await _roster(turn, activity) if r[3] in HOLDS_PLACE]
+    if not rows:
+        turn.say("chat.org.signups.none", turn.choice("chat.org.view", f"oa:{activity.id}"))
+        return
+    mark = {SignupStatus.ATTENDED: "✅", SignupStatus.ABSENT: "❌", SignupStatus.CONFIRMED: "⬜"}
+    choices = []
+    for signup_id, name, _, status in rows:
+        attended = status is not SignupStatus.ATTENDED
+        choices.append(Choice(f"{mark[status]} {name}"[:60], f"oa.mk:{signup_id}.{int(attended)}"))
+    choices.append(turn.choice("chat.org.view", f"oa:{activity.id}"))
+    turn.say("chat.org.attendance.title", *choices, columns=2, title=activity.title)
+
+
+async def mark(turn: Turn, arg: str) -> None:
+    signup_id, _, attended = arg.partition(".")
+    if not signup_id.isdigit() or attended not in ("0", "1"):
+        raise NotFound("signup.not_found")
+    signup = await mark_attendance(turn.uow, turn.clock, turn.actor, int(signup_id), attended=attended == "1")
+    await attendance(turn, str(signup.activity_id))
+
+
+async def export(turn: Turn, arg: str) -> None:
+    """The list as a spreadsheet (CSV with a BOM so that Excel opens the Chinese correctly)."""
+    activity = await _staff_activity(turn, arg)
+    rows = await _roster(turn, activity)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([turn.t(f"chat.org.export.col.{c}") for c in ("n", "name", "phone", "status")])
+    for i, (_, name, phone, status) in enumerate(rows, 1):
+        writer.writerow([i, name, phone, turn.t(f"code.signup_status.{status.value}")])
+    turn.replies.append(
+        Document(
+            data=("\ufeff" + buffer.getvalue()).encode("utf-8"),
+            filename=f"signups-{activity.id}.csv",
+            caption=turn.t("chat.org.export.caption", title=activity.title, count=len(rows)),
+            mime="text/csv",
+        )
+    )
+
+
+async def ask_cancel(turn: Turn, arg: str) -> None:
+    activity = await _staff_activity(turn, arg)
+    turn.state.start(CANCEL_ACTIVITY, "reason", activity=activity.id)
+    turn.say(
+        "chat.org.cancel.reason", turn.choice("chat.org.view", f"oa:{activity.id}"), title=activity.title
+    )
+
+
+async def cancel_step(turn: Turn, given: Input) -> None:
+    try:
+        reason = _text(given, 500)
+    except DomainError as error:
+        turn.refuse(error)
+        return
+    activity = await cancel_activity(
+        turn.uow, turn.clock, turn.actor, int(turn.state.data["activity"]), reason
+    )
+    turn.state.clear()
+    turn.say("chat.org.cancel.done", turn.choice("chat.org.menu_button", "org"), title=activity.title)
