@@ -13,6 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bots.links import TelegramLinks
 from bots.settings import Settings
 from bots.telegram.adapter import TelegramMessenger, build_dispatcher, parse_update, set_commands
 from core.chat.conversation import Conversation
@@ -41,6 +42,7 @@ class Services:
     clock: Clock
     conversation: Conversation
     messengers: dict[Channel, Messenger] = field(default_factory=dict)
+    telegram_links: TelegramLinks | None = None
 
 
 def build_services(
@@ -49,8 +51,11 @@ def build_services(
     cipher.configure(*settings.data_keys())
     database = database or Database(settings.resolved_database_url)
     clock = clock or SystemClock()
-    conversation = Conversation(database.uow, clock, settings.policy(), translator, build_routes())
-    return Services(settings, database, clock, conversation)
+    links = TelegramLinks(settings.telegram_bot_username) if settings.telegram_token else None
+    conversation = Conversation(
+        database.uow, clock, settings.policy(), translator, build_routes(), links=links
+    )
+    return Services(settings, database, clock, conversation, telegram_links=links)
 
 
 def telegram_bot(settings: Settings) -> Bot:
@@ -102,6 +107,12 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
         app.router.add_post("/telegram/webhook", telegram_webhook)
 
         async def telegram_lifecycle(_: web.Application) -> AsyncIterator[None]:
+            links = services.telegram_links
+            if links is not None and not links.bot_username:
+                try:  # once, before serving: deep links and QR codes need the bot's username
+                    links.bot_username = (await bot.get_me()).username or ""
+                except Exception:
+                    log.exception("getMe failed; deep links and QR codes are off until a restart")
             try:
                 await set_commands(bot, translator)
                 if settings.public_url:

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base: str = ""  # a local Bot API server, or the fake one in tests
+    telegram_bot_username: str = ""  # for deep links and QR codes; asked of getMe at start-up when empty
 
     wechat_token: str = ""
     wechat_app_id: str = ""

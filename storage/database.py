@@ -85,6 +85,7 @@ class SqlUnitOfWork:
         self.notices = repos.NoticeRepository(s)
         self.feedback = repos.FeedbackRepository(s)
         self.deliveries = repos.DeliveryLog(s)
+        self.link_codes = repos.LinkCodeRepository(s)
         return self
 
     async def __aexit__(

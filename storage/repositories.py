@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.activity import Activity, ActivityMode, Base, Project
 from core.domain.audit import AuditEntry
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState, Feedback, Notice
+from core.domain.linking import LinkCode
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
 from core.domain.signup import Signup, SignupStatus
@@ -26,6 +29,7 @@ from storage.tables import (
     deliveries,
     dialogs,
     feedback,
+    link_codes,
     memberships,
     notices,
     organizations,
@@ -134,6 +138,16 @@ class OrganizationRepository(_Repository[Organization]):
             statement = statement.where(c.status == status)
         return await self._all(statement)
 
+    async def pending_children(
+        self, parent_ids: list[int], *, top_level: bool = False, limit: int = 20
+    ) -> list[Organization]:
+        c = organizations.c
+        under = c.parent_id.in_(parent_ids)
+        statement = select(Organization).where(
+            c.status == OrgStatus.APPLIED, or_(under, c.parent_id.is_(None)) if top_level else under
+        )
+        return await self._all(statement.order_by(c.id).limit(limit))
+
     async def descendant_ids(self, org_id: int) -> list[int]:
         """1-6.1: any depth, one recursive query on both databases."""
         o = organizations.c
@@ -179,6 +193,11 @@ class MembershipRepository(_Repository[Membership]):
     async def for_org(self, org_id: int) -> list[Membership]:
         m = memberships.c
         return await self._all(select(Membership).where(m.org_id == org_id).order_by(m.id))
+
+    async def pending_for_orgs(self, org_ids: list[int], limit: int = 20) -> list[Membership]:
+        m = memberships.c
+        statement = select(Membership).where(m.org_id.in_(org_ids), m.status == MembershipStatus.PENDING)
+        return await self._all(statement.order_by(m.requested_at, m.id).limit(limit))
 
 
 class ActivityRepository(_Repository[Activity]):
@@ -272,6 +291,15 @@ class AuditRepository(_Repository[AuditEntry]):
             select(AuditEntry).where(t.entity == entity, t.entity_id == entity_id).order_by(t.id)
         )
 
+    async def count_since(self, entity: str, entity_id: int, action: str, since: datetime) -> int:
+        t = audit_log.c
+        statement = (
+            select(func.count())
+            .select_from(audit_log)
+            .where(t.entity == entity, t.entity_id == entity_id, t.action == action, t.at >= since)
+        )
+        return int(await self.session.scalar(statement) or 0)
+
 
 class BaseRepository(_Repository[Base]):
     model = Base
@@ -336,14 +364,39 @@ class FeedbackRepository(_Repository[Feedback]):
         return await self._all(statement.order_by(f.id).limit(limit))
 
 
+class LinkCodeRepository(_Repository[LinkCode]):
+    model = LinkCode
+
+    async def latest_for_update(self, code_hash: str) -> LinkCode | None:
+        statement = (
+            select(LinkCode)
+            .where(link_codes.c.code_hash == code_hash)
+            .order_by(link_codes.c.id.desc())
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return await self._one(statement)
+
+    async def live_for_user(self, user_id: int, now: datetime) -> list[LinkCode]:
+        c = link_codes.c
+        return await self._all(
+            select(LinkCode)
+            .where(c.user_id == user_id, c.used_at.is_(None), c.expires_at > now)
+            .order_by(c.id)
+        )
+
+
 class DeliveryLog:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def first_time(self, channel: Channel, key: str, now: datetime) -> bool:
-        d = deliveries.c
-        found = await self.session.scalar(select(d.key).where(d.channel == str(channel), d.key == key))
-        if found is not None:
-            return False
-        await self.session.execute(deliveries.insert().values(channel=str(channel), key=key, handled_at=now))
-        return True
+        """One statement on both databases: INSERT … ON CONFLICT DO NOTHING. A concurrent twin waits on
+        the key (PostgreSQL) or on the write lock (SQLite) and then inserts nothing."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(deliveries).values(channel=str(channel), key=key, handled_at=now).on_conflict_do_nothing()
+        )
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)

@@ -22,6 +22,7 @@ from core.domain.activity import Activity, ActivityStatus, Base, Project
 from core.domain.audit import AuditEntry
 from core.domain.codes import ActivityMode, BaseKind, Channel, IdType, OrgKind, RiskLevel, ServiceContent
 from core.domain.dialog import DialogState, Feedback, Notice
+from core.domain.linking import LinkCode
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, Role, RoleGrant, User
 from core.domain.signup import Signup, SignupStatus
@@ -301,6 +302,19 @@ deliveries = Table(
     Column("handled_at", UTCDateTime, nullable=False, index=True),
 )
 
+# One-time codes linking a second channel to a user; only the code's sha256 is kept.
+link_codes = Table(
+    "link_codes",
+    metadata,
+    _id(),
+    Column("code_hash", String(64), nullable=False, index=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    Column("used_by_identity", ForeignKey("channel_identities.id")),
+)
+
 mapper_registry = registry(metadata=metadata)
 _MAPPED = (
     (User, users),
@@ -318,6 +332,7 @@ _MAPPED = (
     (DialogState, dialogs),
     (Notice, notices),
     (Feedback, feedback),
+    (LinkCode, link_codes),
 )
 
 

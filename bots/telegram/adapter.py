@@ -20,7 +20,7 @@ from core.ports import DeliveryFailed
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "menu", "find", "my", "profile", "feedback", "language", "cancel", "help")
+COMMANDS = ("start", "menu", "find", "my", "profile", "feedback", "link", "language", "cancel", "help")
 
 
 def language_of(code: str | None) -> str:

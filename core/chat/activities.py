@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from core.chat.deep_links import may_share
 from core.chat.messages import Choice, Input, Location
 from core.chat.turn import Turn
 from core.domain.activity import Activity, check_coordinates, distance_m
@@ -169,6 +170,8 @@ async def show_card(turn: Turn, arg: str) -> None:
         choices.append(turn.choice("chat.button.cancel_signup", f"s.c:{mine.id}"))
     elif activity.open_for_signup:
         choices.append(turn.choice("chat.button.sign_up", f"a.s:{activity.id}"))
+    if may_share(turn, activity.org_id):
+        choices.append(turn.choice("chat.qr.button", f"a.qr:{activity.id}"))
     choices.append(turn.choice("chat.find.other", "find"))
     turn.say_text("\n".join(lines), *choices)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -62,11 +63,21 @@ class Conversation:
             state = await uow.dialogs.for_user(user.id or 0, now)
             actor = await load_actor(uow, user.id)
             turn = Turn(
-                uow, self.clock, self.policy, incoming.channel, user, actor, state, self.translators, self.links
+                uow,
+                self.clock,
+                self.policy,
+                incoming.channel,
+                user,
+                actor,
+                state,
+                self.translators,
+                self.links,
             )
+            before = (state.flow, state.step, copy.deepcopy(state.data))
             try:
                 await self._route(turn, incoming.input)
-                state.updated_at = self.clock.now()
+                if (state.flow, state.step, state.data) != before:
+                    state.updated_at = self.clock.now()
                 await uow.commit()
             except DomainError as error:
                 # Nothing half-written: the turn's changes go, the user is told why.

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from functools import partial
 
-from core.chat import activities, feedback, organizer, volunteer
+from core.chat import (
+    activities,
+    deep_links,
+    feedback,
+    linking,
+    org_application,
+    organizer,
+    reviews,
+    volunteer,
+)
 from core.chat.conversation import Handler, Routes
 from core.chat.turn import Turn
 from core.errors import NotFound
@@ -62,8 +71,13 @@ def build_routes() -> Routes:
         "profile": volunteer.show_profile,
         "feedback": feedback.ask_feedback,
         "language": volunteer.choose_language,
+        "link": linking.link,
+        "qr": deep_links.qr_command,
         "organizer": organizer.organizer_menu,
         "publish": organizer.start_new_activity,
+        "neworg": org_application.start_application,
+        "reviews": reviews.show_reviews,
+        "feedbacklist": feedback.list_feedback,
     }
     buttons: dict[str, Handler] = {
         "menu": menu,
@@ -85,6 +99,8 @@ def build_routes() -> Routes:
         "prof.lang": volunteer.choose_language,
         "prof.consents": volunteer.show_consents,
         "prof.wd": volunteer.withdraw,
+        "prof.link": linking.link,
+        "a.qr": deep_links.activity_qr,
         "fb": feedback.ask_feedback,
         "org": organizer.organizer_menu,
         "oa.new": organizer.start_new_activity,
@@ -96,12 +112,27 @@ def build_routes() -> Routes:
         "oa.mk": organizer.mark,
         "oa.exp": organizer.export,
         "oa.cx": organizer.ask_cancel,
+        "orgapp": org_application.start_application,
+        "rev": reviews.show_reviews,
+        "rev.o": reviews.show_org,
+        "rev.oa": reviews.approve_org,
+        "rev.or": reviews.reject_org,
+        "rev.m": reviews.show_member,
+        "rev.ma": reviews.approve_member,
+        "rev.mr": reviews.reject_member,
+        "fbl": feedback.list_feedback,
+        "fbl.o": feedback.show_item,
+        "fbl.r": feedback.ask_reply,
     }
     flows = {
         volunteer.REGISTRATION: volunteer.registration_step,
         activities.FIND_NEAR: activities.near_step,
         feedback.FEEDBACK: feedback.feedback_step,
+        linking.LINKING: linking.linking_step,
         organizer.NEW_ACTIVITY: organizer.new_activity_step,
         organizer.CANCEL_ACTIVITY: organizer.cancel_step,
+        org_application.ORG_APPLICATION: org_application.application_step,
+        reviews.REVIEW_REASON: reviews.reason_step,
+        feedback.FEEDBACK_REPLY: feedback.reply_step,
     }
     return Routes(buttons=buttons, commands=commands, flows=flows, menu=menu, start=start)

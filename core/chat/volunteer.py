@@ -35,6 +35,7 @@ async def show_menu(turn: Turn, _: str = "") -> None:
         choices.insert(0, turn.choice("chat.menu.register", "reg"))
     else:
         choices.append(turn.choice("chat.menu.profile", "prof"))
+        choices.append(turn.choice("chat.menu.found_org", "orgapp"))
     choices.append(turn.choice("chat.menu.feedback", "fb"))
     if turn.actor.staff_of or turn.actor.admin:
         choices.append(turn.choice("chat.menu.organizer", "org"))
@@ -276,6 +277,7 @@ async def show_profile(turn: Turn, _: str = "") -> None:
         "chat.profile",
         turn.choice("chat.profile.language", "prof.lang"),
         turn.choice("chat.profile.consents", "prof.consents"),
+        turn.choice("chat.link.button", "prof.link"),
         turn.choice("chat.button.menu", "menu"),
         name=volunteer.name,
         number=volunteer.volunteer_number or "",

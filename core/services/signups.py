@@ -183,5 +183,7 @@ async def mark_attendance(
     before = signup.status
     signup.status = SignupStatus.ATTENDED if attended else SignupStatus.ABSENT
     if before is not signup.status:
-        await audit(uow, clock, actor, "signup.attendance", "signup", signup.id, before=before, after=signup.status)
+        await audit(
+            uow, clock, actor, "signup.attendance", "signup", signup.id, before=before, after=signup.status
+        )
     return signup

@@ -22,10 +22,11 @@ class ChatUser:
     external_id: str
     language_hint: str = "zh_CN"
     last: tuple = ()
+    channel: Channel = Channel.TELEGRAM
 
     async def send(self, given: Input) -> tuple:
         out = await self.conversation.handle(
-            Incoming(Channel.TELEGRAM, self.external_id, given, language_hint=self.language_hint)
+            Incoming(self.channel, self.external_id, given, language_hint=self.language_hint)
         )
         assert out is not None
         self.last = out.replies
@@ -69,7 +70,9 @@ def conversation(db: Database, clock: FakeClock) -> Conversation:
 
 @pytest.fixture
 def chat_user(conversation: Conversation):
-    def make(external_id: str = "5001", language: str = "zh_CN") -> ChatUser:
-        return ChatUser(conversation, external_id, language)
+    def make(
+        external_id: str = "5001", language: str = "zh_CN", channel: Channel = Channel.TELEGRAM
+    ) -> ChatUser:
+        return ChatUser(conversation, external_id, language, channel=channel)
 
     return make

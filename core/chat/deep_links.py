@@ -1,0 +1,62 @@
+"""QR codes of deep links for staff (2-6.1 a, 2-7.2): printed at a position or shown on site, they
+open an activity card (``act-12``) or the invitation to join an org (``org-3``) in the user's app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.chat.messages import Image
+from core.chat.turn import Turn
+from core.errors import NotFound, PermissionDenied
+from core.services.activities import get_activity
+
+
+def may_share(turn: Turn, org_id: int) -> bool:
+    """Staff of the org itself, and admins: the QR codes are the org's own publicity."""
+    return turn.actor.admin or org_id in turn.actor.staff_of
+
+
+async def activity_qr(turn: Turn, arg: str) -> None:
+    activity = await get_activity(turn.uow, _id(arg, "activity.not_found"))
+    _require_staff(turn, activity.org_id)
+    await _send_qr(turn, f"act-{activity.id}", "chat.qr.activity", title=activity.title)
+
+
+async def org_qr(turn: Turn, arg: str) -> None:
+    org = await turn.uow.orgs.get(_id(arg, "org.not_found"))
+    if org is None or org.id is None:
+        raise NotFound("org.not_found")
+    _require_staff(turn, org.id)
+    await _send_qr(turn, f"org-{org.id}", "chat.qr.org", org=org.name)
+
+
+async def qr_command(turn: Turn, arg: str) -> None:
+    """/qr act-12 or /qr org-3: the same payloads as the deep links themselves."""
+    kind, _, ident = arg.strip().partition("-")
+    if kind == "act" and ident.isdigit():
+        await activity_qr(turn, ident)
+    elif kind == "org" and ident.isdigit():
+        await org_qr(turn, ident)
+    else:
+        turn.say("chat.qr.usage", turn.choice("chat.button.menu", "menu"))
+
+
+def _require_staff(turn: Turn, org_id: int) -> None:
+    if not may_share(turn, org_id):
+        raise PermissionDenied("chat.qr.not_staff")
+
+
+async def _send_qr(turn: Turn, payload: str, caption_key: str, **params: Any) -> None:
+    links = turn.links
+    url = links.link(turn.channel, payload) if links is not None else None
+    png = links.qr_png(turn.channel, payload) if links is not None and url else None
+    if url is None or png is None:
+        turn.say("chat.qr.not_configured", turn.choice("chat.button.menu", "menu"))
+        return
+    turn.replies.append(Image(png, f"{payload}.png", turn.t(caption_key, link=url, **params)))
+
+
+def _id(arg: str, missing: str) -> int:
+    if not arg.isdigit():
+        raise NotFound(missing)
+    return int(arg)

@@ -1,0 +1,220 @@
+"""Reviews in chat for staff (1-5.4, 2-7.1): org applications under the orgs they run and requests to
+join them. Approve at once; reject asks for the reason, which the applicant is told."""
+
+from __future__ import annotations
+
+from core.chat.messages import Choice, Input, Text
+from core.chat.org_application import KINDS
+from core.chat.turn import Turn
+from core.domain.organization import Organization, OrgStatus
+from core.domain.volunteer import MembershipStatus
+from core.errors import DomainError, InvalidInput
+from core.services.reviews import (
+    JoinRequest,
+    decide_join_request,
+    decide_org_application,
+    join_request,
+    org_application,
+    pending_memberships,
+    pending_org_applications,
+)
+
+REVIEW_REASON = "review_reason"
+REASON_MAX = 500
+
+
+def _back(turn: Turn) -> Choice:
+    return turn.choice("chat.reviews.button.list", "rev")
+
+
+def _still_pending(turn: Turn, name: str, pending: bool, status_code: str) -> bool:
+    """An old button pressed after the decision (by this reviewer or another) shows the outcome."""
+    if not pending:
+        turn.say("chat.reviews.already", _back(turn), name=name, status=turn.t(f"code.{status_code}"))
+    return pending
+
+
+def _org_pending(turn: Turn, org: Organization) -> bool:
+    pending = org.status is OrgStatus.APPLIED
+    return _still_pending(turn, org.name, pending, f"org_status.{org.status.value}")
+
+
+def _member_pending(turn: Turn, request: JoinRequest) -> bool:
+    status = request.membership.status
+    return _still_pending(
+        turn, request.volunteer.name, status is MembershipStatus.PENDING, f"membership_status.{status.value}"
+    )
+
+
+async def show_reviews(turn: Turn, _: str = "") -> None:
+    turn.state.clear()
+    if not (turn.actor.admin or turn.actor.staff_of):
+        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+        return
+    orgs = await pending_org_applications(turn.uow, turn.actor)
+    requests = await pending_memberships(turn.uow, turn.actor)
+    if not orgs and not requests:
+        turn.say("chat.reviews.none", turn.choice("chat.button.menu", "menu"))
+        return
+    choices = [Choice(turn.t("chat.reviews.item.org", name=o.name)[:60], f"rev.o:{o.id}") for o in orgs]
+    for membership in requests:
+        volunteer = await turn.uow.volunteers.get(membership.volunteer_id)
+        org = await turn.uow.orgs.get(membership.org_id)
+        label = turn.t(
+            "chat.reviews.item.member",
+            name=volunteer.name if volunteer else "-",
+            org=org.name if org else "-",
+        )
+        choices.append(Choice(label[:60], f"rev.m:{membership.volunteer_id}-{membership.org_id}"))
+    choices.append(turn.choice("chat.button.menu", "menu"))
+    turn.say("chat.reviews.title", *choices, orgs=len(orgs), members=len(requests))
+
+
+# ---- org applications (1-5.4) -------------------------------------------------------------------
+
+
+async def show_org(turn: Turn, arg: str) -> None:
+    if not arg.isdigit():
+        await show_reviews(turn)
+        return
+    org = await org_application(turn.uow, turn.actor, int(arg))
+    parent = await turn.uow.orgs.get(org.parent_id) if org.parent_id is not None else None
+    if not _org_pending(turn, org):
+        return
+    turn.say(
+        "chat.reviews.org.card",
+        turn.choice("chat.reviews.button.approve", f"rev.oa:{org.id}"),
+        turn.choice("chat.reviews.button.reject", f"rev.or:{org.id}"),
+        _back(turn),
+        columns=2,
+        name=org.name,
+        kind=turn.t(
+            f"chat.orgapp.kind.{org.kind.value}" if org.kind in KINDS else f"code.org_kind.{org.kind.value}"
+        ),
+        parent=parent.name if parent else "-",
+        field=org.service_field or "-",
+        items=turn.join(turn.t(f"code.service_content.{i}") for i in org.service_items) or "-",
+        requirements=org.requirements or "-",
+        leader=org.leader_name,
+        contact=org.leader_contact,
+        members=org.member_count,
+        applied=turn.local_time(org.created_at, org.timezone),
+    )
+
+
+async def approve_org(turn: Turn, arg: str) -> None:
+    if not arg.isdigit():
+        await show_reviews(turn)
+        return
+    org = await org_application(turn.uow, turn.actor, int(arg))
+    if not _org_pending(turn, org):
+        return
+    await decide_org_application(turn.uow, turn.clock, turn.actor, int(arg), approve=True)
+    turn.say("chat.reviews.org.approved", _back(turn), name=org.name)
+
+
+async def reject_org(turn: Turn, arg: str) -> None:
+    if not arg.isdigit():
+        await show_reviews(turn)
+        return
+    org = await org_application(turn.uow, turn.actor, int(arg))
+    if not _org_pending(turn, org):
+        return
+    turn.state.start(REVIEW_REASON, "reason", kind="org", org_id=org.id)
+    turn.say("chat.reviews.ask_reason", _back(turn), name=org.name)
+
+
+# ---- requests to join an org (2-7.1) ------------------------------------------------------------
+
+
+def _pair(arg: str) -> tuple[int, int] | None:
+    volunteer, _, org = arg.partition("-")
+    return (int(volunteer), int(org)) if volunteer.isdigit() and org.isdigit() else None
+
+
+async def show_member(turn: Turn, arg: str) -> None:
+    pair = _pair(arg)
+    if pair is None:
+        await show_reviews(turn)
+        return
+    request = await join_request(turn.uow, turn.actor, *pair)
+    membership, volunteer = request.membership, request.volunteer
+    if not _member_pending(turn, request):
+        return
+    turn.say(
+        "chat.reviews.member.card",
+        turn.choice("chat.reviews.button.approve", f"rev.ma:{arg}"),
+        turn.choice("chat.reviews.button.reject", f"rev.mr:{arg}"),
+        _back(turn),
+        columns=2,
+        name=volunteer.name,
+        number=volunteer.volunteer_number or "-",
+        phone=volunteer.phone,
+        region=volunteer.region or "-",
+        skills=turn.join(turn.t(f"code.skill.{s}") for s in volunteer.skills) or "-",
+        areas=turn.join(turn.t(f"code.service_content.{a}") for a in volunteer.service_areas) or "-",
+        org=request.org.name,
+        requested=turn.local_time(membership.requested_at, request.org.timezone),
+    )
+
+
+async def approve_member(turn: Turn, arg: str) -> None:
+    pair = _pair(arg)
+    if pair is None:
+        await show_reviews(turn)
+        return
+    request = await join_request(turn.uow, turn.actor, *pair)
+    if not _member_pending(turn, request):
+        return
+    await decide_join_request(turn.uow, turn.clock, turn.actor, *pair, approve=True)
+    turn.say("chat.reviews.member.approved", _back(turn), name=request.volunteer.name, org=request.org.name)
+
+
+async def reject_member(turn: Turn, arg: str) -> None:
+    pair = _pair(arg)
+    if pair is None:
+        await show_reviews(turn)
+        return
+    request = await join_request(turn.uow, turn.actor, *pair)
+    if not _member_pending(turn, request):
+        return
+    turn.state.start(REVIEW_REASON, "reason", kind="member", volunteer_id=pair[0], org_id=pair[1])
+    turn.say("chat.reviews.ask_reason", _back(turn), name=request.volunteer.name)
+
+
+# ---- the reason of a rejection ------------------------------------------------------------------
+
+
+async def reason_step(turn: Turn, given: Input) -> None:
+    data = turn.state.data
+    reason = " ".join(given.text.split()) if isinstance(given, Text) else ""
+    try:
+        if not reason or len(reason) > REASON_MAX:
+            raise InvalidInput("chat.reviews.reason.invalid", max=REASON_MAX)
+    except InvalidInput as error:
+        turn.refuse(error)
+        turn.say("chat.reviews.ask_reason_again", _back(turn))
+        return
+    turn.state.clear()
+    try:
+        if data.get("kind") == "org":
+            org = await decide_org_application(
+                turn.uow, turn.clock, turn.actor, int(data["org_id"]), approve=False, reason=reason
+            )
+            turn.say("chat.reviews.org.rejected", _back(turn), name=org.name, reason=reason)
+        else:
+            volunteer_id, org_id = int(data["volunteer_id"]), int(data["org_id"])
+            request = await join_request(turn.uow, turn.actor, volunteer_id, org_id)
+            await decide_join_request(
+                turn.uow, turn.clock, turn.actor, volunteer_id, org_id, approve=False, reason=reason
+            )
+            turn.say(
+                "chat.reviews.member.rejected",
+                _back(turn),
+                name=request.volunteer.name,
+                org=request.org.name,
+                reason=reason,
+            )
+    except DomainError as error:
+        # Decided meanwhile by someone else, or no longer allowed: nothing was written; say why.
+        turn.refuse(error, _back(turn))
