@@ -260,6 +260,7 @@ dialogs = Table(
     Column("flow", String(40), nullable=False),
     Column("step", String(40), nullable=False),
     Column("data", JsonDict, nullable=False),
+    Column("offered", JsonList, nullable=False, server_default="[]"),
 )
 
 notices = Table(

@@ -7,8 +7,9 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from core.chat.messages import Button, Command, Contact, Incoming, Input, Location, Outgoing, Text
+from core.chat.messages import Button, Command, Contact, Incoming, Input, Location, Outgoing, Say, Text
 from core.chat.turn import Translators, Turn
+from core.domain.codes import Channel
 from core.errors import DomainError
 from core.policy import Policy
 from core.ports import Clock, Links, UnitOfWorkFactory
@@ -73,10 +74,16 @@ class Conversation:
                 self.translators,
                 self.links,
             )
-            before = (state.flow, state.step, copy.deepcopy(state.data))
+            before = (state.flow, state.step, copy.deepcopy(state.data), list(state.offered))
             try:
-                await self._route(turn, incoming.input)
-                if (state.flow, state.step, state.data) != before:
+                given = incoming.input
+                if incoming.channel in NUMBERED_CHANNELS:
+                    given = _numbered(given, state.offered)
+                await self._route(turn, given)
+                offered = [c.payload for r in turn.replies if isinstance(r, Say) for c in r.choices]
+                if offered or turn.replies:
+                    state.offered = offered
+                if (state.flow, state.step, state.data, state.offered) != before:
                     state.updated_at = self.clock.now()
                 await uow.commit()
             except DomainError as error:
@@ -134,6 +141,22 @@ class Conversation:
         else:
             turn.say("chat.not_understood")
         await routes.menu(turn, "")
+
+
+# Channels that show choices as numbered options rather than buttons.
+NUMBERED_CHANNELS = frozenset({Channel.WECHAT, Channel.CONSOLE})
+
+
+def _numbered(given: Input, offered: list[str]) -> Input:
+    """A reply of a number picks the choice offered under that number."""
+    if isinstance(given, Text):
+        text = given.text.strip().translate(_FULL_WIDTH_DIGITS)
+        if text.isdigit() and 1 <= int(text) <= len(offered):
+            return Button(offered[int(text) - 1])
+    return given
+
+
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def _hint(incoming: Incoming) -> str:

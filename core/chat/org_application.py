@@ -102,7 +102,8 @@ async def _ask_leader_contact(turn: Turn) -> None:
 
 
 async def _ask_members(turn: Turn) -> None:
-    turn.say("chat.orgapp.ask.members", _cancel(turn), min=MEMBERS_MIN, max=MEMBERS_MAX)
+    # No button here: on a channel of numbered options, a typed number must stay an answer.
+    turn.say("chat.orgapp.ask.members", min=MEMBERS_MIN, max=MEMBERS_MAX)
 
 
 async def _ask_confirm(turn: Turn) -> None:

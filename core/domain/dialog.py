@@ -15,6 +15,9 @@ class DialogState:
     flow: str = ""
     step: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    # The choices last offered, in order: a channel without buttons (WeChat) numbers them, and a
+    # reply of "2" means the second. Kept apart from data so that a flow's start() does not drop it.
+    offered: list[str] = field(default_factory=list)
 
     def start(self, flow: str, step: str, **data: Any) -> None:
         self.flow, self.step, self.data = flow, step, dict(data)

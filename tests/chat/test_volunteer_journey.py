@@ -162,3 +162,24 @@ async def test_find_near_me_lists_activities_by_distance(db, clock, chat_user) -
     await user.press("我附近")
     await user.location(95.0, 10.0)
     assert "超出范围" in user.texts()
+
+
+async def test_numbered_options_on_a_channel_without_buttons(db, clock, chat_user) -> None:
+    """WeChat shows choices as numbers: "2" picks the second choice offered; full-width digits too."""
+    from core.domain.codes import Channel
+
+    user = chat_user("o-wechat-1", channel=Channel.WECHAT)
+    await user.text("/start")
+    await user.text("２")  # the second language choice: English
+    assert "Privacy notice" in user.texts()
+    await user.text("1")
+    assert "birth date" in user.texts()
+    await user.text("1")  # no choices were offered with that question: "1" is text, refused as a date
+    assert "2000-01-31" in user.texts()
+
+
+async def test_digits_stay_text_where_buttons_exist(db, clock, chat_user) -> None:
+    user = chat_user("o-telegram-1")
+    await user.text("/start")
+    await user.text("2")
+    assert "请点击上方的按钮" in user.texts()
