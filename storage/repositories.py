@@ -56,6 +56,11 @@ class _Repository(Generic[T]):
     async def get(self, item_id: int) -> T | None:
         return await self.session.get(self.model, item_id)
 
+    async def get_for_update(self, item_id: int) -> T | None:
+        """Read afresh and locked for this transaction: a row lock on PostgreSQL (SQLite transactions
+        are serialised already by BEGIN IMMEDIATE); a copy already in the session may be older."""
+        return await self.session.get(self.model, item_id, with_for_update=True, populate_existing=True)
+
     async def _all(self, statement: Any) -> list[T]:
         return list((await self.session.scalars(statement)).all())
 
@@ -203,16 +208,6 @@ class MembershipRepository(_Repository[Membership]):
 class ActivityRepository(_Repository[Activity]):
     model = Activity
 
-    async def get_for_update(self, activity_id: int) -> Activity | None:
-        """Row lock on PostgreSQL; SQLite transactions are already serialised (BEGIN IMMEDIATE)."""
-        statement = (
-            select(Activity)
-            .where(activities.c.id == activity_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return await self._one(statement)
-
     async def search(self, query: ActivityQuery) -> list[Activity]:
         a = activities.c
         statement = select(Activity).where(a.status.in_(sorted(query.statuses)))
@@ -236,16 +231,6 @@ class ActivityRepository(_Repository[Activity]):
 
 class SignupRepository(_Repository[Signup]):
     model = Signup
-
-    async def get_for_update(self, signup_id: int) -> Signup | None:
-        """Read afresh and locked: a copy already in the session may be older than the lock just taken."""
-        statement = (
-            select(Signup)
-            .where(signups.c.id == signup_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return await self._one(statement)
 
     async def live(self, activity_id: int, volunteer_id: int) -> Signup | None:
         s = signups.c

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from core.domain.codes import OrgKind, ServiceContent
 from core.domain.organization import Organization, OrgStatus, check_org_name
-from core.domain.people import Actor
+from core.domain.people import Actor, Role, RoleGrant
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_admin, require_reviewer, require_staff
@@ -88,9 +88,10 @@ async def create_org(uow: UnitOfWork, clock: Clock, actor: Actor, form: OrgAppli
 async def review_org(
     uow: UnitOfWork, clock: Clock, actor: Actor, org_id: int, *, approve: bool, reason: str = ""
 ) -> Organization:
-    """1-5.4: approve, or reject with a reason the applicant is told."""
+    """1-5.4: approve, or reject with a reason the applicant is told. The org row is locked, so two
+    reviewers pressing at once decide once. On approval the founder becomes its staff (1-5.3.3 c)."""
     await require_reviewer(uow, actor, org_id)
-    org = await uow.orgs.get(org_id)
+    org = await uow.orgs.get_for_update(org_id)
     assert org is not None
     if org.status is not OrgStatus.APPLIED:
         raise Conflict("org.review.not_pending", status=org.status)
@@ -103,6 +104,19 @@ async def review_org(
     await audit(
         uow, clock, actor, "org.approve" if approve else "org.reject", "org", org.id, reason=reason or None
     )
+    if approve and org.applied_by is not None:
+        await uow.grants.add(
+            RoleGrant(
+                user_id=org.applied_by,
+                role=Role.ORG_STAFF,
+                org_id=org.id,
+                granted_at=clock.now(),
+                granted_by=actor.user_id,
+            )
+        )
+        await audit(
+            uow, clock, actor, "role.grant", "user", org.applied_by, role=Role.ORG_STAFF, org_id=org.id
+        )
     return org
 
 

@@ -251,3 +251,23 @@ async def test_org_audit_trail_is_append_only(db: Database, clock: FakeClock) ->
         "activity.cancel",
     ):
         assert expected in actions
+
+
+async def test_the_founder_becomes_staff_of_the_approved_org(db, clock) -> None:
+    """1-5.3.3 c: a volunteer who founds an org runs it once the parent approves."""
+    from core.domain.people import Role
+    from core.services.access import load_actor
+    from core.services.organizations import apply_for_org, review_org
+    from tests.builders import make_org, make_staff, make_volunteer, org_form
+
+    async with db.uow() as uow:
+        parent = await make_org(uow, clock, "南京市科技志愿服务队")
+        reviewer = await make_staff(uow, clock, parent.id)
+        volunteer, founder = await make_volunteer(uow, clock)
+        org = await apply_for_org(
+            uow, clock, founder, org_form("南京市青年科普志愿服务队", parent_id=parent.id)
+        )
+        await review_org(uow, clock, reviewer, org.id, approve=True)
+        grants = await uow.grants.active_for_user(volunteer.user_id)
+        assert [(g.role, g.org_id) for g in grants] == [(Role.ORG_STAFF, org.id)]
+        assert org.id in (await load_actor(uow, volunteer.user_id)).staff_of
