@@ -28,7 +28,13 @@ from core.domain.signup import HOLDS_PLACE, SignupStatus
 from core.errors import DomainError, InvalidInput, NotFound
 from core.ports import ActivityQuery
 from core.services.access import may_see_private_data, require_staff
-from core.services.activities import cancel_activity, create_activity, get_activity, publish_activity
+from core.services.activities import (
+    cancel_activity,
+    create_activity,
+    get_activity,
+    publish_activity,
+    update_activity,
+)
 from core.services.signups import mark_attendance
 
 NEW_ACTIVITY = "new_activity"
@@ -352,8 +358,10 @@ STEPS: tuple[Step, ...] = (
 _BY_NAME = {step.name: step for step in STEPS}
 
 
-def _next(data: dict[str, Any]) -> Step | None:
-    return next((s for s in STEPS if s.name not in data and s.needed(data)), None)
+def _next(data: dict[str, Any], only: tuple[str, ...] | None = None) -> Step | None:
+    return next(
+        (s for s in STEPS if s.name not in data and s.needed(data) and (only is None or s.name in only)), None
+    )
 
 
 async def start_new_activity(turn: Turn, _: str = "") -> None:
@@ -478,6 +486,121 @@ def _share_link(turn: Turn, payload: str) -> str:
     return (turn.links.link(turn.channel, payload) if turn.links else None) or payload
 
 
+# ---- editing: the same questions, for the part being changed ------------------------------------
+
+EDIT_ACTIVITY = "edit_activity"
+# What the organizer picks to change: the questions asked again, and the activity fields they set.
+EDIT_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "title": (("title",), ("title",)),
+    "time": (("starts_at", "ends_at"), ("starts_at", "ends_at")),
+    "place": (("base", "place_name", "lat"), ("base_id", "place_name", "address", "latitude", "longitude")),
+    "online_url": (("online_url",), ("online_url",)),
+    "capacity": (("capacity",), ("capacity",)),
+    "purpose": (("purpose",), ("purpose",)),
+    "content": (("content",), ("content",)),
+    "beneficiaries": (("beneficiaries",), ("beneficiaries",)),
+    "guarantees": (("guarantees",), ("guarantees",)),
+    "required_training": (("required_training",), ("required_training",)),
+    "risk": (("risk_level", "risks", "emergency_plan"), ("risk_level", "risks", "emergency_plan")),
+}
+# Form answers that are named differently on the activity.
+_FORM_TO_FIELD = {"org": "org_id", "base": "base_id", "lat": "latitude", "lon": "longitude"}
+
+
+def _form_of(activity: Activity) -> dict[str, Any]:
+    """The activity as the form's answers, so that the questions' conditions see the current plan."""
+    data: dict[str, Any] = {
+        "org": activity.org_id,
+        "tz": activity.timezone,
+        "title": activity.title,
+        "group": activity.service_content.group.value,
+        "service_content": activity.service_content.value,
+        "mode": activity.mode.value,
+        "starts_at": activity.starts_at.isoformat(),
+        "ends_at": activity.ends_at.isoformat(),
+        "base": activity.base_id,
+        "place_name": activity.place_name,
+        "address": activity.address,
+        "lat": activity.latitude,
+        "lon": activity.longitude,
+        "online_url": activity.online_url,
+        "capacity": activity.capacity,
+        "risk_level": activity.risk_level.value,
+        "field_work": activity.field_work,
+    }
+    for name in (
+        "purpose",
+        "content",
+        "beneficiaries",
+        "guarantees",
+        "required_training",
+        "risks",
+        "emergency_plan",
+    ):
+        data[name] = getattr(activity, name)
+    return data
+
+
+def _field_value(data: dict[str, Any], field: str) -> Any:
+    form = {v: k for k, v in _FORM_TO_FIELD.items()}.get(field, field)
+    if field in ("starts_at", "ends_at"):
+        return datetime.fromisoformat(data[form])
+    if field == "risk_level":
+        return RiskLevel(data[form])
+    value = data.get(form)
+    return "" if value is None and field in ("risks", "emergency_plan", "place_name", "address") else value
+
+
+async def ask_edit(turn: Turn, arg: str) -> None:
+    activity = await _staff_activity(turn, arg)
+    choices = [
+        turn.choice(f"chat.org.edit.field.{group}", f"oa.ef:{activity.id}.{group}")
+        for group in EDIT_GROUPS
+        if group != "place" or activity.has_place
+        if group != "online_url" or activity.mode is not ActivityMode.OFFLINE
+    ]
+    choices.append(turn.choice("chat.org.view", f"oa:{activity.id}"))
+    turn.say("chat.org.edit.pick", *choices, columns=2, title=activity.title)
+
+
+async def start_edit(turn: Turn, arg: str) -> None:
+    activity_id, _, group = arg.partition(".")
+    activity = await _staff_activity(turn, activity_id)
+    if group not in EDIT_GROUPS:
+        await ask_edit(turn, activity_id)
+        return
+    asked, _ = EDIT_GROUPS[group]
+    data = {k: v for k, v in _form_of(activity).items() if k not in asked}
+    data.update(activity=activity.id, edit=group)
+    first = _next(data, asked)
+    assert first is not None
+    turn.state.start(EDIT_ACTIVITY, first.name, **data)
+    await first.ask(turn, data)
+
+
+async def edit_step(turn: Turn, given: Input) -> None:
+    state = turn.state
+    data = dict(state.data)
+    asked, fields = EDIT_GROUPS[data["edit"]]
+    step = _BY_NAME[state.step]
+    try:
+        data.update(await step.take(turn, given, data))
+    except DomainError as error:
+        turn.refuse(error)
+        await step.ask(turn, data)
+        return
+    nxt = _next(data, asked)
+    if nxt is not None:
+        state.start(EDIT_ACTIVITY, nxt.name, **data)
+        await nxt.ask(turn, data)
+        return
+    changes = {field: _field_value(data, field) for field in fields}
+    activity = await update_activity(turn.uow, turn.clock, turn.actor, int(data["activity"]), changes)
+    turn.state.clear()
+    turn.say("chat.org.edit.done", title=activity.title)
+    await staff_card(turn, str(activity.id))
+
+
 # ---- the organizer's view of their activities ---------------------------------------------------
 
 
@@ -541,6 +664,7 @@ async def staff_card(turn: Turn, arg: str) -> None:
         turn.choice("chat.org.export", f"oa.exp:{activity.id}"),
     ]
     if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, ActivityStatus.ONGOING):
+        choices.append(turn.choice("chat.org.edit", f"oa.ed:{activity.id}"))
         choices.append(turn.choice("chat.org.cancel", f"oa.cx:{activity.id}"))
     choices.append(turn.choice("chat.org.list", "oa.list:0"))
     turn.say(

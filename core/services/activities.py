@@ -3,14 +3,29 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from core.domain.activity import Activity, ActivityStatus
+from core.domain.activity import OPEN_FOR_SIGNUP, Activity, ActivityStatus
 from core.domain.people import Actor
 from core.domain.signup import LIVE, SignupStatus
 from core.errors import Conflict, InvalidInput, NotFound
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_staff
-from core.services.notices import notify_activity_cancelled, notify_promoted
+from core.services.notices import notify_activity_cancelled, notify_activity_changed, notify_promoted
 from core.services.signups import fill_places
+
+# Changes the signed-up volunteers are told of.
+_WHEN_AND_WHERE = frozenset(
+    {
+        "starts_at",
+        "ends_at",
+        "mode",
+        "place_name",
+        "address",
+        "latitude",
+        "longitude",
+        "online_url",
+        "base_id",
+    }
+)
 
 # What an organizer may change after creation; identity, org and status move only through use cases.
 EDITABLE = frozenset(f.name for f in fields(Activity)) - {
@@ -69,6 +84,9 @@ async def update_activity(
     unknown = set(changes) - EDITABLE
     if unknown:
         raise InvalidInput("activity.field.unknown", field=sorted(unknown)[0])
+    moved = any(
+        getattr(activity, name) != value for name, value in changes.items() if name in _WHEN_AND_WHERE
+    )
     for name, value in changes.items():
         setattr(activity, name, value)
     await _base_place(uow, activity)
@@ -77,6 +95,10 @@ async def update_activity(
     else:
         activity.check_publishable()
     await notify_promoted(uow, clock, activity, await fill_places(uow, clock, actor, activity))
+    if moved and activity.status in OPEN_FOR_SIGNUP:
+        assert activity.id is not None
+        live = [s for s in await uow.signups.for_activity(activity.id) if s.status in LIVE]
+        await notify_activity_changed(uow, clock, activity, live)
     await audit(uow, clock, actor, "activity.update", "activity", activity.id, fields=sorted(changes))
     return activity
 

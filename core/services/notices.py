@@ -95,3 +95,19 @@ async def notify_activity_cancelled(
         "notice.activity_cancelled",
         reason=activity.status_reason or "",
     )
+
+
+async def notify_activity_changed(
+    uow: UnitOfWork, clock: Clock, activity: Activity, signups: Sequence[Signup]
+) -> None:
+    """Signed-up volunteers hear of a new time or place; each change is its own notice."""
+    await _tell_volunteers(
+        uow,
+        clock,
+        activity,
+        signups,
+        f"activity-changed-{clock.now().timestamp():.0f}",
+        "notice.activity_changed",
+        choices=[("chat.button.view_activity", f"a:{activity.id}")],
+        place=activity.place_name or activity.online_url,
+    )

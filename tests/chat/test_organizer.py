@@ -163,3 +163,32 @@ async def test_staff_of_another_org_cannot_manage(db, clock, chat_user) -> None:
     volunteer = chat_user("3007")
     await volunteer.text("/organizer")
     assert "只有该组织的工作人员" in volunteer.texts()
+
+
+async def test_editing_the_time_tells_signed_up_volunteers(db, clock, chat_user) -> None:
+    org_id = await _staff(db, clock, "3008")
+    async with db.uow() as uow:
+        activity = await make_activity(uow, clock, Actor.system(), org_id, capacity=5, title="科普讲座")
+        volunteer, actor = await make_volunteer(uow, clock)
+        from core.services.signups import sign_up
+
+        await sign_up(uow, clock, actor, activity.id)
+        await uow.commit()
+    staff = chat_user("3008")
+    await staff.send_payload(f"oa:{activity.id}")
+    await staff.press("修改")
+    await staff.press("时间")
+    await staff.text("2026-12-15 14:00")
+    await staff.text("13:00")
+    assert "结束时间必须晚于开始时间" in staff.texts()  # refused, asked again
+    await staff.text("16:30")
+    assert "已修改" in staff.texts()
+    await staff.press("修改")
+    await staff.press("名额")
+    await staff.text("8")
+    async with db.uow() as uow:
+        changed = await uow.activities.get(activity.id)
+        assert changed.starts_at.isoformat() == "2026-12-15T06:00:00+00:00" and changed.capacity == 8
+        notices = await uow.notices.for_user(volunteer.user_id)
+        assert [n.message_key for n in notices] == ["notice.activity_changed"]  # the capacity edit tells no one
+        assert notices[0].params["start"] == "2026-12-15 14:00"
