@@ -190,5 +190,6 @@ async def test_editing_the_time_tells_signed_up_volunteers(db, clock, chat_user)
         changed = await uow.activities.get(activity.id)
         assert changed.starts_at.isoformat() == "2026-12-15T06:00:00+00:00" and changed.capacity == 8
         notices = await uow.notices.for_user(volunteer.user_id)
-        assert [n.message_key for n in notices] == ["notice.activity_changed"]  # the capacity edit tells no one
+        # the capacity edit tells no one
+        assert [n.message_key for n in notices] == ["notice.activity_changed"]
         assert notices[0].params["start"] == "2026-12-15 14:00"
