@@ -19,6 +19,7 @@ from core.services.volunteers import (
     give_consent,
     register_volunteer,
     request_membership,
+    update_profile,
     withdraw_consent,
 )
 
@@ -275,6 +276,7 @@ async def show_profile(turn: Turn, _: str = "") -> None:
             orgs.append(turn.t("chat.profile.org_item", org=org.name, status=status))
     turn.say(
         "chat.profile",
+        turn.choice("chat.profile.edit", "prof.ed"),
         turn.choice("chat.profile.language", "prof.lang"),
         turn.choice("chat.profile.consents", "prof.consents"),
         turn.choice("chat.link.button", "prof.link"),
@@ -287,6 +289,76 @@ async def show_profile(turn: Turn, _: str = "") -> None:
         areas=turn.join(turn.t(f"code.service_content.{a}") for a in volunteer.service_areas) or "-",
         orgs=turn.join(orgs) or "-",
     )
+
+
+PROFILE_EDIT = "profile_edit"
+_TABLES: dict[str, tuple[type[ProfessionalField] | type[ServiceContent], str]] = {
+    "skills": (ProfessionalField, "skill"),
+    "areas": (ServiceContent, "service_content"),
+}
+
+
+async def edit_profile(turn: Turn, field: str = "") -> None:
+    """Pick a field, answer the same question as at registration, saved at once."""
+    volunteer = await turn.uow.volunteers.by_user(turn.user_id)
+    if volunteer is None:
+        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+        return
+    if field == "name":
+        turn.state.start(PROFILE_EDIT, "name")
+        turn.say("chat.reg.name")
+    elif field == "phone":
+        turn.state.start(PROFILE_EDIT, "phone")
+        turn.ask_contact("chat.reg.phone")
+    elif field == "region":
+        turn.state.start(PROFILE_EDIT, "region")
+        turn.say("chat.reg.region")
+    elif field in _TABLES:
+        turn.state.start(
+            PROFILE_EDIT, field, **{field: volunteer.skills if field == "skills" else volunteer.service_areas}
+        )
+        table, label = _TABLES[field]
+        _toggle_list(turn, table, label, field)
+    else:
+        fields = ("name", "phone", "region", "skills", "areas")
+        choices = [turn.choice(f"chat.profile.field.{f}", f"prof.ed:{f}") for f in fields]
+        turn.say("chat.profile.edit_pick", *choices, turn.choice("chat.menu.profile", "prof"), columns=2)
+
+
+async def profile_edit_step(turn: Turn, given: Input) -> None:
+    step = turn.state.step
+    text = given.text.strip() if isinstance(given, Text) else ""
+    try:
+        if step in _TABLES:
+            table, label = _TABLES[step]
+            pressed = (
+                given.payload[2:] if isinstance(given, Button) and given.payload.startswith("f.") else None
+            )
+            chosen: list[str] = list(turn.state.data.get(step, []))
+            if pressed == "done" and chosen:
+                changes: dict[str, object] = {"skills" if step == "skills" else "service_areas": chosen}
+            else:
+                if pressed is not None and pressed in table._value2member_map_:
+                    chosen = [c for c in chosen if c != pressed] if pressed in chosen else [*chosen, pressed]
+                    turn.state.go(step, **{step: chosen})
+                else:
+                    turn.say(f"chat.reg.{step}_empty" if pressed == "done" else "chat.reg.pick_button")
+                _toggle_list(turn, table, label, step)
+                return
+        elif step == "phone":
+            if isinstance(given, Contact) and not given.own:
+                turn.ask_contact("chat.reg.phone_not_own")
+                return
+            changes = {"phone": given.phone if isinstance(given, Contact) else text}
+        else:
+            changes = {step: text}
+        await update_profile(turn.uow, turn.clock, turn.actor, changes)
+    except DomainError as error:
+        turn.refuse(error)
+        return
+    turn.state.clear()
+    turn.say("chat.profile.saved", clear_keyboard=True)
+    await show_profile(turn)
 
 
 async def choose_language(turn: Turn, arg: str) -> None:

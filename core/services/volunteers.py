@@ -310,3 +310,37 @@ async def view_volunteer(uow: UnitOfWork, actor: Actor, volunteer_id: int) -> Vo
         service_areas=tuple(volunteer.service_areas),
         status=volunteer.status,
     )
+
+
+EDITABLE_PROFILE = ("name", "phone", "region", "skills", "service_areas")
+
+
+async def update_profile(uow: UnitOfWork, clock: Clock, actor: Actor, changes: dict[str, Any]) -> Volunteer:
+    """2-7.1: a volunteer corrects their own data; every change is kept in the audit log (1-6.5)."""
+    if actor.volunteer_id is None:
+        raise NotEligible("volunteer.not_registered")
+    volunteer = await uow.volunteers.get(actor.volunteer_id)
+    assert volunteer is not None
+    unknown = set(changes) - set(EDITABLE_PROFILE)
+    if unknown:
+        raise InvalidInput("volunteer.field.unknown", field=sorted(unknown)[0])
+    if "name" in changes:
+        name = " ".join(str(changes["name"]).split())
+        if not name or len(name) > NAME_MAX:
+            raise InvalidInput("volunteer.name", max=NAME_MAX)
+        volunteer.name = name
+    if "phone" in changes:
+        volunteer.phone = normalise_mobile(str(changes["phone"]))
+    if "region" in changes:
+        region = str(changes["region"]).strip()
+        if not region or len(region) > 100:
+            raise InvalidInput("volunteer.region")
+        volunteer.region = region
+    if "skills" in changes:
+        volunteer.skills = _codes(tuple(changes["skills"]), ProfessionalField, "volunteer.skill.unknown")
+    if "service_areas" in changes:
+        volunteer.service_areas = _codes(
+            tuple(changes["service_areas"]), ServiceContent, "volunteer.area.unknown"
+        )
+    await audit(uow, clock, actor, "volunteer.update", "volunteer", volunteer.id, fields=sorted(changes))
+    return volunteer

@@ -183,3 +183,27 @@ async def test_digits_stay_text_where_buttons_exist(db, clock, chat_user) -> Non
     await user.text("/start")
     await user.text("2")
     assert "请点击上方的按钮" in user.texts()
+
+
+async def test_profile_is_edited_with_the_registration_questions(db, clock, chat_user) -> None:
+    await _seed(db, clock)
+    user = chat_user("9100")
+    await register(user)
+    await user.text("/profile")
+    await user.press("修改资料")
+    await user.press("手机号")
+    await user.text("123")
+    assert "手机号格式不正确" in user.texts()
+    await user.text("13600001111")
+    assert "已保存" in user.texts() and "13600001111" in user.texts()
+    await user.press("修改资料")
+    await user.press("服务意向")
+    await user.press("农技推广")
+    await user.press("完成")
+    assert "农技推广" in user.texts()
+    async with db.uow() as uow:
+        u = await uow.users.by_identity("telegram", "9100")
+        volunteer = await uow.volunteers.by_user(u.id)
+        assert volunteer.phone == "13600001111" and volunteer.service_areas == ["c2", "b3"]
+        actions = [e.action for e in await uow.audit.for_entity("volunteer", volunteer.id)]
+        assert actions.count("volunteer.update") == 2
