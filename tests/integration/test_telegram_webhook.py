@@ -218,3 +218,58 @@ async def test_healthz_reports_channels(app_client) -> None:
     response = await app_client.get("/healthz")
     body = await response.json()
     assert body["status"] == "ok" and body["channels"]["telegram"] == "on"
+
+
+STAFF_EN = Person(id=6_000_000_009, first_name="Organizer", language_code="en")
+
+
+async def test_organizer_in_english_publishes_manages_and_exports(db, clock, chat, fake_telegram) -> None:
+    from core.domain.people import Actor, Role
+    from core.ports import ActivityQuery
+    from core.services.signups import sign_up
+    from core.services.users import ensure_user, grant_role
+    from tests.builders import make_volunteer
+
+    async with db.uow() as uow:
+        org = await make_org(uow, clock, "南京市栖霞区科技志愿服务队")
+        user = await ensure_user(uow, clock, "telegram", str(STAFF_EN.id), language="en")
+        await grant_role(uow, clock, Actor.system(), user.id, Role.ORG_STAFF, org.id)
+        await uow.commit()
+    staff = chat(STAFF_EN)
+    assert "Organizer tools" in await staff.say("/organizer")
+    assert "What is the activity called" in await staff.press("Publish an activity")
+    await staff.say("Robotics workshop")
+    await staff.press("Science education")
+    await staff.press("Science education")
+    await staff.press("Online")
+    assert "2026-12-01 09:00" in await staff.say("tomorrow")
+    await staff.say("2026-12-12 10:00")
+    await staff.say("12:00")
+    assert "http" in await staff.say("not a link")
+    await staff.say("https://meeting.example.cn/42")
+    await staff.say("25")
+    for answer in (
+        "Spark interest in robotics",
+        "Demo and hands-on",
+        "Middle-school pupils",
+        "Certificates",
+        "none",
+    ):
+        await staff.say(answer)
+    await staff.press("Low")
+    await staff.press("No")
+    assert "Robotics workshop" in staff.text and "Places: 25" in staff.text
+    assert "Recruitment link: https://t.me/stvs_test_bot?start=act-" in await staff.press("Publish now")
+    async with db.uow() as uow:
+        (activity,) = await uow.activities.search(ActivityQuery(org_ids=(org.id,)))
+        _, volunteer = await make_volunteer(uow, clock, name="Volunteer One")
+        await sign_up(uow, clock, volunteer, activity.id)
+        await uow.commit()
+    await staff.press("View the activity")
+    assert "confirmed 1" in staff.text
+    fake_telegram.clear()
+    await staff.press("Export the list")
+    (upload,) = fake_telegram.calls("sendDocument")
+    assert upload.params["document"].filename == f"signups-{activity.id}.csv"
+    assert "Volunteer One" in upload.params["document"].data.decode("utf-8-sig")
+    assert "No.,Name,Phone,Status" in upload.params["document"].data.decode("utf-8-sig")
