@@ -9,6 +9,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -151,45 +152,29 @@ async def _take_org(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str,
     return {"org": org.id, "tz": org.timezone, "org_name": org.name}
 
 
-async def _ask_group(turn: Turn, data: dict[str, Any]) -> None:
-    groups = [Choice(turn.t(f"code.service_group.{g.value}"), f"f.{g.value}") for g in ServiceContentGroup]
-    turn.say("chat.org.form.group", *groups, columns=2)
+def _code_step(
+    field: str, key: str, label: str, codes: Callable[[dict[str, Any]], list[StrEnum]], columns: int = 2
+) -> tuple[
+    Callable[[Turn, dict[str, Any]], Awaitable[None]],
+    Callable[[Turn, Input, dict[str, Any]], Awaitable[dict[str, Any]]],
+]:
+    """A question answered by picking one code of a table (3-5.2 kinds, 3-5.3 modes, risk levels)."""
+
+    async def ask(turn: Turn, data: dict[str, Any]) -> None:
+        choices = [Choice(turn.t(f"code.{label}.{c.value}"), f"f.{c.value}") for c in codes(data)]
+        turn.say(key, *choices, columns=columns)
+
+    async def take(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+        picked = _pressed(given)
+        if picked not in {c.value for c in codes(data)}:
+            raise InvalidInput("chat.reg.pick_button")
+        return {field: picked}
+
+    return ask, take
 
 
-async def _take_group(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    group = _pressed(given)
-    if group not in ServiceContentGroup._value2member_map_:
-        raise InvalidInput("chat.reg.pick_button")
-    return {"group": group}
-
-
-async def _ask_content(turn: Turn, data: dict[str, Any]) -> None:
-    kinds = [c for c in ServiceContent if c.group.value == data["group"]]
-    turn.say(
-        "chat.org.form.content",
-        *(Choice(turn.t(f"code.service_content.{c.value}"), f"f.{c.value}") for c in kinds),
-        columns=2,
-    )
-
-
-async def _take_content(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    code = _pressed(given)
-    if code not in ServiceContent._value2member_map_:
-        raise InvalidInput("chat.reg.pick_button")
-    return {"service_content": code}
-
-
-async def _ask_mode(turn: Turn, data: dict[str, Any]) -> None:
-    turn.say(
-        "chat.org.form.mode", *(Choice(turn.t(f"code.mode.{m.value}"), f"f.{m.value}") for m in ActivityMode)
-    )
-
-
-async def _take_mode(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    mode = _pressed(given)
-    if mode not in ActivityMode._value2member_map_:
-        raise InvalidInput("chat.reg.pick_button")
-    return {"mode": mode}
+def _kinds_of_group(data: dict[str, Any]) -> list[StrEnum]:
+    return [c for c in ServiceContent if c.group.value == data["group"]]
 
 
 async def _take_start(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
@@ -277,21 +262,6 @@ async def _take_training(turn: Turn, given: Input, data: dict[str, Any]) -> dict
     return {"required_training": "" if text in ("无", "none", "None", "-") else text}
 
 
-async def _ask_risk(turn: Turn, data: dict[str, Any]) -> None:
-    turn.say(
-        "chat.org.form.risk",
-        *(Choice(turn.t(f"code.risk.{r.value}"), f"f.{r.value}") for r in RiskLevel),
-        columns=3,
-    )
-
-
-async def _take_risk(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    risk = _pressed(given)
-    if risk not in RiskLevel._value2member_map_:
-        raise InvalidInput("chat.reg.pick_button")
-    return {"risk_level": risk}
-
-
 async def _ask_field_work(turn: Turn, data: dict[str, Any]) -> None:
     turn.say(
         "chat.org.form.field_work",
@@ -320,9 +290,21 @@ def _needs_plan(data: dict[str, Any]) -> bool:
 STEPS: tuple[Step, ...] = (
     Step("org", _always, _ask_org, _take_org),
     Step("title", _always, _ask("chat.org.form.title"), _take_text("title", 100)),
-    Step("group", _always, _ask_group, _take_group),
-    Step("service_content", _always, _ask_content, _take_content),
-    Step("mode", _always, _ask_mode, _take_mode),
+    Step(
+        "group",
+        _always,
+        *_code_step("group", "chat.org.form.group", "service_group", lambda d: list(ServiceContentGroup)),
+    ),
+    Step(
+        "service_content",
+        _always,
+        *_code_step("service_content", "chat.org.form.content", "service_content", _kinds_of_group),
+    ),
+    Step(
+        "mode",
+        _always,
+        *_code_step("mode", "chat.org.form.mode", "mode", lambda d: list(ActivityMode), columns=1),
+    ),
     Step("starts_at", _always, _ask("chat.org.form.start"), _take_start),
     Step("ends_at", _always, _ask("chat.org.form.end"), _take_end),
     Step("base", _has_place, _ask_base, _take_base),
@@ -340,7 +322,11 @@ STEPS: tuple[Step, ...] = (
     Step("beneficiaries", _always, _ask("chat.org.form.beneficiaries"), _take_text("beneficiaries")),
     Step("guarantees", _always, _ask("chat.org.form.guarantees"), _take_text("guarantees")),
     Step("required_training", _always, _ask("chat.org.form.training"), _take_training),
-    Step("risk_level", _always, _ask_risk, _take_risk),
+    Step(
+        "risk_level",
+        _always,
+        *_code_step("risk_level", "chat.org.form.risk", "risk", lambda d: list(RiskLevel), 3),
+    ),
     Step(
         "risks",
         lambda d: d.get("risk_level") != RiskLevel.LOW.value,
