@@ -132,7 +132,7 @@ async def show_card(turn: Turn, arg: str) -> None:
     lines = [
         t("chat.card.title", title=activity.title, status=t(f"code.activity_status.{activity.status.value}"))
     ]
-    lines.append(t("chat.card.content", kind=t(f"code.service_content.{activity.service_content.value}")))
+    lines.append(t("chat.card.kind", kind=t(f"code.service_content.{activity.service_content.value}")))
     lines.append(
         t(
             "chat.card.time",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -29,6 +30,10 @@ class ChatUser:
             Incoming(self.channel, self.external_id, given, language_hint=self.language_hint)
         )
         assert out is not None
+        for reply in out.replies:
+            # A parameter left unfilled means a catalog text and its caller disagree.
+            text = getattr(reply, "text", "") + " ".join(c.label for c in getattr(reply, "choices", ()))
+            assert not re.search(r"\{[a-z_]+\}", text), text
         self.last = out.replies
         return out.replies
 

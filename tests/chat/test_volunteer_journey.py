@@ -106,6 +106,7 @@ async def test_sign_up_full_waitlist_and_promotion_on_cancel(db, clock, chat_use
     await register(second, "乙", "13900000002")
     await first.text(f"/start act-{activity_id}")
     assert "青少年科普讲座" in first.texts() and "剩余 1 / 共 1" in first.texts()
+    assert "服务类别：科普讲座" in first.texts() and "活动内容：讲座与问答" in first.texts()
     await first.press("我要报名")
     assert "报名成功" in first.texts()
     await second.text(f"/start act-{activity_id}")
