@@ -6,6 +6,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -14,8 +15,11 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bots.links import TelegramLinks
+from bots.media import MediaStore
 from bots.settings import Settings
 from bots.telegram.adapter import TelegramMessenger, build_dispatcher, parse_update, set_commands
+from bots.wechat.receive import add_routes as add_wechat_routes
+from bots.wechat.send import messenger_from_settings
 from core.chat.conversation import Conversation
 from core.chat.routes import build_routes
 from core.clock import SystemClock
@@ -43,6 +47,7 @@ class Services:
     conversation: Conversation
     messengers: dict[Channel, Messenger] = field(default_factory=dict)
     telegram_links: TelegramLinks | None = None
+    media: MediaStore = field(default_factory=MediaStore)  # files served at /media/<token>
 
 
 def build_services(
@@ -69,7 +74,7 @@ def channel_status(settings: Settings) -> dict[str, str]:
     """Which channels run, and if not, why: said at start-up and on /healthz."""
     return {
         "telegram": "on" if settings.telegram_token else "off: STVS_TELEGRAM_TOKEN is not set",
-        "wechat": "off: the WeChat adapter is not part of this build yet",
+        "wechat": "on" if settings.wechat_token else "off: STVS_WECHAT_TOKEN is not set",
     }
 
 
@@ -82,6 +87,26 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
         return web.json_response({"status": "ok", "channels": channel_status(settings)})
 
     app.router.add_get("/healthz", healthz)
+
+    async def media(request: web.Request) -> web.Response:
+        item = services.media.get(request.match_info["token"])
+        if item is None:
+            raise web.HTTPNotFound(text="expired or unknown")
+        disposition = "inline" if item.mime.startswith("image/") else "attachment"
+        return web.Response(
+            body=item.data,
+            content_type=item.mime,
+            headers={
+                "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(item.filename)}",
+                "Cache-Control": "private, max-age=600",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    app.router.add_get("/media/{token}", media)
+
+    if settings.wechat_token:
+        add_wechat_routes(app, services)
 
     if settings.telegram_token:
         bot = telegram_bot(settings)
@@ -127,6 +152,15 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
             await bot.session.close()
 
         app.cleanup_ctx.append(telegram_lifecycle)
+
+    if settings.wechat_app_id and settings.wechat_app_secret:
+        wechat = messenger_from_settings(settings, services.database.uow, services.clock, translator)
+        services.messengers[Channel.WECHAT] = wechat
+
+        async def close_wechat(_: web.Application) -> None:
+            await wechat.close()
+
+        app.on_cleanup.append(close_wechat)
 
     if run_scheduler:
         app.cleanup_ctx.append(_scheduler(services))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import sys
@@ -15,9 +16,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
+import segno
 from babel.dates import format_datetime
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
@@ -26,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from bots import bootstrap
 from bots.demo import seed_demo
 from bots.settings import Settings
+from bots.wechat.api import WeChatApi, WeChatError, WeChatUnreachable, api_from_settings
 from core.domain.activity import Activity
 from core.domain.codes import ActivityMode, Channel, OrgKind
 from core.domain.organization import Organization
@@ -41,6 +45,9 @@ from storage.database import Database
 
 PROG = "stvs"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+WECHAT_MENU = Path(__file__).parent / "wechat" / "menu.json"
+SCENE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # the same payloads as a Telegram deep link
 
 CHANNELS = {"telegram": Channel.TELEGRAM, "wechat": Channel.WECHAT}
 ROLES = {"admin": Role.PLATFORM_ADMIN, "staff": Role.ORG_STAFF}
@@ -189,6 +196,39 @@ async def serve_command(ctx: Context, args: argparse.Namespace) -> None:
     await serve(ctx.settings, polling=args.polling, t=ctx.t)
 
 
+async def wechat_menu(ctx: Context, args: argparse.Namespace) -> None:
+    """The custom menu (找活动, 签到, 我的…) from a JSON file, as menu/create takes it."""
+    _need_wechat(ctx)
+    path = Path(args.file) if args.file else WECHAT_MENU
+    try:
+        menu = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CliError("cli.wechat.menu.unreadable", path=path, detail=error.strerror or error) from None
+    except ValueError as error:
+        raise CliError("cli.wechat.menu.invalid", path=path, detail=error) from None
+    buttons = menu.get("button") if isinstance(menu, dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:  # WeChat allows 1 to 3 buttons
+        raise CliError("cli.wechat.menu.shape", path=path)
+    async with _wechat(ctx) as api:
+        await api.create_menu(menu)
+    ctx.say("cli.wechat.menu.created", path=path, buttons=len(buttons))
+
+
+async def wechat_qrcode(ctx: Context, args: argparse.Namespace) -> None:
+    """A permanent parametric QR code: scanning it follows the account and starts with the payload."""
+    _need_wechat(ctx)
+    if not SCENE.match(args.payload):
+        raise CliError("cli.wechat.qrcode.bad_payload", payload=args.payload)
+    async with _wechat(ctx) as api:
+        image_url, content = await api.create_permanent_qrcode(args.payload)
+    ctx.say("cli.wechat.qrcode.created", payload=args.payload, url=image_url)
+    ctx.say("cli.wechat.qrcode.content", url=content)
+    if args.out:
+        # Made here from the address the code holds: no second request to WeChat for the image.
+        segno.make(content, error="m").save(args.out, kind="png", scale=8, border=2)
+        ctx.say("cli.wechat.qrcode.saved", path=args.out)
+
+
 async def demo(ctx: Context, args: argparse.Namespace) -> None:
     """The main job until the chat adapters land: a database with the demo in it, and a look at it."""
     await db_upgrade(ctx, args)
@@ -232,6 +272,28 @@ async def _database(ctx: Context) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.dispose()
+
+
+def _need_wechat(ctx: Context) -> None:
+    if not (ctx.settings.wechat_app_id and ctx.settings.wechat_app_secret):
+        raise CliError("cli.wechat.not_configured")
+
+
+@asynccontextmanager
+async def _wechat(ctx: Context) -> AsyncIterator[WeChatApi]:
+    """The account's API, its access token shared with the server through the database."""
+    async with _database(ctx) as db:
+        api = api_from_settings(ctx.settings, db.uow, ctx.clock)
+        try:
+            yield api
+        except WeChatError as error:
+            raise CliError(
+                "cli.wechat.refused", exit_code=EXIT_FAILED, errcode=error.errcode, errmsg=error.errmsg
+            ) from None
+        except WeChatUnreachable as error:
+            raise CliError("cli.wechat.unreachable", exit_code=EXIT_FAILED, detail=error) from None
+        finally:
+            await api.close()
 
 
 def _choice(value: str, choices: dict[str, Any], key: str) -> Any:
@@ -378,7 +440,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     _localise(parser, t)
     parser.add_argument("--lang", metavar="{zh_CN,en}", help=t("cli.help.lang"))
     parser.add_argument("--debug", action="store_true", help=t("cli.help.debug"))
-    commands = _commands(parser, t, ("serve", "demo", "db", "admin", "org", "activity", "seed"))
+    commands = _commands(parser, t, ("serve", "demo", "db", "admin", "org", "activity", "seed", "wechat"))
 
     serve = _add(commands, "serve", t, serve_command)
     serve.add_argument("--polling", action="store_true", help=t("cli.help.polling"))
@@ -418,6 +480,13 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
 
     seed = _commands(_add(commands, "seed", t), t, ("demo",))
     _add(seed, "demo", t, seed_demo_command, group="seed")
+
+    wechat = _commands(_add(commands, "wechat", t), t, ("menu", "qrcode"))
+    menu = _add(wechat, "menu", t, wechat_menu, group="wechat")
+    menu.add_argument("--file", metavar="menu.json", help=t("cli.help.menu_file"))
+    qrcode = _add(wechat, "qrcode", t, wechat_qrcode, group="wechat")
+    qrcode.add_argument("payload", help=t("cli.help.payload"))
+    qrcode.add_argument("--out", metavar="file.png", help=t("cli.help.qr_out"))
     return parser
 
 

@@ -29,7 +29,7 @@ async def serve(
         print(t("cli.serve.telegram_on", mode=t(f"cli.serve.mode.{'polling' if polling else 'webhook'}")))
     else:
         print(t("cli.serve.telegram_off"))
-    print(t("cli.serve.wechat_off"), flush=True)
+    print(t("cli.serve.wechat_on" if settings.wechat_token else "cli.serve.wechat_off"), flush=True)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)

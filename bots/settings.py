@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -37,7 +38,11 @@ class Settings(BaseSettings):
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
     wechat_aes_key: str = ""
-    wechat_api_base: str = ""
+    wechat_api_base: str = ""  # default https://api.weixin.qq.com/cgi-bin/; the fake one in tests
+    # Notices outside the user's customer-service window go out as this template message; its data
+    # fields are filled from the notice: name=title|text|time|hint, comma-separated.
+    wechat_template_notice: str = ""
+    wechat_template_fields: str = "first=title,keyword1=text,keyword2=time,remark=hint"
 
     redis_url: str = ""
 
@@ -46,6 +51,14 @@ class Settings(BaseSettings):
     def _known_driver(cls, value: str) -> str:
         if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("wechat_template_fields")
+    @classmethod
+    def _template_fields(cls, value: str) -> str:
+        field = r"\s*[A-Za-z][A-Za-z0-9_]{0,31}\s*=\s*(title|text|time|hint)\s*"
+        if not re.fullmatch(rf"{field}(,{field})*", value):
+            raise ValueError("use name=title|text|time|hint, comma-separated (first=title,keyword1=text)")
         return value
 
     @property

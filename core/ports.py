@@ -15,9 +15,11 @@ from core.domain.audit import AuditEntry
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.linking import LinkCode
+from core.domain.need import Need
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
 from core.domain.signup import Signup, SignupStatus
+from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, Volunteer
 
 
@@ -156,6 +158,26 @@ class LinkCodeRepository(Protocol):
     async def live_for_user(self, user_id: int, now: datetime) -> list[LinkCode]: ...
 
 
+class NeedRepository(Protocol):
+    async def add(self, need: Need) -> Need: ...
+    async def get(self, need_id: int) -> Need | None: ...
+    async def get_for_update(self, need_id: int) -> Need | None: ...
+    async def open_for_orgs(self, org_ids: list[int] | None, limit: int) -> list[Need]:
+        """Waiting for review or to be taken (addressed to these orgs or to none), and taken by them."""
+        ...
+
+    async def for_user(self, user_id: int) -> list[Need]: ...
+
+
+class SurveyRepository(Protocol):
+    async def add(self, response: SurveyResponse) -> SurveyResponse: ...
+    async def for_activity(self, activity_id: int) -> list[SurveyResponse]: ...
+    async def answered(self, activity_id: int, kind: SurveyKind, user_id: int) -> bool: ...
+    async def first_answer(self, activity_id: int, kind: SurveyKind, user_id: int) -> bool:
+        """Records who answered, apart from the answers; False when they had answered already."""
+        ...
+
+
 class DeliveryLog(Protocol):
     async def first_time(self, channel: Channel, key: str, now: datetime) -> bool:
         """Records that an inbound delivery was handled; False when it was already (a redelivery)."""
@@ -205,6 +227,8 @@ class UnitOfWork(Protocol):
     feedback: FeedbackRepository
     deliveries: DeliveryLog
     link_codes: LinkCodeRepository
+    needs: NeedRepository
+    surveys: SurveyRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

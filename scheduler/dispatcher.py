@@ -21,6 +21,13 @@ LEASE = timedelta(minutes=2)  # a claimed notice not marked sent by then is trie
 
 
 @dataclass(frozen=True)
+class _Message:
+    key: str
+    say: Say
+    to: tuple[tuple[Channel, str], ...]
+
+
+@dataclass(frozen=True)
 class DispatchResult:
     sent: int = 0
     retried: int = 0
@@ -51,7 +58,14 @@ async def dispatch_due(
             notice = await uow.notices.get(notice_id or 0)
             if notice is None or notice.sent_at is not None:
                 continue
-            outcome = await _deliver(uow, notice, messengers, translators)
+            message = await _message(uow, notice, messengers, translators)
+        # Sent with no transaction open: a messenger may use the database itself (WeChat counts its
+        # window there), and SQLite has a single connection.
+        outcome = message if isinstance(message, DeliveryFailed) else await _deliver(message, messengers)
+        async with uows() as uow:
+            notice = await uow.notices.get(notice_id or 0)
+            if notice is None or notice.sent_at is not None:
+                continue
             now = clock.now()
             if outcome is None:
                 notice.sent_at = now
@@ -70,9 +84,11 @@ async def dispatch_due(
     return DispatchResult(sent, retried, failed)
 
 
-async def _deliver(
+async def _message(
     uow: UnitOfWork, notice: Notice, messengers: Mapping[Channel, Messenger], translators: Translators
-) -> DeliveryFailed | None:
+) -> _Message | DeliveryFailed:
+    """The notice in its user's language, and the identities to try, newest first (plain values:
+    they outlive the unit of work)."""
     user = await uow.users.get(notice.user_id)
     identities = await uow.identities.for_user(notice.user_id)
     reachable = [i for i in reversed(identities) if i.channel in messengers]
@@ -83,12 +99,16 @@ async def _deliver(
         t(notice.message_key, **notice.params),
         tuple(Choice(t(label), payload) for label, payload in notice.choices),
     )
+    return _Message(notice.key, say, tuple((i.channel, i.external_id) for i in reachable))
+
+
+async def _deliver(message: _Message, messengers: Mapping[Channel, Messenger]) -> DeliveryFailed | None:
     last: DeliveryFailed | None = None
-    for identity in reachable:
+    for channel, external_id in message.to:
         try:
-            await messengers[identity.channel].send(identity.external_id, [say])
+            await messengers[channel].send(external_id, [message.say])
             return None
         except DeliveryFailed as error:
-            log.warning("notice %s to %s failed: %s", notice.key, identity.channel, error)
+            log.warning("notice %s to %s failed: %s", message.key, channel, error)
             last = error
     return last

@@ -86,6 +86,10 @@ class SqlUnitOfWork:
         self.feedback = repos.FeedbackRepository(s)
         self.deliveries = repos.DeliveryLog(s)
         self.link_codes = repos.LinkCodeRepository(s)
+        self.needs = repos.NeedRepository(s)
+        self.surveys = repos.SurveyRepository(s)
+        self.wechat_tokens = repos.WeChatTokenRepository(s)
+        self.wechat_windows = repos.WeChatWindowRepository(s)
         return self
 
     async def __aexit__(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +15,11 @@ from core.domain.audit import AuditEntry
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.linking import LinkCode
+from core.domain.need import Need, NeedStatus
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
 from core.domain.signup import Signup, SignupStatus
+from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer
 from core.ports import ActivityQuery
 from storage.tables import (
@@ -31,12 +33,17 @@ from storage.tables import (
     feedback,
     link_codes,
     memberships,
+    needs,
     notices,
     organizations,
     role_grants,
     signups,
+    survey_respondents,
+    survey_responses,
     users,
     volunteers,
+    wechat_tokens,
+    wechat_windows,
 )
 
 T = TypeVar("T")
@@ -382,6 +389,112 @@ class DeliveryLog:
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         statement = (
             insert(deliveries).values(channel=str(channel), key=key, handled_at=now).on_conflict_do_nothing()
+        )
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)
+
+
+def _upsert(session: AsyncSession, table: Any, keys: list[str], **values: Any) -> Any:
+    """INSERT … ON CONFLICT (keys) DO UPDATE, in the dialect of the session's database."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(**values)
+    changed = {name: getattr(statement.excluded, name) for name in values if name not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+
+
+class WeChatTokenRepository:
+    """WeChat's access token, one row per app, shared by every instance of the server and the CLI."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, key: str) -> tuple[str, datetime] | None:
+        """The token and when it expires."""
+        t = wechat_tokens.c
+        row = (await self.session.execute(select(t.value, t.expires_at).where(t.key == key))).first()
+        return (row.value, row.expires_at) if row is not None else None
+
+    async def put(self, key: str, value: str, expires_at: datetime) -> None:
+        await self.session.execute(
+            _upsert(self.session, wechat_tokens, ["key"], key=key, value=value, expires_at=expires_at)
+        )
+
+
+class WeChatWindowRepository:
+    """Each WeChat user's customer-service window: when their last message opened it, how many sent since."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, openid: str) -> tuple[datetime, int] | None:
+        w = wechat_windows.c
+        row = (await self.session.execute(select(w.opened_at, w.sent).where(w.openid == openid))).first()
+        return (row.opened_at, row.sent) if row is not None else None
+
+    async def open(self, openid: str, now: datetime) -> None:
+        await self.session.execute(
+            _upsert(self.session, wechat_windows, ["openid"], openid=openid, opened_at=now, sent=0)
+        )
+
+    async def take(self, openid: str, opened_after: datetime, limit: int) -> bool:
+        """Counts one message against an open window, in one statement (two senders never both take
+        the last place); False when the window is closed, used up or was never opened."""
+        w = wechat_windows.c
+        statement = (
+            update(wechat_windows)
+            .where(w.openid == openid, w.opened_at > opened_after, w.sent < limit)
+            .values(sent=w.sent + 1)
+        )
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)
+
+    async def close(self, openid: str, limit: int) -> None:
+        """WeChat said the window is closed (45015): nothing more goes out until the user writes again."""
+        w = wechat_windows.c
+        await self.session.execute(update(wechat_windows).where(w.openid == openid).values(sent=limit))
+
+
+class NeedRepository(_Repository[Need]):
+    model = Need
+
+    async def open_for_orgs(self, org_ids: list[int] | None, limit: int) -> list[Need]:
+        """Needs staff of these orgs act on (all orgs when None): waiting for review or to be taken,
+        addressed to one of them or to no org; and those they took and have not closed."""
+        n = needs.c
+        waiting = n.status.in_([NeedStatus.SUBMITTED, NeedStatus.APPROVED])
+        taken = n.status == NeedStatus.TAKEN
+        if org_ids is not None:
+            waiting = waiting & or_(n.org_id.in_(org_ids), n.org_id.is_(None))
+            taken = taken & n.taken_by_org.in_(org_ids)
+        return await self._all(select(Need).where(or_(waiting, taken)).order_by(n.id).limit(limit))
+
+    async def for_user(self, user_id: int) -> list[Need]:
+        return await self._all(select(Need).where(needs.c.user_id == user_id).order_by(needs.c.id))
+
+
+class SurveyRepository(_Repository[SurveyResponse]):
+    model = SurveyResponse
+
+    async def for_activity(self, activity_id: int) -> list[SurveyResponse]:
+        r = survey_responses.c
+        return await self._all(select(SurveyResponse).where(r.activity_id == activity_id).order_by(r.id))
+
+    async def answered(self, activity_id: int, kind: SurveyKind, user_id: int) -> bool:
+        r = survey_respondents.c
+        statement = select(r.user_id).where(
+            r.activity_id == activity_id, r.kind == kind.value, r.user_id == user_id
+        )
+        return (await self.session.execute(statement.limit(1))).first() is not None
+
+    async def first_answer(self, activity_id: int, kind: SurveyKind, user_id: int) -> bool:
+        """Records that the user answered; False when they had already (one statement, race-free)."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(survey_respondents)
+            .values(activity_id=activity_id, kind=kind.value, user_id=user_id)
+            .on_conflict_do_nothing()
         )
         result = await self.session.execute(statement)
         return bool(result.rowcount)

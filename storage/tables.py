@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -23,9 +24,11 @@ from core.domain.audit import AuditEntry
 from core.domain.codes import ActivityMode, BaseKind, Channel, IdType, OrgKind, RiskLevel, ServiceContent
 from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.linking import LinkCode
+from core.domain.need import Need, NeedStatus
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, Role, RoleGrant, User
 from core.domain.signup import Signup, SignupStatus
+from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
 from storage.types import Encrypted, EnumStr, JsonDict, JsonList, UTCDateTime
 
@@ -316,6 +319,76 @@ link_codes = Table(
     Column("used_by_identity", ForeignKey("channel_identities.id")),
 )
 
+# WeChat's access token, shared by every instance (each fetch invalidates the one before, after 5 minutes).
+wechat_tokens = Table(
+    "wechat_tokens",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(512), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# A user's message opens a customer-service window: 5 messages within 48 hours (WeChat, since June 2023).
+wechat_windows = Table(
+    "wechat_windows",
+    metadata,
+    Column("openid", String(128), primary_key=True),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("sent", Integer, nullable=False, server_default="0"),
+)
+
+# 3-6.1.1: needs sent in by requesters, reviewed, then taken by an org. The phone is personal data.
+needs = Table(
+    "needs",
+    metadata,
+    _id(),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("requester", String(60), nullable=False),
+    Column("phone", Encrypted, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("service_content", EnumStr(ServiceContent), nullable=False),
+    Column("volunteers_needed", Integer, nullable=False),
+    Column("mode", EnumStr(ActivityMode), nullable=False),
+    Column("preferred_time", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("service_objects", JsonList, nullable=False),
+    Column("expertise", JsonList, nullable=False),
+    Column("place", String(200), nullable=False),
+    Column("org_id", ForeignKey("organizations.id"), index=True),
+    Column("status", EnumStr(NeedStatus), nullable=False, index=True),
+    Column("status_reason", Text),
+    Column("reviewed_by", ForeignKey("users.id")),
+    Column("reviewed_at", UTCDateTime),
+    Column("taken_by_org", ForeignKey("organizations.id")),
+    Column("taken_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+)
+
+# 3-8.1.2: satisfaction survey answers; user_id stays empty for high-privacy activities (3-7.3).
+survey_responses = Table(
+    "survey_responses",
+    metadata,
+    _id(),
+    Column("activity_id", ForeignKey("activities.id"), nullable=False),
+    Column("kind", EnumStr(SurveyKind), nullable=False),
+    Column("answers", JsonDict, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("user_id", ForeignKey("users.id")),
+    Column("comment", Text),
+    Index(None, "activity_id", "kind"),
+)
+
+# Who answered which survey (one answer each), kept apart from the answers so a high-privacy
+# response cannot be traced back to its author: no id, no time, nothing to join on.
+survey_respondents = Table(
+    "survey_respondents",
+    metadata,
+    Column("activity_id", ForeignKey("activities.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    PrimaryKeyConstraint("activity_id", "kind", "user_id"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _MAPPED = (
     (User, users),
@@ -334,6 +407,8 @@ _MAPPED = (
     (Notice, notices),
     (Feedback, feedback),
     (LinkCode, link_codes),
+    (Need, needs),
+    (SurveyResponse, survey_responses),
 )
 
 

@@ -30,13 +30,28 @@ async def org_qr(turn: Turn, arg: str) -> None:
     await _send_qr(turn, f"org-{org.id}", "chat.qr.org", org=org.name)
 
 
+async def survey_qr(turn: Turn, arg: str) -> None:
+    """3-8.1.2.1: the beneficiaries' satisfaction survey, shown on site at the end of the activity."""
+    activity = await get_activity(turn.uow, _id(arg, "activity.not_found"))
+    _require_staff(turn, activity.org_id)
+    await _send_qr(turn, f"survey-{activity.id}", "chat.qr.survey", title=activity.title)
+
+
+async def need_qr(turn: Turn, arg: str) -> None:
+    """3-6.1.1: the need form addressed to one org, for its positions and posters."""
+    org = await turn.uow.orgs.get(_id(arg, "org.not_found"))
+    if org is None or org.id is None:
+        raise NotFound("org.not_found")
+    _require_staff(turn, org.id)
+    await _send_qr(turn, f"need-{org.id}", "chat.qr.need", org=org.name)
+
+
 async def qr_command(turn: Turn, arg: str) -> None:
-    """/qr act-12 or /qr org-3: the same payloads as the deep links themselves."""
+    """/qr act-12, org-3, survey-12 or need-3: the same payloads as the deep links themselves."""
     kind, _, ident = arg.strip().partition("-")
-    if kind == "act" and ident.isdigit():
-        await activity_qr(turn, ident)
-    elif kind == "org" and ident.isdigit():
-        await org_qr(turn, ident)
+    handler = {"act": activity_qr, "org": org_qr, "survey": survey_qr, "need": need_qr}.get(kind)
+    if handler is not None and ident.isdigit():
+        await handler(turn, ident)
     else:
         turn.say("chat.qr.usage", turn.choice("chat.button.menu", "menu"))
 

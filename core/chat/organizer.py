@@ -62,6 +62,7 @@ async def organizer_menu(turn: Turn, _: str = "") -> None:
         turn.choice("chat.org.new", "oa.new"),
         turn.choice("chat.org.list", "oa.list:0"),
         turn.choice("chat.org.reviews", "rev"),
+        turn.choice("chat.org.needs", "needs"),
         turn.choice("chat.org.feedback", "fbl"),
         turn.choice("chat.button.menu", "menu"),
         columns=2,
@@ -648,6 +649,8 @@ async def staff_card(turn: Turn, arg: str) -> None:
         turn.choice("chat.org.signups", f"oa.sl:{activity.id}"),
         turn.choice("chat.org.attendance", f"oa.att:{activity.id}"),
         turn.choice("chat.org.export", f"oa.exp:{activity.id}"),
+        turn.choice("chat.org.stats", f"stats:{activity.id}"),
+        turn.choice("chat.org.survey_qr", f"a.sqr:{activity.id}"),
     ]
     if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, ActivityStatus.ONGOING):
         choices.append(turn.choice("chat.org.edit", f"oa.ed:{activity.id}"))

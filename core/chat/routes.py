@@ -1,5 +1,6 @@
 """Which button, command and flow goes where. Deep-link payloads (t.me/bot?start=…, WeChat scene QR
-codes) use the same words: ``act-12`` opens activity 12, ``org-3`` the invitation to join org 3."""
+codes) use the same words: ``act-12`` opens activity 12, ``org-3`` the invitation to join org 3,
+``need`` / ``need-3`` the need form (addressed to org 3), ``survey-12`` / ``vsurvey-12`` the surveys."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from core.chat import (
     deep_links,
     feedback,
     linking,
+    needs,
     org_application,
     organizer,
     reviews,
+    surveys,
     volunteer,
 )
 from core.chat.conversation import Handler, Routes
@@ -28,6 +31,15 @@ async def start(turn: Turn, payload: str) -> None:
         return
     if kind == "org" and ident.isdigit():
         await join_org(turn, ident)
+        return
+    if kind == "need" and (ident.isdigit() or not ident):
+        await needs.start_need(turn, ident)
+        return
+    if kind == "survey" and ident.isdigit():
+        await surveys.beneficiary_survey(turn, ident)
+        return
+    if kind == "vsurvey" and ident.isdigit():
+        await surveys.volunteer_survey(turn, ident)
         return
     if turn.actor.volunteer_id is None:
         turn.say("chat.welcome")
@@ -78,6 +90,9 @@ def build_routes() -> Routes:
         "neworg": org_application.start_application,
         "reviews": reviews.show_reviews,
         "feedbacklist": feedback.list_feedback,
+        "need": needs.start_need,
+        "needs": needs.list_needs,
+        "stats": surveys.stats_command,
     }
     buttons: dict[str, Handler] = {
         "menu": menu,
@@ -102,6 +117,7 @@ def build_routes() -> Routes:
         "prof.wd": volunteer.withdraw,
         "prof.link": linking.link,
         "a.qr": deep_links.activity_qr,
+        "a.sqr": deep_links.survey_qr,
         "fb": feedback.ask_feedback,
         "org": organizer.organizer_menu,
         "oa.new": organizer.start_new_activity,
@@ -126,6 +142,14 @@ def build_routes() -> Routes:
         "fbl": feedback.list_feedback,
         "fbl.o": feedback.show_item,
         "fbl.r": feedback.ask_reply,
+        "need": needs.start_need,
+        "needs": needs.list_needs,
+        "nd.o": needs.show_need,
+        "nd.a": needs.approve,
+        "nd.r": needs.ask_reject,
+        "nd.t": needs.take,
+        "nd.c": needs.close,
+        "stats": surveys.show_stats,
     }
     flows = {
         volunteer.REGISTRATION: volunteer.registration_step,
@@ -139,5 +163,8 @@ def build_routes() -> Routes:
         org_application.ORG_APPLICATION: org_application.application_step,
         reviews.REVIEW_REASON: reviews.reason_step,
         feedback.FEEDBACK_REPLY: feedback.reply_step,
+        needs.NEED_FORM: needs.need_step,
+        needs.NEED_REASON: needs.reason_step,
+        surveys.SURVEY: surveys.survey_step,
     }
     return Routes(buttons=buttons, commands=commands, flows=flows, menu=menu, start=start)

@@ -37,6 +37,7 @@ async def show_menu(turn: Turn, _: str = "") -> None:
     else:
         choices.append(turn.choice("chat.menu.profile", "prof"))
         choices.append(turn.choice("chat.menu.found_org", "orgapp"))
+    choices.append(turn.choice("chat.menu.need", "need"))
     choices.append(turn.choice("chat.menu.feedback", "fb"))
     if turn.actor.staff_of or turn.actor.admin:
         choices.append(turn.choice("chat.menu.organizer", "org"))

@@ -108,3 +108,15 @@ async def test_volunteers_get_no_qr_button_and_a_reason_when_they_ask(db, clock,
     assert buttons and "二维码" not in buttons
     assert "工作人员" in await volunteer.say(f"/qr act-{activity_id}")
     assert _photos(fake_telegram, VOLUNTEER) == []
+
+
+async def test_survey_and_need_qr_codes_for_staff(db, clock, chat, fake_telegram) -> None:
+    """3-8.1.2.1 and 3-6.1.1: the survey and the need form are reached by QR code on site."""
+    activity_id, org_id = await _seed(db, clock)
+    staff = chat(STAFF)
+    for payload in (f"survey-{activity_id}", f"need-{org_id}"):
+        fake_telegram.clear()
+        await staff.say(f"/qr {payload}")
+        (photo,) = fake_telegram.calls("sendPhoto")
+        assert photo.params["photo"].data.startswith(b"\x89PNG")
+        assert f"t.me/{TEST_BOT_USERNAME}?start={payload}" in photo.params["caption"]

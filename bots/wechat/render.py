@@ -1,0 +1,121 @@
+"""Render channel-neutral replies (core.chat.messages) as the text of one WeChat reply.
+
+WeChat has no buttons in a chat: choices become numbered lines ("回复 1：报名"), numbered 1..n across the
+whole turn in the order core recorded them (core.chat.conversation picks the n-th offered payload when the
+user answers with a digit). Passive replies carry no files: images and documents become links to
+/media/<token> served by the app. Nothing here knows about volunteers or activities.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bots.media import MediaStore
+from core.chat.messages import AskContact, AskLocation, Document, Image, Link, Reply, Say
+from locales import translator
+
+PASSIVE_LIMIT_BYTES = 2048  # WeChat: text in a passive reply, UTF-8 bytes
+
+
+@dataclass(frozen=True)
+class MediaLinks:
+    """Where files are served from; no public URL means links cannot be given."""
+
+    store: MediaStore | None
+    public_url: str
+
+    def url(self, data: bytes, filename: str, mime: str) -> str | None:
+        if self.store is None or not self.public_url:
+            return None
+        token = self.store.put(data, filename, mime)
+        return f"{self.public_url.rstrip('/')}/media/{token}"
+
+
+NO_MEDIA = MediaLinks(None, "")
+
+
+def render_text(replies: Sequence[Reply], language: str, media: MediaLinks = NO_MEDIA) -> str:
+    """All replies of a turn as one text: blocks separated by a blank line, choices numbered 1..n."""
+    t = translator(language)
+    blocks: list[str] = []
+    number = 0
+    for reply in replies:
+        match reply:
+            case Say(text=text, choices=choices):
+                lines = [text] if text else []
+                for choice in choices:
+                    number += 1
+                    lines.append(t("wechat.text.option", number=number, label=choice.label))
+                blocks.append("\n".join(lines))
+            case AskLocation(text=text):
+                blocks.append(_lines(text, t("wechat.text.ask_location")))
+            case AskContact(text=text):
+                blocks.append(_lines(text, t("wechat.text.ask_contact")))
+            case Image(data=data, filename=filename, caption=caption):
+                mime = mimetypes.guess_type(filename)[0] or "image/png"
+                url = media.url(data, filename, mime)
+                line = t("wechat.media.image", url=url) if url else t("wechat.media.unavailable")
+                blocks.append(_lines(caption, line))
+            case Document(data=data, filename=filename, caption=caption, mime=mime):
+                url = media.url(data, filename, mime)
+                line = (
+                    t("wechat.media.document", url=url, filename=filename)
+                    if url
+                    else t("wechat.media.unavailable")
+                )
+                blocks.append(_lines(caption, line))
+            case Link(text=text, url=url):
+                blocks.append(_lines(text, url))
+            case _:
+                raise TypeError(f"not a reply: {reply!r}")
+    return "\n\n".join(block for block in blocks if block)
+
+
+def cdata_safe(text: str) -> str:
+    """wechatpy puts text into CDATA unescaped (PITFALLS): a "]]>" would end it and break the XML."""
+    return text.replace("]]>", "]]&gt;")
+
+
+def passive_size(text: str) -> int:
+    return len(cdata_safe(text).encode())
+
+
+def split_passive(text: str, limit: int = PASSIVE_LIMIT_BYTES) -> tuple[str, str]:
+    """The longest head that fits a passive reply (cut at a line end where one fits), and the rest."""
+    if passive_size(text) <= limit:
+        return text, ""
+    cut = 0
+    position = 0
+    for line in text.splitlines(keepends=True):
+        position += len(line)
+        if passive_size(text[:position]) > limit:
+            break
+        cut = position
+    if cut == 0:
+        cut = _longest_prefix(text, limit)
+    return text[:cut].rstrip("\n"), text[cut:].lstrip("\n")
+
+
+def truncate(text: str, note: str, limit: int = PASSIVE_LIMIT_BYTES) -> str:
+    """``text`` cut to fit with ``note`` after it, when no active sender can deliver the rest."""
+    if passive_size(text) <= limit:
+        return text
+    head, _ = split_passive(text, limit - passive_size(note) - 1)
+    return f"{head}\n{note}"
+
+
+def _longest_prefix(text: str, limit: int) -> int:
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if passive_size(text[:middle]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _lines(*parts: str) -> str:
+    return "\n".join(part for part in parts if part)

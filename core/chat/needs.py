@@ -1,0 +1,523 @@
+"""Needs in chat (3-6.1.1). Anyone — registered or not — sends a need one question at a time, each
+answer checked; staff of the addressed org (any org's staff when none is) review it, approve or
+reject it with a reason, and an org takes it to arrange the service. The requester is told each step."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core.chat.messages import Button, Choice, Contact, Input, Text
+from core.chat.turn import Turn
+from core.domain.codes import (
+    ActivityMode,
+    ProfessionalField,
+    ServiceContent,
+    ServiceContentGroup,
+    ServiceObject,
+)
+from core.domain.identity_numbers import mask_phone, normalise_mobile
+from core.domain.need import (
+    DESCRIPTION_MAX,
+    PLACE_MAX,
+    REASON_MAX,
+    REQUESTER_MAX,
+    TIME_MAX,
+    VOLUNTEERS_MAX,
+    VOLUNTEERS_MIN,
+    Need,
+    NeedStatus,
+    check_text,
+    parse_volunteers,
+)
+from core.domain.people import ConsentKind
+from core.errors import DomainError, InvalidInput
+from core.services.needs import (
+    NeedForm,
+    addressable_org,
+    close_need,
+    decide_need,
+    may_review,
+    may_see_contact,
+    need_for_staff,
+    open_needs,
+    orgs_that_may_take,
+    submit_need,
+    take_need,
+)
+from core.services.volunteers import give_consent
+
+NEED_FORM = "need_form"
+NEED_REASON = "need_reason"
+
+Data = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question of the need form: whether it is asked, how, and how the answer is read."""
+
+    name: str
+    needed: Callable[[Data], bool]
+    ask: Callable[[Turn, Data], Awaitable[None]]
+    take: Callable[[Turn, Input, Data], Awaitable[Data]]
+
+
+# ---- reading answers ----------------------------------------------------------------------------
+
+
+def _text(given: Input, max_length: int, invalid: str) -> str:
+    if not isinstance(given, Text):
+        raise InvalidInput("chat.need.type_answer")
+    return check_text(given.text, max_length, invalid)
+
+
+def _pressed(given: Input) -> str:
+    if isinstance(given, Button) and given.payload.startswith("f."):
+        return given.payload[2:]
+    raise InvalidInput("chat.need.pick_button")
+
+
+def _code(given: Input, table: Any) -> str:
+    code = _pressed(given)
+    if code not in table._value2member_map_:
+        raise InvalidInput("chat.need.pick_button")
+    return code
+
+
+def _cancel(turn: Turn) -> Choice:
+    return turn.choice("chat.button.cancel", "menu")
+
+
+def _always(data: Data) -> bool:
+    return True
+
+
+def _number(name: str, data: Data) -> int:
+    """The question's place among those asked of this requester (online needs skip the place)."""
+    asked = [s.name for s in STEPS if s.needed(data) or s.name in data]
+    return asked.index(name) + 1 if name in asked else len(asked)
+
+
+def _ask_text(key: str, **params: Any) -> Callable[[Turn, Data], Awaitable[None]]:
+    async def ask(turn: Turn, data: Data) -> None:
+        turn.say(key, _cancel(turn), step=_number(_STEP_OF_KEY[key], data), **params)
+
+    return ask
+
+
+def _take_text(field: str, max_length: int, invalid: str) -> Callable[[Turn, Input, Data], Awaitable[Data]]:
+    async def take(turn: Turn, given: Input, data: Data) -> Data:
+        return {field: _text(given, max_length, invalid)}
+
+    return take
+
+
+async def _ask_consent(turn: Turn, data: Data) -> None:
+    turn.say(
+        "chat.need.ask.consent",
+        turn.choice("chat.button.agree", "f.agree"),
+        turn.choice("chat.button.disagree", "f.disagree"),
+        columns=2,
+        step=_number("consent", data),
+    )
+
+
+async def _take_consent(turn: Turn, given: Input, data: Data) -> Data:
+    answer = _pressed(given)
+    if answer == "disagree":
+        return {"declined": True}
+    if answer != "agree":
+        raise InvalidInput("chat.need.pick_button")
+    # PIPL art. 14: the consent is on record before the contact is asked for, let alone stored.
+    await give_consent(turn.uow, turn.clock, turn.user_id, ConsentKind.PRIVACY_NOTICE, policy=turn.policy)
+    return {"consent": True}
+
+
+async def _take_phone(turn: Turn, given: Input, data: Data) -> Data:
+    if isinstance(given, Contact):
+        return {"phone": normalise_mobile(given.phone)}
+    if not isinstance(given, Text):
+        raise InvalidInput("chat.need.type_answer")
+    return {"phone": normalise_mobile(given.text)}
+
+
+async def _ask_group(turn: Turn, data: Data) -> None:
+    groups = [Choice(turn.t(f"code.service_group.{g.value}"), f"f.{g.value}") for g in ServiceContentGroup]
+    turn.say("chat.need.ask.group", *groups, _cancel(turn), columns=2, step=_number("group", data))
+
+
+async def _take_group(turn: Turn, given: Input, data: Data) -> Data:
+    return {"group": _code(given, ServiceContentGroup)}
+
+
+async def _ask_content(turn: Turn, data: Data) -> None:
+    kinds = [c for c in ServiceContent if c.group.value == data["group"]]
+    choices = [Choice(turn.t(f"code.service_content.{c.value}"), f"f.{c.value}") for c in kinds]
+    choices.append(turn.choice("chat.button.back", "f.back"))
+    turn.say("chat.need.ask.content", *choices, columns=2, step=_number("content", data))
+
+
+async def _take_content(turn: Turn, given: Input, data: Data) -> Data:
+    if _pressed(given) == "back":
+        return {"group": None}
+    code = _code(given, ServiceContent)
+    if ServiceContent(code).group.value != data["group"]:
+        raise InvalidInput("chat.need.pick_button")
+    return {"content": code}
+
+
+async def _ask_objects(turn: Turn, data: Data) -> None:
+    choices = [Choice(turn.t(f"code.service_object.{o.value}"), f"f.{o.value}") for o in ServiceObject]
+    turn.say("chat.need.ask.objects", *choices, _cancel(turn), step=_number("objects", data))
+
+
+async def _take_objects(turn: Turn, given: Input, data: Data) -> Data:
+    return {"objects": [_code(given, ServiceObject)]}
+
+
+async def _ask_volunteers(turn: Turn, data: Data) -> None:
+    # No button here: on a channel of numbered options, a typed number must stay an answer.
+    turn.say(
+        "chat.need.ask.volunteers", step=_number("volunteers", data), min=VOLUNTEERS_MIN, max=VOLUNTEERS_MAX
+    )
+
+
+async def _take_volunteers(turn: Turn, given: Input, data: Data) -> Data:
+    if not isinstance(given, Text):
+        raise InvalidInput("chat.need.type_answer")
+    return {"volunteers": parse_volunteers(given.text)}
+
+
+async def _ask_expertise(turn: Turn, data: Data) -> None:
+    chosen = set(data.get("expertise_chosen", []))
+    choices = [
+        Choice(("✅ " if f.value in chosen else "") + turn.t(f"code.skill.{f.value}"), f"f.{f.value}")
+        for f in ProfessionalField
+    ]
+    choices.append(turn.choice("chat.button.done", "f.done"))
+    turn.say(
+        "chat.need.ask.expertise", *choices, columns=2, step=_number("expertise", data), count=len(chosen)
+    )
+
+
+async def _take_expertise(turn: Turn, given: Input, data: Data) -> Data:
+    chosen: list[str] = list(data.get("expertise_chosen", []))
+    if _pressed(given) == "done":
+        return {"expertise": chosen}  # none chosen: no particular expertise asked for
+    code = _code(given, ProfessionalField)
+    chosen = [c for c in chosen if c != code] if code in chosen else [*chosen, code]
+    return {"expertise_chosen": chosen}
+
+
+async def _ask_mode(turn: Turn, data: Data) -> None:
+    choices = [Choice(turn.t(f"code.mode.{m.value}"), f"f.{m.value}") for m in ActivityMode]
+    turn.say("chat.need.ask.mode", *choices, _cancel(turn), step=_number("mode", data))
+
+
+async def _take_mode(turn: Turn, given: Input, data: Data) -> Data:
+    return {"mode": _code(given, ActivityMode)}
+
+
+def _has_place(data: Data) -> bool:
+    return data.get("mode") != ActivityMode.ONLINE.value
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "requester",
+        _always,
+        _ask_text("chat.need.ask.requester", max=REQUESTER_MAX),
+        _take_text("requester", REQUESTER_MAX, "need.requester.invalid"),
+    ),
+    Step("consent", lambda d: not d.get("consented"), _ask_consent, _take_consent),
+    Step("phone", _always, _ask_text("chat.need.ask.phone"), _take_phone),
+    Step(
+        "description",
+        _always,
+        _ask_text("chat.need.ask.description", max=DESCRIPTION_MAX),
+        _take_text("description", DESCRIPTION_MAX, "need.description.invalid"),
+    ),
+    Step("group", _always, _ask_group, _take_group),
+    Step("content", _always, _ask_content, _take_content),
+    Step("objects", _always, _ask_objects, _take_objects),
+    Step("volunteers", _always, _ask_volunteers, _take_volunteers),
+    Step("expertise", _always, _ask_expertise, _take_expertise),
+    Step("mode", _always, _ask_mode, _take_mode),
+    Step(
+        "time",
+        _always,
+        _ask_text("chat.need.ask.time", max=TIME_MAX),
+        _take_text("time", TIME_MAX, "need.time.invalid"),
+    ),
+    Step(
+        "place",
+        _has_place,
+        _ask_text("chat.need.ask.place", max=PLACE_MAX),
+        _take_text("place", PLACE_MAX, "need.place.invalid"),
+    ),
+)
+_BY_NAME = {step.name: step for step in STEPS}
+_STEP_OF_KEY = {
+    "chat.need.ask.requester": "requester",
+    "chat.need.ask.phone": "phone",
+    "chat.need.ask.description": "description",
+    "chat.need.ask.time": "time",
+    "chat.need.ask.place": "place",
+}
+
+
+def _next(data: Data) -> Step | None:
+    return next((s for s in STEPS if data.get(s.name) is None and s.needed(data)), None)
+
+
+# ---- the requester's form -----------------------------------------------------------------------
+
+
+async def start_need(turn: Turn, arg: str = "") -> None:
+    """/need, the menu button, or a deep link need / need-<org id> addressing one org."""
+    data: Data = {}
+    if arg.strip().isdigit():
+        org = await addressable_org(turn.uow, int(arg))
+        data = {"org": org.id, "org_name": org.name}
+    if await turn.uow.consents.active(turn.user_id, ConsentKind.PRIVACY_NOTICE) is not None:
+        data["consented"] = True
+    first = _next(data)
+    assert first is not None
+    turn.state.start(NEED_FORM, first.name, **data)
+    total = sum(1 for s in STEPS if s.needed(data))
+    if "org_name" in data:
+        turn.say("chat.need.intro_org", count=total, org=data["org_name"])
+    else:
+        turn.say("chat.need.intro", count=total)
+    await first.ask(turn, data)
+
+
+async def need_step(turn: Turn, given: Input) -> None:
+    state = turn.state
+    data = dict(state.data)
+    if state.step == "summary":
+        await _finish(turn, given, data)
+        return
+    step = _BY_NAME[state.step]
+    try:
+        data.update(await step.take(turn, given, data))
+    except DomainError as error:
+        # A wrong answer: why, then the same question again; nothing else changes.
+        turn.refuse(error)
+        await step.ask(turn, data)
+        return
+    if data.pop("declined", False):
+        state.clear()
+        turn.say("chat.need.declined", turn.choice("chat.button.menu", "menu"))
+        return
+    nxt = _next(data)
+    if nxt is None:
+        state.start(NEED_FORM, "summary", **data)
+        _summary(turn, data)
+        return
+    state.start(NEED_FORM, nxt.name, **data)
+    await nxt.ask(turn, data)
+
+
+def _summary(turn: Turn, data: Data) -> None:
+    turn.say(
+        "chat.need.summary",
+        turn.choice("chat.need.button.submit", "f.submit"),
+        turn.choice("chat.button.cancel", "f.cancel"),
+        columns=2,
+        requester=data["requester"],
+        phone=data["phone"],
+        description=data["description"],
+        content=turn.t(f"code.service_content.{data['content']}"),
+        objects=turn.join(turn.t(f"code.service_object.{o}") for o in data["objects"]),
+        volunteers=data["volunteers"],
+        expertise=turn.join(turn.t(f"code.skill.{e}") for e in data["expertise"])
+        or turn.t("chat.need.any_expertise"),
+        mode=turn.t(f"code.mode.{data['mode']}"),
+        time=data["time"],
+        place=data.get("place") or "-",
+        org=data.get("org_name") or turn.t("chat.need.any_org"),
+    )
+
+
+async def _finish(turn: Turn, given: Input, data: Data) -> None:
+    pressed = given.payload if isinstance(given, Button) else ""
+    if pressed == "f.cancel":
+        turn.state.clear()
+        turn.say("chat.need.cancelled", turn.choice("chat.button.menu", "menu"))
+        return
+    if pressed != "f.submit":
+        turn.say("chat.need.pick_button")
+        _summary(turn, data)
+        return
+    form = NeedForm(
+        requester=data["requester"],
+        phone=data["phone"],
+        description=data["description"],
+        service_content=data["content"],
+        service_objects=tuple(data["objects"]),
+        volunteers_needed=int(data["volunteers"]),
+        mode=data["mode"],
+        preferred_time=data["time"],
+        place=data.get("place") or "",
+        expertise=tuple(data["expertise"]),
+        org_id=data.get("org"),
+    )
+    try:
+        need = await submit_need(turn.uow, turn.clock, turn.user_id, form)
+    except DomainError as error:
+        # Checked before anything is written (the org may have closed meanwhile): say why.
+        turn.refuse(error)
+        _summary(turn, data)
+        return
+    turn.state.clear()
+    turn.say("chat.need.submitted", turn.choice("chat.button.menu", "menu"), number=need.id)
+
+
+# ---- staff: review, take, close -----------------------------------------------------------------
+
+
+def _back(turn: Turn) -> Choice:
+    return turn.choice("chat.need.button.list", "needs")
+
+
+async def list_needs(turn: Turn, _: str = "") -> None:
+    turn.state.clear()
+    if not (turn.actor.admin or turn.actor.staff_of):
+        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+        return
+    items = await open_needs(turn.uow, turn.actor)
+    if not items:
+        turn.say("chat.need.list.none", turn.choice("chat.button.menu", "menu"))
+        return
+    choices = [
+        Choice(
+            turn.t(
+                "chat.need.list.item",
+                number=n.id,
+                status=turn.t(f"code.need_status.{n.status.value}"),
+                requester=n.requester,
+                content=turn.t(f"code.service_content.{n.service_content.value}"),
+            )[:60],
+            f"nd.o:{n.id}",
+        )
+        for n in items
+    ]
+    turn.say("chat.need.list.title", *choices, turn.choice("chat.button.menu", "menu"), count=len(items))
+
+
+async def show_need(turn: Turn, arg: str) -> None:
+    if not arg.isdigit():
+        await list_needs(turn)
+        return
+    need = await need_for_staff(turn.uow, turn.actor, int(arg))
+    turn.say(_card(turn, need), *await _actions(turn, need), _back(turn), **await _card_params(turn, need))
+
+
+def _card(turn: Turn, need: Need) -> str:
+    return "chat.need.card_rejected" if need.status is NeedStatus.REJECTED else "chat.need.card"
+
+
+async def _card_params(turn: Turn, need: Need) -> Data:
+    org = await turn.uow.orgs.get(need.org_id) if need.org_id is not None else None
+    taker = await turn.uow.orgs.get(need.taken_by_org) if need.taken_by_org is not None else None
+    return {
+        "number": need.id,
+        "status": turn.t(f"code.need_status.{need.status.value}"),
+        "requester": need.requester,
+        # The contact only for those arranging the service (3-6.1.1 privacy line).
+        "phone": need.phone if may_see_contact(turn.actor, need) else mask_phone(need.phone),
+        "description": need.description,
+        "content": turn.t(f"code.service_content.{need.service_content.value}"),
+        "objects": turn.join(turn.t(f"code.service_object.{o}") for o in need.service_objects),
+        "volunteers": need.volunteers_needed,
+        "expertise": turn.join(turn.t(f"code.skill.{e}") for e in need.expertise)
+        or turn.t("chat.need.any_expertise"),
+        "mode": turn.t(f"code.mode.{need.mode.value}"),
+        "time": need.preferred_time,
+        "place": need.place or "-",
+        "org": org.name if org else turn.t("chat.need.any_org"),
+        "taker": taker.name if taker else "-",
+        "sent": turn.local_time(need.created_at),
+        "reason": need.status_reason or "",
+    }
+
+
+async def _actions(turn: Turn, need: Need) -> list[Choice]:
+    if need.status is NeedStatus.SUBMITTED and may_review(turn.actor, need):
+        return [
+            turn.choice("chat.need.button.approve", f"nd.a:{need.id}"),
+            turn.choice("chat.need.button.reject", f"nd.r:{need.id}"),
+        ]
+    if need.status is NeedStatus.APPROVED:
+        choices = []
+        for org_id in orgs_that_may_take(turn.actor, need):
+            org = await turn.uow.orgs.get(org_id)
+            if org is not None and org.active:
+                label = turn.t("chat.need.button.take", org=org.name)[:60]
+                choices.append(Choice(label, f"nd.t:{need.id}-{org_id}"))
+        return choices
+    if need.status is NeedStatus.TAKEN and may_see_contact(turn.actor, need):
+        return [turn.choice("chat.need.button.close", f"nd.c:{need.id}")]
+    return []
+
+
+async def approve(turn: Turn, arg: str) -> None:
+    if not arg.isdigit():
+        await list_needs(turn)
+        return
+    need = await decide_need(turn.uow, turn.clock, turn.actor, int(arg), approve=True)
+    turn.say("chat.need.approved", number=need.id)
+    await show_need(turn, arg)
+
+
+async def ask_reject(turn: Turn, arg: str) -> None:
+    if not arg.isdigit():
+        await list_needs(turn)
+        return
+    need = await need_for_staff(turn.uow, turn.actor, int(arg))
+    if need.status is not NeedStatus.SUBMITTED:
+        await show_need(turn, arg)
+        return
+    turn.state.start(NEED_REASON, "reason", need_id=need.id)
+    turn.say("chat.need.ask_reason", _back(turn), number=need.id, max=REASON_MAX)
+
+
+async def reason_step(turn: Turn, given: Input) -> None:
+    need_id = int(turn.state.data.get("need_id", 0))
+    reason = given.text if isinstance(given, Text) else ""
+    try:
+        check_text(reason, REASON_MAX, "need.reason.invalid")
+        need = await decide_need(turn.uow, turn.clock, turn.actor, need_id, approve=False, reason=reason)
+    except InvalidInput as error:
+        # An empty or over-long reason: say why and ask again; nothing was written.
+        turn.refuse(error)
+        turn.say("chat.need.ask_reason", _back(turn), number=need_id, max=REASON_MAX)
+        return
+    except DomainError as error:
+        # Decided meanwhile by someone else, or no longer allowed: nothing was written.
+        turn.state.clear()
+        turn.refuse(error, _back(turn))
+        return
+    turn.state.clear()
+    turn.say("chat.need.rejected", _back(turn), number=need.id, reason=need.status_reason)
+
+
+async def take(turn: Turn, arg: str) -> None:
+    need_id, _, org_id = arg.partition("-")
+    if not (need_id.isdigit() and org_id.isdigit()):
+        await list_needs(turn)
+        return
+    need = await take_need(turn.uow, turn.clock, turn.actor, int(need_id), int(org_id))
+    turn.say("chat.need.taken", number=need.id)
+    await show_need(turn, need_id)
+
+
+async def close(turn: Turn, arg: str) -> None:
+    if not arg.isdigit():
+        await list_needs(turn)
+        return
+    need = await close_need(turn.uow, turn.clock, turn.actor, int(arg))
+    turn.say("chat.need.closed", _back(turn), number=need.id)

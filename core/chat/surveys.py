@@ -1,0 +1,162 @@
+"""Satisfaction surveys in chat (3-8.1.2) and their statistics for staff (3-8.2). A deep link
+``survey-12`` opens the beneficiaries' survey of activity 12 (no registration), ``vsurvey-12`` the
+volunteers' one (only those who took part); ``/stats act-12`` shows the results to the org's staff."""
+
+from __future__ import annotations
+
+from core.chat.messages import Button, Choice, Input, Text
+from core.chat.turn import Turn
+from core.domain.survey import (
+    COMMENT_MAX,
+    QUESTIONS,
+    RATING_MAX,
+    RATING_MIN,
+    SurveyKind,
+    check_comment,
+    check_rating,
+)
+from core.errors import DomainError, InvalidInput, NotFound
+from core.services.surveys import submit_survey, survey_activity, survey_stats
+
+SURVEY = "survey"
+# Ratings are offered 1 → 5, so that on a channel of numbered options the number typed is the rating.
+RATINGS = tuple(range(RATING_MIN, RATING_MAX + 1))
+
+
+async def beneficiary_survey(turn: Turn, arg: str) -> None:
+    await _start(turn, arg, SurveyKind.BENEFICIARY)
+
+
+async def volunteer_survey(turn: Turn, arg: str) -> None:
+    await _start(turn, arg, SurveyKind.VOLUNTEER)
+
+
+async def _start(turn: Turn, arg: str, kind: SurveyKind) -> None:
+    if not arg.isdigit():
+        raise NotFound("activity.not_found")
+    activity = await survey_activity(turn.uow, turn.clock, turn.actor, turn.user_id, int(arg), kind)
+    turn.state.start(SURVEY, "rating", activity=activity.id, kind=kind.value, answers={})
+    turn.say(f"chat.survey.intro.{kind.value}", title=activity.title, count=len(QUESTIONS[kind]))
+    if activity.high_privacy:
+        turn.say("chat.survey.private")
+    _ask_rating(turn)
+
+
+def _kind(turn: Turn) -> SurveyKind:
+    return SurveyKind(turn.state.data["kind"])
+
+
+def _ask_rating(turn: Turn) -> None:
+    questions = QUESTIONS[_kind(turn)]
+    done = len(turn.state.data.get("answers", {}))
+    choices = [turn.choice(f"chat.survey.rating.{r}", f"f.{r}") for r in RATINGS]
+    turn.say(
+        "chat.survey.question",
+        *choices,
+        n=done + 1,
+        total=len(questions),
+        question=turn.t(f"chat.survey.q.{questions[done]}"),
+    )
+
+
+def _ask_comment(turn: Turn) -> None:
+    turn.say("chat.survey.ask_comment", turn.choice("chat.survey.button.skip", "f.skip"), max=COMMENT_MAX)
+
+
+async def survey_step(turn: Turn, given: Input) -> None:
+    state = turn.state
+    try:
+        if state.step == "rating":
+            await _take_rating(turn, given)
+        else:
+            await _take_comment(turn, given)
+    except InvalidInput as error:
+        # A wrong answer: why, then the same question again.
+        turn.refuse(error)
+        if state.step == "rating":
+            _ask_rating(turn)
+        else:
+            _ask_comment(turn)
+
+
+async def _take_rating(turn: Turn, given: Input) -> None:
+    if isinstance(given, Button) and given.payload.startswith("f."):
+        value = check_rating(given.payload[2:])
+    elif isinstance(given, Text):
+        value = check_rating(given.text)
+    else:
+        raise InvalidInput("survey.rating.invalid", min=RATING_MIN, max=RATING_MAX)
+    questions = QUESTIONS[_kind(turn)]
+    answers = dict(turn.state.data.get("answers", {}))
+    answers[questions[len(answers)]] = value
+    if len(answers) < len(questions):
+        turn.state.go("rating", answers=answers)
+        _ask_rating(turn)
+        return
+    turn.state.go("comment", answers=answers)
+    _ask_comment(turn)
+
+
+async def _take_comment(turn: Turn, given: Input) -> None:
+    if isinstance(given, Button) and given.payload == "f.skip":
+        comment = None
+    elif isinstance(given, Text):
+        comment = check_comment(given.text)
+    else:
+        raise InvalidInput("chat.survey.comment_or_skip")
+    data = turn.state.data
+    turn.state.clear()
+    try:
+        await submit_survey(
+            turn.uow,
+            turn.clock,
+            turn.actor,
+            turn.user_id,
+            int(data["activity"]),
+            SurveyKind(data["kind"]),
+            dict(data["answers"]),
+            comment,
+        )
+    except DomainError as error:
+        # Answered meanwhile (another device), or the activity was cancelled: nothing was written.
+        turn.refuse(error, turn.choice("chat.button.menu", "menu"))
+        return
+    turn.say("chat.survey.thanks", turn.choice("chat.button.menu", "menu"))
+
+
+# ---- statistics for staff (3-8.2) ---------------------------------------------------------------
+
+
+async def stats_command(turn: Turn, arg: str) -> None:
+    """/stats act-12: the same payload words as the deep links."""
+    kind, _, ident = arg.strip().partition("-")
+    if kind != "act" or not ident.isdigit():
+        turn.say("chat.survey.stats.usage", turn.choice("chat.button.menu", "menu"))
+        return
+    await show_stats(turn, ident)
+
+
+async def show_stats(turn: Turn, arg: str) -> None:
+    if not arg.isdigit():
+        raise NotFound("activity.not_found")
+    activity, all_stats = await survey_stats(turn.uow, turn.actor, int(arg))
+    lines = [turn.t("chat.survey.stats.title", title=activity.title, number=activity.id)]
+    for stats in all_stats:
+        kind = turn.t(f"chat.survey.kind.{stats.kind.value}")
+        if not stats.responses:
+            lines.append(turn.t("chat.survey.stats.kind_none", kind=kind))
+            continue
+        lines.append(turn.t("chat.survey.stats.kind", kind=kind, count=stats.responses))
+        lines.extend(
+            turn.t(
+                "chat.survey.stats.line",
+                question=turn.t(f"chat.survey.label.{q.question}"),
+                average=f"{q.average:.2f}",
+                share=f"{q.satisfied_share * 100:.0f}",
+            )
+            for q in stats.questions
+        )
+        if stats.comments:
+            lines.append(turn.t("chat.survey.stats.comments"))
+            lines.extend(f"- {comment}" for comment in stats.comments)
+    turn.say_text("\n".join(lines), Choice(turn.t("chat.button.menu"), "menu"))
