@@ -1,0 +1,96 @@
+"""WeChat passive reply latency at a steady request rate (open loop: requests start on schedule
+whether or not earlier ones have finished), on the embedded SQLite default, in safe (AES) mode.
+WeChat's hard limit is 5 s; the goal is p99 under 100 ms at 200 requests/s. Prints figures.
+
+    python -m bench.wechat [--rate 200] [--seconds 10] [--plaintext]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+from wechatpy.crypto import WeChatCrypto
+
+from bots.app import build_app, build_services
+from bots.settings import Settings
+from tests.builders import make_activity, make_admin, make_org
+from tests.fakes.clock import FakeClock
+from tests.fakes.wechat_messages import AES_KEY, APP_ID, TOKEN, Signer, WeChatMessages
+
+USERS = 100  # distinct subscribers writing in turn
+
+
+async def main(rate: int, seconds: int, plaintext: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            data_dir=Path(tmp),
+            wechat_token=TOKEN,
+            wechat_app_id=APP_ID,
+            wechat_aes_key="" if plaintext else AES_KEY,
+        )
+        services = build_services(settings)
+        await services.database.create_schema()
+        async with services.database.uow() as uow:
+            org = await make_org(uow, services.clock, "南京市鼓楼区科技志愿服务队")
+            admin = await make_admin(uow, services.clock)
+            activity = await make_activity(uow, services.clock, admin, org.id, capacity=100_000)
+            await uow.commit()
+        server = TestServer(build_app(services, run_scheduler=False))
+        await server.start_server()
+        clock = FakeClock(services.clock.now())
+        messages = WeChatMessages(clock)
+        signer = Signer(clock, crypto=None if plaintext else WeChatCrypto(TOKEN, AES_KEY, APP_ID))
+        texts = ["/start", "/find", f"/start act-{activity.id}", "/my", "/help"]
+        latencies: list[float] = []
+        failures = 0
+
+        async with aiohttp.ClientSession() as session:
+
+            async def one(i: int) -> None:
+                nonlocal failures
+                openid = f"oBench{i % USERS:06d}"
+                clock.set(services.clock.now())
+                query, body = signer.wrap(messages.text(openid, texts[i % len(texts)]), openid=openid)
+                started = time.perf_counter()
+                async with session.post(server.make_url("/wechat"), params=query, data=body) as response:
+                    await response.read()
+                    if response.status != 200:
+                        failures += 1
+                latencies.append(time.perf_counter() - started)
+
+            for i in range(USERS):  # first contact of each user, not measured
+                await one(i)
+            latencies.clear()
+            tasks = []
+            began = time.perf_counter()
+            for i in range(rate * seconds):
+                delay = began + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(i)))
+            await asyncio.gather(*tasks)
+            elapsed = time.perf_counter() - began
+        await server.close()
+        q = statistics.quantiles(latencies, n=100)
+        mode = "plaintext" if plaintext else "safe (AES)"
+        print(f"wechat passive reply, {mode}, SQLite: {len(latencies)} requests at {rate}/s for {seconds} s")
+        print(
+            f"  achieved {len(latencies) / elapsed:.0f}/s  p50 {q[49] * 1000:.1f} ms  p99 {q[98] * 1000:.1f} ms  "
+            f"max {max(latencies) * 1000:.1f} ms  non-200: {failures}  (goal: p99 < 100 ms)"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--plaintext", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(main(args.rate, args.seconds, args.plaintext))
