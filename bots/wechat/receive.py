@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import ParseError
 
@@ -150,7 +151,7 @@ class WeChatReceiver:
         aes_key: str = "",
         app_id: str = "",
         messenger: Callable[[], Messenger | None] = lambda: None,
-        on_user_message: Callable[[str], Awaitable[None]] | None = None,
+        on_user_message: Callable[[str, Any], Awaitable[None]] | None = None,
         media: MediaLinks | None = None,
         reply_within_s: float = REPLY_WITHIN_S,
         overflow_delay_s: float = 1.0,
@@ -164,7 +165,8 @@ class WeChatReceiver:
                 raise ValueError("safe mode needs STVS_WECHAT_AES_KEY (43 characters) and STVS_WECHAT_APP_ID")
             self.crypto = WeChatCrypto(token, aes_key, app_id)
         self.messenger = messenger
-        self.on_user_message = on_user_message  # opens the customer-service window (bots.wechat.window)
+        # Opens the customer-service window (bots.wechat.window), in the turn's own transaction.
+        self.on_user_message = on_user_message
         self.media = media or MediaLinks(None, "")
         self.reply_within_s = reply_within_s
         self.overflow_delay_s = overflow_delay_s  # the passive reply should arrive before the rest
@@ -307,14 +309,14 @@ class WeChatReceiver:
     async def _turn(self, given: Inbound) -> tuple[str, str] | None:
         """The turn's replies as one text, and its language; None for a redelivery."""
         try:
-            if given.from_user and self.on_user_message is not None:
-                try:
-                    await self.on_user_message(given.openid)
-                except Exception:
-                    log.exception("noting a message from %s failed", given.openid)
             incoming = Incoming(Channel.WECHAT, given.openid, given.input)
+            on_turn = None
+            if given.from_user and self.on_user_message is not None:
+                on_turn = partial(self.on_user_message, given.openid)
             try:
-                outgoing = await self.conversation.handle(incoming, delivery_key=given.delivery_key)
+                outgoing = await self.conversation.handle(
+                    incoming, delivery_key=given.delivery_key, on_turn=on_turn
+                )
             except Exception:
                 log.exception("WeChat %s from %s failed", given.delivery_key, given.openid)
                 return translator("zh_CN")("error.generic"), "zh_CN"
@@ -368,12 +370,6 @@ def _xml_fields(body: bytes) -> dict[str, str]:
     return {child.tag: (child.text or "") for child in root}
 
 
-async def _open_window(services: Services, openid: str) -> None:
-    async with services.database.uow() as uow:
-        await note_inbound(uow, openid, services.clock.now())
-        await uow.commit()
-
-
 def _success() -> web.Response:
     return web.Response(text=SUCCESS)
 
@@ -392,7 +388,7 @@ def add_routes(app: web.Application, services: Services) -> WeChatReceiver:
         app_id=settings.wechat_app_id,
         messenger=lambda: services.messengers.get(Channel.WECHAT),
         media=MediaLinks(services.media, settings.public_url),
-        on_user_message=lambda openid: _open_window(services, openid),
+        on_user_message=lambda openid, uow: note_inbound(uow, openid, services.clock.now()),
     )
     app[WECHAT_RECEIVER] = receiver
     app.router.add_get("/wechat", receiver.verify)

@@ -12,7 +12,7 @@ from core.chat.turn import Translators, Turn
 from core.domain.codes import Channel
 from core.errors import DomainError
 from core.policy import Policy
-from core.ports import Clock, Links, UnitOfWorkFactory
+from core.ports import Clock, Links, UnitOfWork, UnitOfWorkFactory
 from core.services.access import load_actor
 from core.services.users import ensure_user
 
@@ -50,14 +50,23 @@ class Conversation:
         self.translators = translators
         self.routes = routes
 
-    async def handle(self, incoming: Incoming, delivery_key: str | None = None) -> Outgoing | None:
-        """None when this delivery was handled before (a platform's retry)."""
+    async def handle(
+        self,
+        incoming: Incoming,
+        delivery_key: str | None = None,
+        on_turn: Callable[[UnitOfWork], Awaitable[None]] | None = None,
+    ) -> Outgoing | None:
+        """None when this delivery was handled before (a platform's retry). ``on_turn`` is the
+        channel's own bookkeeping for a first delivery (WeChat's reply window), in the same
+        transaction, and kept even when the turn itself is refused."""
         async with self.uows() as uow:
             now = self.clock.now()
             if delivery_key is not None and not await uow.deliveries.first_time(
                 incoming.channel, delivery_key, now
             ):
                 return None
+            if on_turn is not None:
+                await on_turn(uow)
             user = await ensure_user(
                 uow, self.clock, incoming.channel, incoming.external_id, language=_hint(incoming)
             )
@@ -89,6 +98,9 @@ class Conversation:
             except DomainError as error:
                 # Nothing half-written: the turn's changes go, the user is told why.
                 await uow.rollback()
+                if on_turn is not None:
+                    await on_turn(uow)
+                    await uow.commit()
                 turn.replies.clear()
                 turn.refuse(error, turn.choice("chat.button.menu", "menu"))
             return Outgoing(tuple(turn.replies), language=turn.language)
