@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     wechat_template_notice: str = ""
     wechat_template_fields: str = "first=title,keyword1=text,keyword2=time,remark=hint"
 
-    redis_url: str = ""
 
     @field_validator("database_url")
     @classmethod
