@@ -443,3 +443,19 @@ def test_split_passive_cuts_at_a_line_end_within_2048_bytes_counting_the_defused
     head, rest = split_passive(text)
     assert passive_size(head) <= PASSIVE_LIMIT_BYTES and head + "\n" + rest == text
     assert split_passive("短") == ("短", "")
+
+
+async def test_beneficiary_answers_the_satisfaction_survey_from_a_scene_qr_code(db, clock, wechat) -> None:
+    """3-8.1.2.1 over WeChat: scan the survey QR code at the end, answer 1-5 with digits, comment."""
+    activity_id = await _activity(db, clock, title="社区健康讲座")
+    clock.advance(days=11)  # the activity (ten days out in the builder) has begun
+    farmer = wechat("oFarmer000000000000000000001")
+    text = await farmer.subscribe(f"survey-{activity_id}")
+    assert "社区健康讲座" in text and "5 非常满意" in farmer.options()
+    for _ in range(5):
+        await farmer.say("5")
+    assert "留言" in farmer.last or "跳过" in " ".join(farmer.options())
+    await farmer.say("讲得很清楚，谢谢志愿者")
+    async with db.uow() as uow:
+        (response,) = await uow.surveys.for_activity(activity_id)
+        assert set(response.answers.values()) == {5} and response.comment == "讲得很清楚，谢谢志愿者"
