@@ -11,9 +11,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage import repositories as repos
+from storage import sqlite_inline
 from storage.tables import start_mappers
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 5_000  # another process's write (the CLI); statements run on the loop
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -31,6 +32,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 1)
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_timeout", 60)
+    if parsed.database and parsed.database != ":memory:":
+        kwargs.setdefault("async_creator", sqlite_inline.creator(parsed.database))
     engine = create_async_engine(url, **kwargs)
     _serialise_sqlite_writers(engine)
     return engine

@@ -8,6 +8,7 @@ import asyncio
 import math
 import re
 from collections.abc import AsyncIterator, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import prcoords
@@ -342,7 +343,14 @@ async def test_a_turn_over_the_time_limit_answers_success_and_sends_actively(
     app_client, wechat, messenger
 ) -> None:
     receiver = app_client.app[WECHAT_RECEIVER]
-    receiver.reply_within_s = 0
+    receiver.reply_within_s = 0.05
+    handle = receiver.conversation.handle
+
+    async def slow_handle(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.3)  # a turn that outlasts the time allowed for the passive reply
+        return await handle(*args, **kwargs)
+
+    receiver.conversation = SimpleNamespace(handle=slow_handle)
     user = wechat("oSlow0000000000000000000001")
     assert await user.say("/help") == ""
     await asyncio.gather(*receiver.pending)
