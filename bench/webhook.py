@@ -22,7 +22,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message, Update
 from aiohttp import web
 
-from bots.app import build_app, build_services
+from bots.app import build_app, build_services, tune_gc
 from bots.settings import Settings
 from tests.builders import make_activity, make_admin, make_org
 from tests.fakes.telegram_api import TEST_BOT_TOKEN, FakeTelegramAPI
@@ -147,6 +147,7 @@ def _serve(kind: str, tmp: str, api_base: str, ready: Any) -> None:
             app = build_app(build_services(settings), run_scheduler=False)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
+        tune_gc()
         await web.TCPSite(runner, "127.0.0.1", PORTS[kind]).start()
         ready.set()
         await asyncio.Event().wait()

@@ -21,7 +21,7 @@ import aiohttp
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
-from bots.app import build_app, build_services
+from bots.app import build_app, build_services, tune_gc
 from bots.settings import Settings
 from tests.builders import make_activity, make_admin, make_org
 from tests.fakes.clock import FakeClock
@@ -49,6 +49,7 @@ def _serve(tmp: str, plaintext: bool, database_url: str, ready: Any) -> None:
         services = build_services(_settings(tmp, plaintext, database_url))
         runner = web.AppRunner(build_app(services, run_scheduler=False), access_log=None)
         await runner.setup()
+        tune_gc()
         await web.TCPSite(runner, "127.0.0.1", PORT).start()
         ready.set()
         await asyncio.Event().wait()

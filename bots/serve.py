@@ -7,7 +7,7 @@ import asyncio
 
 from aiohttp import web
 
-from bots.app import TELEGRAM_BOT, TELEGRAM_DISPATCHER, build_app, build_services
+from bots.app import TELEGRAM_BOT, TELEGRAM_DISPATCHER, build_app, build_services, tune_gc
 from bots.bootstrap import open_database, upgrade_database
 from bots.settings import Settings
 from core.chat.turn import Translate
@@ -34,6 +34,7 @@ async def serve(
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
+    tune_gc()
     print(t("cli.serve.listening", host=settings.http_host, port=settings.http_port), flush=True)
     stop = stop or asyncio.Event()
     try:

@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     wechat_template_notice: str = ""
     wechat_template_fields: str = "first=title,keyword1=text,keyword2=time,remark=hint"
 
-
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
