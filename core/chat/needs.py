@@ -5,9 +5,9 @@ reject it with a reason, and an org takes it to arrange the service. The request
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
+from core.chat.forms import SUMMARY, Data, Form, Step, always, pressed
 from core.chat.messages import Button, Choice, Contact, Input, Text
 from core.chat.turn import Turn
 from core.domain.codes import (
@@ -51,19 +51,6 @@ from core.services.volunteers import give_consent
 NEED_FORM = "need_form"
 NEED_REASON = "need_reason"
 
-Data = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One question of the need form: whether it is asked, how, and how the answer is read."""
-
-    name: str
-    needed: Callable[[Data], bool]
-    ask: Callable[[Turn, Data], Awaitable[None]]
-    take: Callable[[Turn, Input, Data], Awaitable[Data]]
-
-
 # ---- reading answers ----------------------------------------------------------------------------
 
 
@@ -74,9 +61,7 @@ def _text(given: Input, max_length: int, invalid: str) -> str:
 
 
 def _pressed(given: Input) -> str:
-    if isinstance(given, Button) and given.payload.startswith("f."):
-        return given.payload[2:]
-    raise InvalidInput("chat.need.pick_button")
+    return pressed(given, "chat.need.pick_button")
 
 
 def _code(given: Input, table: Any) -> str:
@@ -88,10 +73,6 @@ def _code(given: Input, table: Any) -> str:
 
 def _cancel(turn: Turn) -> Choice:
     return turn.choice("chat.button.cancel", "menu")
-
-
-def _always(data: Data) -> bool:
-    return True
 
 
 def _number(name: str, data: Data) -> int:
@@ -227,27 +208,27 @@ def _has_place(data: Data) -> bool:
 STEPS: tuple[Step, ...] = (
     Step(
         "requester",
-        _always,
+        always,
         _ask_text("chat.need.ask.requester", max=REQUESTER_MAX),
         _take_text("requester", REQUESTER_MAX, "need.requester.invalid"),
     ),
     Step("consent", lambda d: not d.get("consented"), _ask_consent, _take_consent),
-    Step("phone", _always, _ask_text("chat.need.ask.phone"), _take_phone),
+    Step("phone", always, _ask_text("chat.need.ask.phone"), _take_phone),
     Step(
         "description",
-        _always,
+        always,
         _ask_text("chat.need.ask.description", max=DESCRIPTION_MAX),
         _take_text("description", DESCRIPTION_MAX, "need.description.invalid"),
     ),
-    Step("group", _always, _ask_group, _take_group),
-    Step("content", _always, _ask_content, _take_content),
-    Step("objects", _always, _ask_objects, _take_objects),
-    Step("volunteers", _always, _ask_volunteers, _take_volunteers),
-    Step("expertise", _always, _ask_expertise, _take_expertise),
-    Step("mode", _always, _ask_mode, _take_mode),
+    Step("group", always, _ask_group, _take_group),
+    Step("content", always, _ask_content, _take_content),
+    Step("objects", always, _ask_objects, _take_objects),
+    Step("volunteers", always, _ask_volunteers, _take_volunteers),
+    Step("expertise", always, _ask_expertise, _take_expertise),
+    Step("mode", always, _ask_mode, _take_mode),
     Step(
         "time",
-        _always,
+        always,
         _ask_text("chat.need.ask.time", max=TIME_MAX),
         _take_text("time", TIME_MAX, "need.time.invalid"),
     ),
@@ -258,7 +239,7 @@ STEPS: tuple[Step, ...] = (
         _take_text("place", PLACE_MAX, "need.place.invalid"),
     ),
 )
-_BY_NAME = {step.name: step for step in STEPS}
+FORM = Form(NEED_FORM, STEPS, unanswered=lambda data, name: data.get(name) is None)
 _STEP_OF_KEY = {
     "chat.need.ask.requester": "requester",
     "chat.need.ask.phone": "phone",
@@ -266,10 +247,6 @@ _STEP_OF_KEY = {
     "chat.need.ask.time": "time",
     "chat.need.ask.place": "place",
 }
-
-
-def _next(data: Data) -> Step | None:
-    return next((s for s in STEPS if data.get(s.name) is None and s.needed(data)), None)
 
 
 # ---- the requester's form -----------------------------------------------------------------------
@@ -283,42 +260,27 @@ async def start_need(turn: Turn, arg: str = "") -> None:
         data = {"org": org.id, "org_name": org.name}
     if await turn.uow.consents.active(turn.user_id, ConsentKind.PRIVACY_NOTICE) is not None:
         data["consented"] = True
-    first = _next(data)
-    assert first is not None
-    turn.state.start(NEED_FORM, first.name, **data)
-    total = sum(1 for s in STEPS if s.needed(data))
+    total = FORM.count(data)
     if "org_name" in data:
         turn.say("chat.need.intro_org", count=total, org=data["org_name"])
     else:
         turn.say("chat.need.intro", count=total)
-    await first.ask(turn, data)
+    await FORM.proceed(turn, data)
 
 
 async def need_step(turn: Turn, given: Input) -> None:
-    state = turn.state
-    data = dict(state.data)
-    if state.step == "summary":
-        await _finish(turn, given, data)
+    if turn.state.step == SUMMARY:
+        await _finish(turn, given, dict(turn.state.data))
         return
-    step = _BY_NAME[state.step]
-    try:
-        data.update(await step.take(turn, given, data))
-    except DomainError as error:
-        # A wrong answer: why, then the same question again; nothing else changes.
-        turn.refuse(error)
-        await step.ask(turn, data)
+    data = await FORM.answer(turn, given)
+    if data is None:
         return
     if data.pop("declined", False):
-        state.clear()
+        turn.state.clear()
         turn.say("chat.need.declined", turn.choice("chat.button.menu", "menu"))
         return
-    nxt = _next(data)
-    if nxt is None:
-        state.start(NEED_FORM, "summary", **data)
+    if await FORM.proceed(turn, data):
         _summary(turn, data)
-        return
-    state.start(NEED_FORM, nxt.name, **data)
-    await nxt.ask(turn, data)
 
 
 def _summary(turn: Turn, data: Data) -> None:

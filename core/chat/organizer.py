@@ -7,12 +7,12 @@ import csv
 import io
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.chat.forms import SUMMARY, Form, Step, always, pressed
 from core.chat.messages import Button, Choice, Document, Input, Location, Text
 from core.chat.turn import Turn
 from core.domain.activity import Activity, ActivityStatus, check_coordinates
@@ -72,16 +72,6 @@ async def organizer_menu(turn: Turn, _: str = "") -> None:
 # ---- publishing an activity, one question at a time ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class Step:
-    """One question of the activity form: whether it is asked, how, and how the answer is read."""
-
-    name: str
-    needed: Callable[[dict[str, Any]], bool]
-    ask: Callable[[Turn, dict[str, Any]], Awaitable[None]]
-    take: Callable[[Turn, Input, dict[str, Any]], Awaitable[dict[str, Any]]]
-
-
 def _text(given: Input, max_length: int = TEXT_MAX) -> str:
     if not isinstance(given, Text) or not given.text.strip() or given.text.strip().startswith("/"):
         raise InvalidInput("chat.org.form.text_required")
@@ -89,12 +79,6 @@ def _text(given: Input, max_length: int = TEXT_MAX) -> str:
     if len(value) > max_length:
         raise InvalidInput("chat.org.form.too_long", max=max_length)
     return value
-
-
-def _pressed(given: Input) -> str:
-    if isinstance(given, Button) and given.payload.startswith("f."):
-        return given.payload[2:]
-    raise InvalidInput("chat.reg.pick_button")
 
 
 def _ask(key: str) -> Callable[[Turn, dict[str, Any]], Awaitable[None]]:
@@ -111,10 +95,6 @@ def _take_text(
         return {field: _text(given, max_length)}
 
     return take
-
-
-def _always(data: dict[str, Any]) -> bool:
-    return True
 
 
 def _has_place(data: dict[str, Any]) -> bool:
@@ -146,8 +126,8 @@ async def _ask_org(turn: Turn, data: dict[str, Any]) -> None:
 
 
 async def _take_org(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    pressed = _pressed(given)
-    org = next((o for o in await _manageable_orgs(turn) if str(o.id) == pressed), None)
+    picked = pressed(given)
+    org = next((o for o in await _manageable_orgs(turn) if str(o.id) == picked), None)
     if org is None:
         raise InvalidInput("chat.reg.pick_button")
     return {"org": org.id, "tz": org.timezone, "org_name": org.name}
@@ -166,7 +146,7 @@ def _code_step(
         turn.say(key, *choices, columns=columns)
 
     async def take(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-        picked = _pressed(given)
+        picked = pressed(given)
         if picked not in {c.value for c in codes(data)}:
             raise InvalidInput("chat.reg.pick_button")
         return {field: picked}
@@ -204,10 +184,10 @@ async def _ask_base(turn: Turn, data: dict[str, Any]) -> None:
 
 
 async def _take_base(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    pressed = _pressed(given)
-    if pressed == "other":
+    picked = pressed(given)
+    if picked == "other":
         return {"base": None}
-    base = await turn.uow.bases.get(int(pressed)) if pressed.isdigit() else None
+    base = await turn.uow.bases.get(int(picked)) if picked.isdigit() else None
     if base is None:
         raise InvalidInput("chat.reg.pick_button")
     return {
@@ -273,7 +253,7 @@ async def _ask_field_work(turn: Turn, data: dict[str, Any]) -> None:
 
 
 async def _take_field_work(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    answer = _pressed(given)
+    answer = pressed(given)
     if answer not in ("yes", "no"):
         raise InvalidInput("chat.reg.pick_button")
     return {"field_work": answer == "yes"}
@@ -289,25 +269,25 @@ def _needs_plan(data: dict[str, Any]) -> bool:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("org", _always, _ask_org, _take_org),
-    Step("title", _always, _ask("chat.org.form.title"), _take_text("title", 100)),
+    Step("org", always, _ask_org, _take_org),
+    Step("title", always, _ask("chat.org.form.title"), _take_text("title", 100)),
     Step(
         "group",
-        _always,
+        always,
         *_code_step("group", "chat.org.form.group", "service_group", lambda d: list(ServiceContentGroup)),
     ),
     Step(
         "service_content",
-        _always,
+        always,
         *_code_step("service_content", "chat.org.form.content", "service_content", _kinds_of_group),
     ),
     Step(
         "mode",
-        _always,
+        always,
         *_code_step("mode", "chat.org.form.mode", "mode", lambda d: list(ActivityMode), columns=1),
     ),
-    Step("starts_at", _always, _ask("chat.org.form.start"), _take_start),
-    Step("ends_at", _always, _ask("chat.org.form.end"), _take_end),
+    Step("starts_at", always, _ask("chat.org.form.start"), _take_start),
+    Step("ends_at", always, _ask("chat.org.form.end"), _take_end),
     Step("base", _has_place, _ask_base, _take_base),
     Step("place_name", _own_place, _ask("chat.org.form.place"), _take_place),
     Step("lat", _own_place, _ask_location, _take_location),
@@ -317,15 +297,15 @@ STEPS: tuple[Step, ...] = (
         _ask("chat.org.form.url"),
         _take_url,
     ),
-    Step("capacity", _always, _ask("chat.org.form.capacity"), _take_capacity),
-    Step("purpose", _always, _ask("chat.org.form.purpose"), _take_text("purpose")),
-    Step("content", _always, _ask("chat.org.form.content_text"), _take_text("content")),
-    Step("beneficiaries", _always, _ask("chat.org.form.beneficiaries"), _take_text("beneficiaries")),
-    Step("guarantees", _always, _ask("chat.org.form.guarantees"), _take_text("guarantees")),
-    Step("required_training", _always, _ask("chat.org.form.training"), _take_training),
+    Step("capacity", always, _ask("chat.org.form.capacity"), _take_capacity),
+    Step("purpose", always, _ask("chat.org.form.purpose"), _take_text("purpose")),
+    Step("content", always, _ask("chat.org.form.content_text"), _take_text("content")),
+    Step("beneficiaries", always, _ask("chat.org.form.beneficiaries"), _take_text("beneficiaries")),
+    Step("guarantees", always, _ask("chat.org.form.guarantees"), _take_text("guarantees")),
+    Step("required_training", always, _ask("chat.org.form.training"), _take_training),
     Step(
         "risk_level",
-        _always,
+        always,
         *_code_step("risk_level", "chat.org.form.risk", "risk", lambda d: list(RiskLevel), 3),
     ),
     Step(
@@ -342,13 +322,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("emergency_plan", _needs_plan, _ask("chat.org.form.emergency_plan"), _take_text("emergency_plan")),
 )
-_BY_NAME = {step.name: step for step in STEPS}
-
-
-def _next(data: dict[str, Any], only: tuple[str, ...] | None = None) -> Step | None:
-    return next(
-        (s for s in STEPS if s.name not in data and s.needed(data) and (only is None or s.name in only)), None
-    )
+FORM = Form(NEW_ACTIVITY, STEPS)
 
 
 async def start_new_activity(turn: Turn, _: str = "") -> None:
@@ -359,34 +333,17 @@ async def start_new_activity(turn: Turn, _: str = "") -> None:
     data: dict[str, Any] = {}
     if len(orgs) == 1:
         data = {"org": orgs[0].id, "tz": orgs[0].timezone, "org_name": orgs[0].name}
-    first = _next(data)
-    assert first is not None
-    turn.state.start(NEW_ACTIVITY, first.name, **data)
-    turn.say("chat.org.form.intro", count=sum(1 for s in STEPS if s.needed(data)))
-    await first.ask(turn, data)
+    turn.say("chat.org.form.intro", count=FORM.count(data))
+    await FORM.proceed(turn, data)
 
 
 async def new_activity_step(turn: Turn, given: Input) -> None:
-    state = turn.state
-    data = dict(state.data)
-    if state.step == "summary":
-        await _finish(turn, given, data)
+    if turn.state.step == SUMMARY:
+        await _finish(turn, given, dict(turn.state.data))
         return
-    step = _BY_NAME[state.step]
-    try:
-        data.update(await step.take(turn, given, data))
-    except DomainError as error:
-        # A wrong answer: why, then the same question again.
-        turn.refuse(error)
-        await step.ask(turn, data)
-        return
-    nxt = _next(data)
-    if nxt is None:
-        state.start(NEW_ACTIVITY, "summary", **data)
+    data = await FORM.answer(turn, given)
+    if data is not None and await FORM.proceed(turn, data):
         _summary(turn, data)
-        return
-    state.start(NEW_ACTIVITY, nxt.name, **data)
-    await nxt.ask(turn, data)
 
 
 def _summary(turn: Turn, data: dict[str, Any]) -> None:
@@ -559,27 +516,15 @@ async def start_edit(turn: Turn, arg: str) -> None:
     asked, _ = EDIT_GROUPS[group]
     data = {k: v for k, v in _form_of(activity).items() if k not in asked}
     data.update(activity=activity.id, edit=group)
-    first = _next(data, asked)
-    assert first is not None
-    turn.state.start(EDIT_ACTIVITY, first.name, **data)
-    await first.ask(turn, data)
+    await FORM.proceed(turn, data, only=asked, flow=EDIT_ACTIVITY)
 
 
 async def edit_step(turn: Turn, given: Input) -> None:
-    state = turn.state
-    data = dict(state.data)
-    asked, fields = EDIT_GROUPS[data["edit"]]
-    step = _BY_NAME[state.step]
-    try:
-        data.update(await step.take(turn, given, data))
-    except DomainError as error:
-        turn.refuse(error)
-        await step.ask(turn, data)
+    data = await FORM.answer(turn, given)
+    if data is None:
         return
-    nxt = _next(data, asked)
-    if nxt is not None:
-        state.start(EDIT_ACTIVITY, nxt.name, **data)
-        await nxt.ask(turn, data)
+    asked, fields = EDIT_GROUPS[data["edit"]]
+    if not await FORM.proceed(turn, data, only=asked, flow=EDIT_ACTIVITY):
         return
     changes = {field: _field_value(data, field) for field in fields}
     activity = await update_activity(turn.uow, turn.clock, turn.actor, int(data["activity"]), changes)

@@ -193,3 +193,41 @@ async def test_editing_the_time_tells_signed_up_volunteers(db, clock, chat_user)
         # the capacity edit tells no one
         assert [n.message_key for n in notices] == ["notice.activity_changed"]
         assert notices[0].params["start"] == "2026-12-15 14:00"
+
+
+async def test_an_activity_at_a_base_takes_its_place_and_check_in_point(db, clock, chat_user) -> None:
+    """5-4: choosing a registered base fills in the place and the coordinates."""
+    from core.domain.activity import Base
+    from core.domain.codes import BaseKind
+
+    org_id = await _staff(db, clock, "3009")
+    async with db.uow() as uow:
+        await uow.bases.add(
+            Base(
+                name="南京科技馆",
+                kind=BaseKind.MUSEUM,
+                org_id=org_id,
+                address="南京市雨花台区",
+                latitude=31.98,
+                longitude=118.77,
+            )
+        )
+        await uow.commit()
+    staff = chat_user("3009")
+    await staff.text("/publish")
+    await staff.text("场馆讲解")
+    await staff.press("科普教育类")
+    await staff.press("场馆讲解")
+    await staff.press("线下")
+    await staff.text("2026-12-12 09:00")
+    await staff.text("11:00")
+    await staff.press("南京科技馆")
+    assert "招募多少名志愿者" in staff.texts()  # no place questions: the base answered them
+    for answer in ("10", "讲解科普展品", "讲解与引导", "参观学生", "午餐", "无"):
+        await staff.text(answer)
+    await staff.press("低")
+    await staff.press("否")
+    await staff.press("立即发布")
+    async with db.uow() as uow:
+        (activity,) = await uow.activities.search(_org_query(org_id))
+        assert (activity.place_name, activity.latitude, activity.longitude) == ("南京科技馆", 31.98, 118.77)
