@@ -12,13 +12,20 @@ from urllib.parse import quote
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods import TelegramMethod
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bots.links import TelegramLinks
 from bots.media import MediaStore
 from bots.settings import Settings
-from bots.telegram.adapter import TelegramMessenger, build_dispatcher, parse_update, set_commands
+from bots.telegram.adapter import (
+    TelegramMessenger,
+    build_dispatcher,
+    parse_update,
+    set_commands,
+    webhook_answer,
+)
 from bots.wechat.receive import add_routes as add_wechat_routes
 from bots.wechat.send import messenger_from_settings
 from core.chat.conversation import Conversation
@@ -136,7 +143,9 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
                 raise
             except ValueError:
                 return web.json_response({"error": "not a Telegram update"}, status=400)
-            await dispatcher.feed_update(bot, update)
+            answer = await dispatcher.feed_update(bot, update)
+            if isinstance(answer, TelegramMethod):
+                return web.json_response(webhook_answer(bot, answer))
             return web.json_response({})
 
         app.router.add_post("/telegram/webhook", telegram_webhook)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter
+from aiogram.methods import AnswerCallbackQuery, SendMessage, TelegramMethod
 from aiogram.types import BotCommand, CallbackQuery, Message, Update
 
 from bots.telegram.render import render
@@ -55,8 +57,17 @@ def build_dispatcher(conversation: Conversation, translators: Translators) -> Di
     router = Router(name="stvs")
 
     async def run(
-        bot: Bot, update: Update, user_id: int, chat_id: int, language: str | None, given: Input
-    ) -> None:
+        bot: Bot,
+        update: Update,
+        user_id: int,
+        chat_id: int,
+        language: str | None,
+        given: Input,
+        *,
+        keep_last: bool,
+    ) -> SendMessage | None:
+        """The replies of one turn, sent; with ``keep_last`` the final plain message is returned unsent,
+        for the webhook's answer to carry (see ``webhook_answer``)."""
         incoming = Incoming(Channel.TELEGRAM, str(user_id), given, language_hint=language_of(language))
         try:
             outgoing = await conversation.handle(incoming, delivery_key=str(update.update_id))
@@ -64,38 +75,51 @@ def build_dispatcher(conversation: Conversation, translators: Translators) -> Di
             # Never lost silently: logged with the update, and the user hears an apology.
             log.exception("update %s failed: %s", update.update_id, update.model_dump_json(exclude_none=True))
             await bot.send_message(chat_id, translators(language_of(language))("error.generic"))
-            return
-        if outgoing is not None and outgoing.replies:
-            await render(bot, chat_id, outgoing.replies)
+            return None
+        if outgoing is None or not outgoing.replies:
+            return None
+        return await render(bot, chat_id, outgoing.replies, keep_last=keep_last)
 
-    @router.message(F.chat.type == "private")
-    async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
+    # Plain async filters: aiogram runs a synchronous filter (magic F included) in a thread per update.
+    async def private_chat(message: Message) -> bool:
+        return message.chat.type == "private"
+
+    async def has_location(message: Message) -> bool:
+        return message.location is not None
+
+    @router.message(private_chat)
+    async def on_message(message: Message, bot: Bot, event_update: Update) -> SendMessage | None:
         given = message_input(message)
         if message.from_user is None:
-            return
+            return None
         if given is None:
             given = Text("")
-        await run(
-            bot, event_update, message.from_user.id, message.chat.id, message.from_user.language_code, given
+        user = message.from_user
+        return await run(
+            bot, event_update, user.id, message.chat.id, user.language_code, given, keep_last=True
         )
 
-    @router.edited_message(F.location)
-    async def on_live_location(message: Message, bot: Bot, event_update: Update) -> None:
+    @router.edited_message(has_location)
+    async def on_live_location(message: Message, bot: Bot, event_update: Update) -> SendMessage | None:
         given = message_input(message)
         if message.from_user is None or given is None:
-            return
-        await run(
-            bot, event_update, message.from_user.id, message.chat.id, message.from_user.language_code, given
+            return None
+        user = message.from_user
+        return await run(
+            bot, event_update, user.id, message.chat.id, user.language_code, given, keep_last=True
         )
 
     @router.callback_query()
-    async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
-        await query.answer()
+    async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> AnswerCallbackQuery:
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
         given = Button(query.data or "")
-        await run(bot, event_update, query.from_user.id, chat_id, query.from_user.language_code, given)
+        user = query.from_user
+        await run(bot, event_update, user.id, chat_id, user.language_code, given, keep_last=False)
+        # The spinner on the button stops with the webhook's answer: one Bot API call fewer per press.
+        return query.answer()
 
-    dispatcher = Dispatcher()
+    # The conversation keeps its own state in the database: aiogram's FSM would only cost a lookup.
+    dispatcher = Dispatcher(disable_fsm=True)
     dispatcher.include_router(router)
     return dispatcher
 
@@ -123,6 +147,21 @@ class TelegramMessenger:
             raise DeliveryFailed("rate limited", retry_after=error.retry_after) from error
         except TelegramNetworkError as error:
             raise DeliveryFailed(f"network: {error.message}") from error
+
+
+def webhook_answer(bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
+    """A Bot API call carried in the answer to the webhook's POST, which Telegram then makes itself
+    (Bot API, "Making requests when getting updates"): a round trip saved per update. Its result is
+    never seen, so only calls whose result nothing needs, and without files, go this way."""
+    body: dict[str, Any] = {"method": method.__api_method__}
+    files: dict[str, Any] = {}
+    for key, value in method.model_dump(warnings=False).items():
+        prepared = bot.session.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+        if prepared is not None:
+            body[key] = prepared
+    if files:
+        raise ValueError("a webhook answer cannot upload files")
+    return body
 
 
 def parse_update(body: bytes, bot: Bot) -> Update:

@@ -36,12 +36,24 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 Sleep = Callable[[float], Awaitable[Any]]
 
 
-async def render(bot: Bot, chat_id: int, replies: Sequence[Reply], *, sleep: Sleep = asyncio.sleep) -> None:
+async def render(
+    bot: Bot,
+    chat_id: int,
+    replies: Sequence[Reply],
+    *,
+    sleep: Sleep = asyncio.sleep,
+    keep_last: bool = False,
+) -> SendMessage | None:
     """Send ``replies`` in order. A flood wait (429) is waited out and retried a bounded number of times,
-    then raised; ``TelegramForbiddenError`` (the user blocked the bot) propagates at once."""
-    for reply in replies:
-        for method in telegram_methods(chat_id, reply):
-            await _call(bot, method, sleep)
+    then raised; ``TelegramForbiddenError`` (the user blocked the bot) propagates at once.
+
+    With ``keep_last``, a final plain message is not sent but returned, for the caller to send another
+    way (in the answer to a webhook); anything else is sent as usual and None returned."""
+    methods = [method for reply in replies for method in telegram_methods(chat_id, reply)]
+    last = methods[-1] if keep_last and methods and isinstance(methods[-1], SendMessage) else None
+    for method in methods if last is None else methods[:-1]:
+        await _call(bot, method, sleep)
+    return last
 
 
 def telegram_methods(chat_id: int, reply: Reply) -> list[TelegramMethod[Any]]:

@@ -306,6 +306,19 @@ class FakeTelegramAPI:
         self._bots.append(bot)
         return bot
 
+    async def answer_to_webhook(self, response: aiohttp.ClientResponse) -> None:
+        """What Telegram does with a 200 answer to a webhook POST: a JSON body naming a ``method`` is
+        a call, made as if the bot had made it (Bot API, "Making requests when getting updates")."""
+        if response.status != 200 or response.content_type != "application/json":
+            return
+        body = await response.json()
+        if not isinstance(body, dict) or "method" not in body:
+            return
+        params = dict(body)
+        method = params.pop("method")
+        async with aiohttp.ClientSession() as session:
+            await session.post(f"{self.base_url}/bot{self.token}/{method}", json=params)
+
     # ---- what tests look at ---------------------------------------------------------------------
 
     def calls(self, method: str | None = None) -> list[Call]:

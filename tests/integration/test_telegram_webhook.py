@@ -37,6 +37,7 @@ class Chat:
     async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
         response = await self.client.post("/telegram/webhook", json=update, headers=headers)
+        await self.api.answer_to_webhook(response)
         return response.status
 
     def new_messages(self) -> list[dict[str, Any]]:
@@ -273,3 +274,44 @@ async def test_organizer_in_english_publishes_manages_and_exports(db, clock, cha
     assert upload.params["document"].filename == f"signups-{activity.id}.csv"
     assert "Volunteer One" in upload.params["document"].data.decode("utf-8-sig")
     assert "No.,Name,Phone,Status" in upload.params["document"].data.decode("utf-8-sig")
+
+
+async def test_the_answer_to_the_webhook_carries_one_call_that_telegram_makes(chat, fake_telegram) -> None:
+    """Bot API, "Making requests when getting updates": a message's last reply, or the answer to a
+    button press, goes back in the webhook's answer instead of as a call of its own."""
+    user = chat()
+    response = await user.client.post(
+        "/telegram/webhook",
+        json=user.updates.command("start", person=VOLUNTEER_ZH),
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+    )
+    answer = await response.json()
+    assert answer["method"] == "sendMessage"
+    assert answer["chat_id"] == VOLUNTEER_ZH.id and answer["parse_mode"] == "HTML"
+    assert "语言" in answer["text"]
+    buttons = answer["reply_markup"]["inline_keyboard"]
+    # The greeting before it was sent by the bot itself, first; the question is left to Telegram.
+    assert ["您好" in t for t in fake_telegram.sent_texts(VOLUNTEER_ZH.id)] == [True]
+
+    press = user.updates.callback(buttons[0][0]["callback_data"], person=VOLUNTEER_ZH)
+    response = await user.client.post(
+        "/telegram/webhook", json=press, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    )
+    answer = await response.json()
+    assert answer == {"method": "answerCallbackQuery", "callback_query_id": press["callback_query"]["id"]}
+    assert "隐私" in fake_telegram.sent_texts(VOLUNTEER_ZH.id)[-1]  # the reply itself was sent at once
+    await fake_telegram.answer_to_webhook(response)
+    assert fake_telegram.last("answerCallbackQuery").ok
+
+
+async def test_a_message_with_several_replies_sends_all_but_the_last_itself(
+    db, clock, chat, fake_telegram
+) -> None:
+    await _activity(db, clock)
+    user = chat()
+    await _register(user, "13812345678")
+    before = len(fake_telegram.calls("sendMessage"))
+    await user.say("/cancel")  # "cancelled" and then the menu: two messages, in order
+    texts = fake_telegram.sent_texts(VOLUNTEER_ZH.id)
+    assert len(fake_telegram.calls("sendMessage")) == before + 2
+    assert "已取消" in texts[-2] and "请选择" in texts[-1]
