@@ -27,10 +27,24 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a message and where their conversation stands, read at the start of a turn."""
+
+    user: User
+    dialog: DialogState
+    volunteer: Volunteer | None
+    has_roles: bool  # any live role grant: only then are the grants read
+
+
 class UserRepository(Protocol):
     async def add(self, user: User) -> User: ...
     async def get(self, user_id: int) -> User | None: ...
     async def by_identity(self, channel: Channel, external_id: str) -> User | None: ...
+    async def caller(self, channel: Channel, external_id: str) -> Caller | None:
+        """In one read, for a known user whose dialog exists; the dialog is locked as
+        ``DialogRepository.for_user`` locks it. None otherwise (first contact)."""
+        ...
 
 
 class IdentityRepository(Protocol):

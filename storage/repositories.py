@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,7 @@ from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant,
 from core.domain.signup import Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer
-from core.ports import ActivityQuery
+from core.ports import ActivityQuery, Caller
 from storage.tables import (
     activities,
     audit_log,
@@ -75,8 +76,45 @@ class _Repository(Generic[T]):
         return (await self.session.scalars(statement.limit(1))).first()
 
 
+@functools.cache
+def _caller_statement() -> Any:
+    """Read on every turn: built once (after the mappers start), so a turn pays for binding values,
+    not for building the statement."""
+    return (
+        select(
+            User,
+            DialogState,
+            Volunteer,
+            exists()
+            .where(role_grants.c.user_id == users.c.id, role_grants.c.revoked_at.is_(None))
+            .label("has_roles"),
+        )
+        .select_from(channel_identities)
+        .join(users, users.c.id == channel_identities.c.user_id)
+        .join(dialogs, dialogs.c.user_id == users.c.id)
+        .outerjoin(volunteers, volunteers.c.user_id == users.c.id)
+        .where(
+            channel_identities.c.channel == bindparam("channel"),
+            channel_identities.c.external_id == bindparam("external_id"),
+        )
+        .limit(1)
+        # The dialog's row, as DialogRepository.for_user locks it (PostgreSQL; SQLite serialises anyway).
+        .with_for_update(of=dialogs)
+    )
+
+
 class UserRepository(_Repository[User]):
     model = User
+
+    async def caller(self, channel: Channel, external_id: str) -> Caller | None:
+        result = await self.session.execute(
+            _caller_statement(), {"channel": channel, "external_id": external_id}
+        )
+        row = result.first()
+        if row is None:
+            return None
+        user, dialog, volunteer, has_roles = row
+        return Caller(user=user, dialog=dialog, volunteer=volunteer, has_roles=bool(has_roles))
 
     async def by_identity(self, channel: Channel, external_id: str) -> User | None:
         c = channel_identities.c
@@ -385,13 +423,19 @@ class DeliveryLog:
     async def first_time(self, channel: Channel, key: str, now: datetime) -> bool:
         """One statement on both databases: INSERT … ON CONFLICT DO NOTHING. A concurrent twin waits on
         the key (PostgreSQL) or on the write lock (SQLite) and then inserts nothing."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(deliveries).values(channel=str(channel), key=key, handled_at=now).on_conflict_do_nothing()
+        statement = _FIRST_DELIVERY[self.session.get_bind().dialect.name]
+        result = await self.session.execute(
+            statement, {"channel": str(channel), "key": key, "handled_at": now}
         )
-        result = await self.session.execute(statement)
         return bool(result.rowcount)
+
+
+_FIRST_DELIVERY = {
+    name: insert(deliveries)
+    .values(channel=bindparam("channel"), key=bindparam("key"), handled_at=bindparam("handled_at"))
+    .on_conflict_do_nothing()
+    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 
 
 def _upsert(session: AsyncSession, table: Any, keys: list[str], **values: Any) -> Any:

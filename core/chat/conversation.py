@@ -6,14 +6,17 @@ import copy
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.chat.messages import Button, Command, Contact, Incoming, Input, Location, Outgoing, Say, Text
 from core.chat.turn import Translators, Turn
 from core.domain.codes import Channel
+from core.domain.dialog import DialogState
+from core.domain.people import Actor, User
 from core.errors import DomainError
 from core.policy import Policy
 from core.ports import Clock, Links, UnitOfWork, UnitOfWorkFactory
-from core.services.access import load_actor
+from core.services.access import actor_of, load_actor
 from core.services.users import ensure_user
 
 log = logging.getLogger(__name__)
@@ -67,11 +70,7 @@ class Conversation:
                 return None
             if on_turn is not None:
                 await on_turn(uow)
-            user = await ensure_user(
-                uow, self.clock, incoming.channel, incoming.external_id, language=_hint(incoming)
-            )
-            state = await uow.dialogs.for_user(user.id or 0, now)
-            actor = await load_actor(uow, user.id)
+            user, state, actor = await self._caller(uow, incoming, now)
             turn = Turn(
                 uow,
                 self.clock,
@@ -104,6 +103,21 @@ class Conversation:
                 turn.replies.clear()
                 turn.refuse(error, turn.choice("chat.button.menu", "menu"))
             return Outgoing(tuple(turn.replies), language=turn.language)
+
+    async def _caller(
+        self, uow: UnitOfWork, incoming: Incoming, now: datetime
+    ) -> tuple[User, DialogState, Actor]:
+        """The user, their dialog and what they may do: one read on every turn but the first."""
+        caller = await uow.users.caller(incoming.channel, incoming.external_id.strip())
+        if caller is not None:
+            user = caller.user
+            grants = await uow.grants.active_for_user(user.id or 0) if caller.has_roles else []
+            return user, caller.dialog, actor_of(user.id or 0, grants, caller.volunteer)
+        user = await ensure_user(
+            uow, self.clock, incoming.channel, incoming.external_id, language=_hint(incoming)
+        )
+        state = await uow.dialogs.for_user(user.id or 0, now)
+        return user, state, await load_actor(uow, user.id)
 
     async def _route(self, turn: Turn, given: Input) -> None:
         routes = self.routes

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.domain.audit import AuditEntry
-from core.domain.people import Actor, Role
-from core.domain.volunteer import CURRENT_MEMBERSHIP
+from core.domain.people import Actor, Role, RoleGrant
+from core.domain.volunteer import CURRENT_MEMBERSHIP, Volunteer
 from core.errors import NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork
 
@@ -16,6 +16,10 @@ async def load_actor(uow: UnitOfWork, user_id: int | None) -> Actor:
         return Actor.anonymous()
     grants = await uow.grants.active_for_user(user_id)
     volunteer = await uow.volunteers.by_user(user_id)
+    return actor_of(user_id, grants, volunteer)
+
+
+def actor_of(user_id: int, grants: list[RoleGrant], volunteer: Volunteer | None) -> Actor:
     return Actor(
         user_id=user_id,
         admin=any(g.role is Role.PLATFORM_ADMIN for g in grants),
