@@ -43,7 +43,8 @@ class UserRepository(Protocol):
     async def by_identity(self, channel: Channel, external_id: str) -> User | None: ...
     async def caller(self, channel: Channel, external_id: str) -> Caller | None:
         """In one read, for a known user whose dialog exists; the dialog is locked as
-        ``DialogRepository.for_user`` locks it. None otherwise (first contact)."""
+        ``DialogRepository.for_user`` locks it, and changes to it are kept only by
+        ``DialogRepository.save``. None otherwise (first contact)."""
         ...
 
 
@@ -149,6 +150,10 @@ class ProjectRepository(Protocol):
 
 class DialogRepository(Protocol):
     async def for_user(self, user_id: int, now: datetime) -> DialogState: ...
+    async def save(self, state: DialogState) -> None:
+        """Writes a state read with ``UserRepository.caller``; one read with ``for_user`` is
+        written with the transaction anyway."""
+        ...
 
 
 class NoticeRepository(Protocol):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -63,6 +64,24 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
+R = TypeVar("R")
+
+
+class _repository(Generic[R]):  # noqa: N801 - used as a decorator-like descriptor
+    """A repository over the unit of work's session, made on first use and kept for the transaction."""
+
+    def __init__(self, kind: Callable[[AsyncSession], R]) -> None:
+        self.kind = kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, uow: SqlUnitOfWork, owner: type | None = None) -> R:
+        made = self.kind(uow.session)
+        uow.__dict__[self.name] = made  # a non-data descriptor: the instance's own copy wins from now on
+        return made
+
+
 class SqlUnitOfWork:
     """core.ports.UnitOfWork: one session, one transaction; rolled back unless committed."""
 
@@ -70,30 +89,33 @@ class SqlUnitOfWork:
         self._sessions = sessions
 
     async def __aenter__(self) -> Self:
+        for name in [n for n, v in vars(self).items() if n != "_sessions"]:
+            del self.__dict__[name]  # repositories of an earlier transaction, if entered again
         self.session = self._sessions()
-        s = self.session
-        self.users = repos.UserRepository(s)
-        self.identities = repos.IdentityRepository(s)
-        self.grants = repos.GrantRepository(s)
-        self.consents = repos.ConsentRepository(s)
-        self.orgs = repos.OrganizationRepository(s)
-        self.volunteers = repos.VolunteerRepository(s)
-        self.memberships = repos.MembershipRepository(s)
-        self.activities = repos.ActivityRepository(s)
-        self.signups = repos.SignupRepository(s)
-        self.audit = repos.AuditRepository(s)
-        self.bases = repos.BaseRepository(s)
-        self.projects = repos.ProjectRepository(s)
-        self.dialogs = repos.DialogRepository(s)
-        self.notices = repos.NoticeRepository(s)
-        self.feedback = repos.FeedbackRepository(s)
-        self.deliveries = repos.DeliveryLog(s)
-        self.link_codes = repos.LinkCodeRepository(s)
-        self.needs = repos.NeedRepository(s)
-        self.surveys = repos.SurveyRepository(s)
-        self.wechat_tokens = repos.WeChatTokenRepository(s)
-        self.wechat_windows = repos.WeChatWindowRepository(s)
         return self
+
+    # Each repository is made when a turn first uses it: most turns use three or four of them.
+    users = _repository(repos.UserRepository)
+    identities = _repository(repos.IdentityRepository)
+    grants = _repository(repos.GrantRepository)
+    consents = _repository(repos.ConsentRepository)
+    orgs = _repository(repos.OrganizationRepository)
+    volunteers = _repository(repos.VolunteerRepository)
+    memberships = _repository(repos.MembershipRepository)
+    activities = _repository(repos.ActivityRepository)
+    signups = _repository(repos.SignupRepository)
+    audit = _repository(repos.AuditRepository)
+    bases = _repository(repos.BaseRepository)
+    projects = _repository(repos.ProjectRepository)
+    dialogs = _repository(repos.DialogRepository)
+    notices = _repository(repos.NoticeRepository)
+    feedback = _repository(repos.FeedbackRepository)
+    deliveries = _repository(repos.DeliveryLog)
+    link_codes = _repository(repos.LinkCodeRepository)
+    needs = _repository(repos.NeedRepository)
+    surveys = _repository(repos.SurveyRepository)
+    wechat_tokens = _repository(repos.WeChatTokenRepository)
+    wechat_windows = _repository(repos.WeChatWindowRepository)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -83,7 +83,11 @@ def _caller_statement() -> Any:
     return (
         select(
             User,
-            DialogState,
+            dialogs.c.updated_at,
+            dialogs.c.flow,
+            dialogs.c.step,
+            dialogs.c.data,
+            dialogs.c.offered,
             Volunteer,
             exists()
             .where(role_grants.c.user_id == users.c.id, role_grants.c.revoked_at.is_(None))
@@ -113,7 +117,12 @@ class UserRepository(_Repository[User]):
         row = result.first()
         if row is None:
             return None
-        user, dialog, volunteer, has_roles = row
+        user, updated_at, flow, step, data, offered, volunteer, has_roles = row
+        # The dialog as a plain value, written back by DialogRepository.save: cheaper than the
+        # session's unit of work for the one row every turn changes.
+        dialog = DialogState(
+            user_id=user.id, updated_at=updated_at, flow=flow, step=step, data=data, offered=offered
+        )
         return Caller(user=user, dialog=dialog, volunteer=volunteer, has_roles=bool(has_roles))
 
     async def by_identity(self, channel: Channel, external_id: str) -> User | None:
@@ -274,6 +283,17 @@ class ActivityRepository(_Repository[Activity]):
         return int(await self.session.scalar(statement) or 0)
 
 
+# Places left are counted for every activity a list or a card shows: built once.
+_COUNT_SIGNUPS = (
+    select(func.count())
+    .select_from(signups)
+    .where(
+        signups.c.activity_id == bindparam("activity_id"),
+        signups.c.status.in_(bindparam("statuses", expanding=True)),
+    )
+)
+
+
 class SignupRepository(_Repository[Signup]):
     model = Signup
 
@@ -287,13 +307,8 @@ class SignupRepository(_Repository[Signup]):
         )
 
     async def count(self, activity_id: int, statuses: frozenset[SignupStatus]) -> int:
-        s = signups.c
-        statement = (
-            select(func.count())
-            .select_from(signups)
-            .where(s.activity_id == activity_id, s.status.in_(sorted(statuses)))
-        )
-        return int(await self.session.scalar(statement) or 0)
+        params = {"activity_id": activity_id, "statuses": sorted(statuses)}
+        return int(await self.session.scalar(_COUNT_SIGNUPS, params) or 0)
 
     async def first_waitlisted(self, activity_id: int) -> Signup | None:
         s = signups.c
@@ -342,9 +357,37 @@ class ProjectRepository(_Repository[Project]):
     model = Project
 
 
+_SAVE_DIALOG = (
+    update(dialogs)
+    .where(dialogs.c.user_id == bindparam("b_user_id"))
+    .values(
+        updated_at=bindparam("b_updated_at"),
+        flow=bindparam("b_flow"),
+        step=bindparam("b_step"),
+        data=bindparam("b_data"),
+        offered=bindparam("b_offered"),
+    )
+)
+
+
 class DialogRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def save(self, state: DialogState) -> None:
+        if state in self.session:
+            return  # read with for_user: the session writes it on commit
+        await self.session.execute(
+            _SAVE_DIALOG,
+            {
+                "b_user_id": state.user_id,
+                "b_updated_at": state.updated_at,
+                "b_flow": state.flow,
+                "b_step": state.step,
+                "b_data": state.data,
+                "b_offered": state.offered,
+            },
+        )
 
     async def for_user(self, user_id: int, now: datetime) -> DialogState:
         """The user's state, created empty on first use; the row is locked for this turn on PostgreSQL."""

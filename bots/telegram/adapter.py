@@ -10,7 +10,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter
-from aiogram.methods import AnswerCallbackQuery, SendMessage, TelegramMethod
+from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import BotCommand, CallbackQuery, Message, Update
 
 from bots.telegram.render import render
@@ -110,13 +110,13 @@ def build_dispatcher(conversation: Conversation, translators: Translators) -> Di
         )
 
     @router.callback_query()
-    async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> AnswerCallbackQuery:
+    async def on_button(query: CallbackQuery, bot: Bot, event_update: Update) -> SendMessage | None:
+        # At once, so the spinner on the button stops; the reply follows in the webhook's answer.
+        await query.answer()
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
         given = Button(query.data or "")
         user = query.from_user
-        await run(bot, event_update, user.id, chat_id, user.language_code, given, keep_last=False)
-        # The spinner on the button stops with the webhook's answer: one Bot API call fewer per press.
-        return query.answer()
+        return await run(bot, event_update, user.id, chat_id, user.language_code, given, keep_last=True)
 
     # The conversation keeps its own state in the database: aiogram's FSM would only cost a lookup.
     dispatcher = Dispatcher(disable_fsm=True)

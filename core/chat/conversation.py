@@ -93,6 +93,7 @@ class Conversation:
                     state.offered = offered
                 if (state.flow, state.step, state.data, state.offered) != before:
                     state.updated_at = self.clock.now()
+                    await uow.dialogs.save(state)
                 await uow.commit()
             except DomainError as error:
                 # Nothing half-written: the turn's changes go, the user is told why.
