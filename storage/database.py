@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from storage import repositories as repos
 from storage import sqlite_inline
+from storage.loop_session import LoopSession
 from storage.tables import start_mappers
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000  # another process's write (the CLI); statements run on the loop
@@ -40,12 +46,29 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
+def create_loop_engine(url: str) -> Engine | None:
+    """For an SQLite file: a synchronous engine whose sessions LoopSession wraps. None otherwise."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = parsed.database
+    engine = sa_create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(path, check_same_thread=False, isolation_level=None),
+        poolclass=StaticPool,  # one connection; the unit of work's lock keeps transactions apart
+    )
+    _serialise_sqlite_writers(engine)
+    return engine
+
+
+def _serialise_sqlite_writers(engine: AsyncEngine | Engine) -> None:
     """SQLite allows one writer. Every transaction starts with BEGIN IMMEDIATE, so a read-then-write
     (count the places, then take one) can never interleave with another writer (SQLAlchemy's
     documented recipe for pysqlite/aiosqlite), and waits rather than fails when the file is busy."""
 
-    @event.listens_for(engine.sync_engine, "connect")
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+
+    @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
@@ -55,7 +78,7 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -85,13 +108,24 @@ class _repository(Generic[R]):  # noqa: N801 - used as a decorator-like descript
 class SqlUnitOfWork:
     """core.ports.UnitOfWork: one session, one transaction; rolled back unless committed."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession] | sessionmaker[Session],
+        lock: asyncio.Lock | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._lock = lock
 
     async def __aenter__(self) -> Self:
-        for name in [n for n, v in vars(self).items() if n != "_sessions"]:
+        for name in [n for n in vars(self) if n not in ("_sessions", "_lock")]:
             del self.__dict__[name]  # repositories of an earlier transaction, if entered again
-        self.session = self._sessions()
+        if self._lock is not None:
+            await self._lock.acquire()
+            made = self._sessions()
+            assert isinstance(made, Session)
+            self.session: Any = LoopSession(made)
+        else:
+            self.session = self._sessions()
         return self
 
     # Each repository is made when a turn first uses it: most turns use three or four of them.
@@ -123,7 +157,11 @@ class SqlUnitOfWork:
         try:
             await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
 
     async def commit(self) -> None:
         await self.session.commit()
@@ -139,8 +177,17 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessions = session_factory(self.engine)
+        self.loop_engine = create_loop_engine(url)
+        self._loop_sessions = (
+            sessionmaker(self.loop_engine, expire_on_commit=False, autoflush=True)
+            if self.loop_engine is not None
+            else None
+        )
+        self._lock = asyncio.Lock()
 
     def uow(self) -> SqlUnitOfWork:
+        if self._loop_sessions is not None:
+            return SqlUnitOfWork(self._loop_sessions, self._lock)
         return SqlUnitOfWork(self.sessions)
 
     @property
@@ -156,3 +203,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.loop_engine is not None:
+            self.loop_engine.dispose()
