@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from storage import repositories as repos
-from storage import sqlite_inline
 from storage.loop_session import LoopSession
 from storage.tables import start_mappers
 
@@ -25,6 +24,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000  # another process's write (the CLI); statements 
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """The async engine: every unit of work on PostgreSQL; on SQLite only schema creation and
+    migrations, as units of work there go through ``create_loop_engine``."""
     start_mappers()
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -39,8 +40,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 1)
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_timeout", 60)
-    if parsed.database and parsed.database != ":memory:":
-        kwargs.setdefault("async_creator", sqlite_inline.creator(parsed.database))
     engine = create_async_engine(url, **kwargs)
     _serialise_sqlite_writers(engine)
     return engine
