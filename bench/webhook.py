@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import gc
 import multiprocessing
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +23,35 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message, Update
 from aiohttp import web
 
+from bench.common import no_collector_pauses
 from bots.app import build_app, build_services, tune_gc
 from bots.settings import Settings
-from tests.builders import make_activity, make_admin, make_org
+from core.domain.codes import Channel
+from core.domain.people import ConsentKind
+from core.policy import Policy
+from core.services.users import ensure_user
+from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
+from tests.builders import make_activity, make_admin, make_org, phone_for
 from tests.fakes.telegram_api import TEST_BOT_TOKEN, FakeTelegramAPI
 from tests.fakes.telegram_updates import Person, TelegramUpdates
 
+FIRST_PERSON = 7_000_000_001
+
+
+def users_for(n: int) -> int:
+    return -(-n // 6)
+
 
 def workload(n: int, activity_id: int, first_update_id: int = 1) -> list[dict[str, Any]]:
-    """A realistic mix per user: start, browse, open a card, sign up, send a location. Each run needs
-    its own update ids: a repeated id is a redelivery, which the bot rightly skips."""
+    """A realistic mix per registered volunteer: start, browse, open a card, sign up (a real one:
+    each run signs up for an activity of its own), send a location. Each run needs its own update
+    ids: a repeated id is a redelivery, which the bot rightly skips."""
     updates = TelegramUpdates(first_update_id=first_update_id)
     out: list[dict[str, Any]] = []
     user = 0
     while len(out) < n:
         user += 1
-        person = Person(id=7_000_000_000 + user, first_name="bench")
+        person = Person(id=FIRST_PERSON + user - 1, first_name="bench")
         out += [
             updates.command("start", person=person),
             updates.callback("find.l:all:0", person=person),
@@ -50,18 +61,6 @@ def workload(n: int, activity_id: int, first_update_id: int = 1) -> list[dict[st
             updates.location(32.05, 118.78, person=person),
         ]
     return out[:n]
-
-
-@contextlib.contextmanager
-def no_collector_pauses() -> Iterator[None]:
-    """The load generator's own full collections (it holds the fake Bot API's record of every call)
-    stalled its replies to the server for 200–600 ms and showed up as the server's tail latency."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 async def load(url: str, updates: list[dict[str, Any]], concurrency: int) -> tuple[float, list[float]]:
@@ -180,26 +179,36 @@ def _serve(kind: str, tmp: str, api_base: str, ready: Any) -> None:
     asyncio.run(run())
 
 
-async def _seed(tmp: str) -> int:
+async def _seed(tmp: str, users: int, activities: int) -> list[int]:
+    """An org, ``activities`` published activities with room for everyone, and ``users`` registered
+    volunteers with the Telegram ids the workload uses."""
     services = build_services(Settings(data_dir=Path(tmp)))
     await services.database.create_schema()
+    clock = services.clock
     async with services.database.uow() as uow:
-        clock = services.clock
         org = await make_org(uow, clock, "南京市鼓楼区科技志愿服务队")
         admin = await make_admin(uow, clock)
-        activity = await make_activity(
-            uow, clock, admin, org.id, capacity=100_000, latitude=32.06, longitude=118.78
-        )
+        made = [
+            await make_activity(uow, clock, admin, org.id, capacity=100_000, latitude=32.06, longitude=118.78)
+            for _ in range(activities)
+        ]
+        for i in range(users):
+            user = await ensure_user(uow, clock, Channel.TELEGRAM, str(FIRST_PERSON + i))
+            assert user.id is not None
+            await give_consent(uow, clock, user.id, ConsentKind.PRIVACY_NOTICE, policy=Policy())
+            form = RegistrationForm(
+                name="李志愿", phone=phone_for(i), region="江苏省南京市", birth_date=date(1990, 5, 17)
+            )
+            await register_volunteer(uow, clock, user.id, form, policy=Policy())
         await uow.commit()
     await services.database.dispose()
-    assert activity.id is not None
-    return activity.id
+    return [a.id for a in made if a.id is not None]
 
 
 async def main(n: int, concurrency: int, rounds: int = 3) -> None:
     async with FakeTelegramAPI() as api:
         with tempfile.TemporaryDirectory() as tmp:
-            activity_id = await _seed(tmp)
+            activity_ids = await _seed(tmp, users_for(n), 2 * rounds + 3)
             servers = []
             for kind in PORTS:
                 ready = multiprocessing.Event()
@@ -213,19 +222,20 @@ async def main(n: int, concurrency: int, rounds: int = 3) -> None:
             try:
                 echo_url = f"http://127.0.0.1:{PORTS['echo']}/telegram/webhook"
                 app_url = f"http://127.0.0.1:{PORTS['stvs']}/telegram/webhook"
+                runs = iter(activity_ids)
                 for url in (echo_url, app_url):  # first contact of every user, not measured
-                    await load(url, workload(n, activity_id, 1), concurrency)
+                    await load(url, workload(n, next(runs), 1), concurrency)
                 # Rounds alternate between the two bots, so that a change in the shared machine's load
                 # falls on both; the ratio is the median of the rounds' ratios.
                 ratios, rates = [], []
                 for round_ in range(rounds):
                     first_id = (round_ + 1) * 10**6
                     bare = report(
-                        "bare echo", *await load(echo_url, workload(n, activity_id, first_id), concurrency)
+                        "bare echo", *await load(echo_url, workload(n, next(runs), first_id), concurrency)
                     )
                     ours = report(
                         "stvs-bot",
-                        *await load(app_url, workload(n, activity_id, first_id + 5 * 10**5), concurrency),
+                        *await load(app_url, workload(n, next(runs), first_id + 5 * 10**5), concurrency),
                     )
                     ratios.append(ours / bare)
                     rates.append(ours)
@@ -235,7 +245,7 @@ async def main(n: int, concurrency: int, rounds: int = 3) -> None:
                 )
                 rate = max(1, int(statistics.median(rates) / 2))
                 steady_ids = (rounds + 1) * 10**6
-                report(f"at {rate}/s", *await steady(app_url, workload(n, activity_id, steady_ids), rate))
+                report(f"at {rate}/s", *await steady(app_url, workload(n, next(runs), steady_ids), rate))
             finally:
                 for process in servers:
                     process.terminate()

@@ -13,7 +13,7 @@ import multiprocessing
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +21,24 @@ import aiohttp
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
+from bench.common import no_collector_pauses
 from bots.app import build_app, build_services, tune_gc
 from bots.settings import Settings
-from tests.builders import make_activity, make_admin, make_org
+from core.domain.codes import Channel
+from core.domain.people import ConsentKind
+from core.policy import Policy
+from core.services.users import ensure_user
+from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
+from tests.builders import make_activity, make_admin, make_org, phone_for
 from tests.fakes.clock import FakeClock
 from tests.fakes.wechat_messages import AES_KEY, APP_ID, TOKEN, Signer, WeChatMessages
 
 USERS = 100  # distinct subscribers writing in turn
 PORT = 18765
+
+
+def openid(i: int) -> str:
+    return f"oBench{i:06d}"
 
 
 def _settings(tmp: str, plaintext: bool, database_url: str) -> Settings:
@@ -64,6 +74,14 @@ async def _seed(tmp: str, plaintext: bool, database_url: str) -> int:
         org = await make_org(uow, services.clock, "南京市鼓楼区科技志愿服务队")
         admin = await make_admin(uow, services.clock)
         activity = await make_activity(uow, services.clock, admin, org.id, capacity=100_000)
+        for i in range(USERS):  # registered volunteers, as most who write in will be
+            user = await ensure_user(uow, services.clock, Channel.WECHAT, openid(i))
+            assert user.id is not None
+            await give_consent(uow, services.clock, user.id, ConsentKind.PRIVACY_NOTICE, policy=Policy())
+            form = RegistrationForm(
+                name="李志愿", phone=phone_for(i), region="江苏省南京市", birth_date=date(1990, 5, 17)
+            )
+            await register_volunteer(uow, services.clock, user.id, form, policy=Policy())
         await uow.commit()
     await services.database.dispose()
     assert activity.id is not None
@@ -100,9 +118,9 @@ async def _load(rate: int, seconds: int, plaintext: bool, activity_id: int, engi
 
         async def one(i: int) -> None:
             nonlocal failures
-            openid = f"oBench{i % USERS:06d}"
+            user = openid(i % USERS)
             clock.set(datetime.now(UTC))
-            query, body = signer.wrap(messages.text(openid, texts[i % len(texts)]), openid=openid)
+            query, body = signer.wrap(messages.text(user, texts[i % len(texts)]), openid=user)
             started = time.perf_counter()
             async with session.post(url, params=query, data=body) as response:
                 await response.read()
@@ -114,14 +132,15 @@ async def _load(rate: int, seconds: int, plaintext: bool, activity_id: int, engi
             await one(i)
         latencies.clear()
         tasks = []
-        began = time.perf_counter()
-        for i in range(rate * seconds):
-            delay = began + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - began
+        with no_collector_pauses():
+            began = time.perf_counter()
+            for i in range(rate * seconds):
+                delay = began + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(i)))
+            await asyncio.gather(*tasks)
+            elapsed = time.perf_counter() - began
     q = statistics.quantiles(latencies, n=100)
     mode = "plaintext" if plaintext else "safe (AES)"
     print(f"wechat passive reply, {mode}, {engine}: {len(latencies)} requests at {rate}/s for {seconds} s")
