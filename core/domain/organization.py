@@ -10,6 +10,8 @@ from core.errors import InvalidInput
 
 # 1-5.2 note 2: names built from a project, place or field must not use these words.
 FORBIDDEN_NAME_WORDS = ("中国", "全国", "中华", "国家", "国际", "世界", "全球")
+# Their traditional forms (中國, 中華, 國家, 國際) are the same words.
+_TRADITIONAL = str.maketrans("國華際", "国华际")
 BRIGADE_SUFFIX = "总队"
 NAME_MIN, NAME_MAX = 4, 60
 
@@ -29,6 +31,7 @@ def check_org_name(name: str, kind: OrgKind, *, unit_full_name: bool = False) ->
     if not unit_full_name:
         # Spaces or invisible format characters inside a word ("中 国") do not make it another word.
         compact = "".join(ch for ch in cleaned if not ch.isspace() and unicodedata.category(ch) != "Cf")
+        compact = compact.translate(_TRADITIONAL)
         for word in FORBIDDEN_NAME_WORDS:
             if word in compact:
                 raise InvalidInput("org.name.forbidden_word", word=word)

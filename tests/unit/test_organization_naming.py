@@ -61,3 +61,13 @@ def test_name_length_is_bounded(name: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         check_org_name(name, OrgKind.TEAM)
     assert caught.value.key == "org.name.length"
+
+
+@pytest.mark.parametrize(
+    ("name", "word"),
+    [("中國青年科技志愿服务队", "中国"), ("中華科技志愿服务队", "中华"), ("國際合作科技志愿服务队", "国际")],
+)
+def test_traditional_forms_of_forbidden_words_are_refused_too(name: str, word: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        check_org_name(name, OrgKind.TEAM)
+    assert caught.value.params == {"word": word}
