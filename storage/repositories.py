@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.domain.activity import Activity, ActivityMode, Base, Project
+from core.domain.activity import Activity, ActivityMode, ActivityStatus, Base, Project
 from core.domain.audit import AuditEntry
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState, Feedback, Notice
@@ -279,7 +279,13 @@ class ActivityRepository(_Repository[Activity]):
         return await self._all(statement)
 
     async def count_in_orgs(self, org_ids: list[int]) -> int:
-        statement = select(func.count()).select_from(activities).where(activities.c.org_id.in_(org_ids))
+        """Activities that were or are on offer: drafts and cancelled ones are not counted."""
+        a = activities.c
+        statement = (
+            select(func.count())
+            .select_from(activities)
+            .where(a.org_id.in_(org_ids), a.status.not_in([ActivityStatus.DRAFT, ActivityStatus.CANCELLED]))
+        )
         return int(await self.session.scalar(statement) or 0)
 
 

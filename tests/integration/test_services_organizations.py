@@ -214,9 +214,12 @@ async def test_summary_counts_everything_below_at_any_depth(db: Database, clock:
             _, actor = await make_volunteer(uow, clock, org_id=org_ids[0])
             for more in org_ids[1:]:
                 await request_membership(uow, clock, actor, more)
-        # Activities: one per level, one elsewhere.
+        # Activities: one per level, one elsewhere; a draft and a cancelled one do not count.
         for org_id in (root.id, mid.id, leaf.id, elsewhere.id):
             await make_activity(uow, clock, Actor.system(), org_id)
+        await create_activity(uow, clock, Actor.system(), activity_draft(mid.id, clock))
+        cancelled = await make_activity(uow, clock, Actor.system(), leaf.id)
+        await cancel_activity(uow, clock, Actor.system(), cancelled.id or 0, "场地取消")
         await uow.commit()
 
     async with db.uow() as uow:
