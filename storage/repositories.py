@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -300,6 +301,16 @@ _COUNT_SIGNUPS = (
 )
 
 
+_COUNT_EACH = (
+    select(signups.c.activity_id, func.count())
+    .where(
+        signups.c.activity_id.in_(bindparam("activity_ids", expanding=True)),
+        signups.c.status.in_(bindparam("statuses", expanding=True)),
+    )
+    .group_by(signups.c.activity_id)
+)
+
+
 class SignupRepository(_Repository[Signup]):
     model = Signup
 
@@ -315,6 +326,16 @@ class SignupRepository(_Repository[Signup]):
     async def count(self, activity_id: int, statuses: frozenset[SignupStatus]) -> int:
         params = {"activity_id": activity_id, "statuses": sorted(statuses)}
         return int(await self.session.scalar(_COUNT_SIGNUPS, params) or 0)
+
+    async def count_each(
+        self, activity_ids: Sequence[int], statuses: frozenset[SignupStatus]
+    ) -> dict[int, int]:
+        counts = dict.fromkeys(activity_ids, 0)
+        if counts:
+            params = {"activity_ids": list(counts), "statuses": sorted(statuses)}
+            for activity_id, taken in await self.session.execute(_COUNT_EACH, params):
+                counts[activity_id] = int(taken)
+        return counts
 
     async def first_waitlisted(self, activity_id: int) -> Signup | None:
         s = signups.c

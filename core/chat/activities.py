@@ -64,7 +64,8 @@ async def near_step(turn: Turn, given: Input) -> None:
         return
     turn.state.clear()
     turn.state.data = {"near": [given.latitude, given.longitude]}
-    await _list(turn, "near", 0, clear_keyboard=True)
+    turn.say("chat.find.location_received", clear_keyboard=True)
+    await _list(turn, "near", 0)
 
 
 async def list_page(turn: Turn, arg: str) -> None:
@@ -72,7 +73,7 @@ async def list_page(turn: Turn, arg: str) -> None:
     await _list(turn, kind or "all", int(offset) if offset.isdigit() else 0)
 
 
-async def _list(turn: Turn, kind: str, offset: int, *, clear_keyboard: bool = False) -> None:
+async def _list(turn: Turn, kind: str, offset: int) -> None:
     now = turn.clock.now()
     filters: dict[str, Any] = {}
     if kind == "wk":
@@ -101,24 +102,26 @@ async def _list(turn: Turn, kind: str, offset: int, *, clear_keyboard: bool = Fa
     more = len(activities) > PAGE
     activities = activities[:PAGE]
     if not activities:
-        turn.say("chat.find.none", turn.choice("chat.find.other", "find"), clear_keyboard=clear_keyboard)
+        turn.say("chat.find.none", turn.choice("chat.find.other", "find"))
         return
+    taken = await turn.uow.signups.count_each([a.id for a in activities if a.id is not None], HOLDS_PLACE)
     choices = []
     for activity in activities:
-        left = await _places_left(turn, activity)
-        label = turn.t(
+        left = max(0, activity.capacity - taken.get(activity.id or 0, 0))
+        distance = f" · {distances[activity.id] / 1000:.1f}km" if activity.id in distances else ""
+        label = turn.label(
             "chat.find.item",
+            "title",
+            tail=distance,
             date=turn.local_time(activity.starts_at, activity.timezone)[5:],
             title=activity.title,
             left=left,
         )
-        if activity.id in distances:
-            label += f" · {distances[activity.id] / 1000:.1f}km"
-        choices.append(Choice(label[:60], f"a:{activity.id}"))
+        choices.append(Choice(label, f"a:{activity.id}"))
     if more:
         choices.append(turn.choice("chat.button.next_page", f"find.l:{kind}:{offset + PAGE}"))
     choices.append(turn.choice("chat.find.other", "find"))
-    turn.say("chat.find.results", *choices, clear_keyboard=clear_keyboard, page=offset // PAGE + 1)
+    turn.say("chat.find.results", *choices, page=offset // PAGE + 1)
 
 
 async def _places_left(turn: Turn, activity: Activity) -> int:
@@ -287,8 +290,8 @@ async def my_activities(turn: Turn, _: str = "") -> None:
         status = turn.t(f"code.signup_status.{signup.status.value}")
         when = turn.local_time(activity.starts_at, activity.timezone)
         if signup.status in LIVE and activity.ends_at > now:
-            label = turn.t("chat.my.item", when=when[5:], title=activity.title, status=status)
-            upcoming.append(Choice(label[:60], f"a:{activity.id}"))
+            label = turn.label("chat.my.item", "title", when=when[5:], title=activity.title, status=status)
+            upcoming.append(Choice(label, f"a:{activity.id}"))
         else:
             past.append("· " + turn.t("chat.my.item", when=when[:10], title=activity.title, status=status))
     if upcoming:

@@ -84,6 +84,12 @@ class Say:
     columns: int = 1
     clear_keyboard: bool = False  # remove a location/contact request keyboard shown before
 
+    def __post_init__(self) -> None:
+        # A Telegram message carries one keyboard: the one removing the request keyboard, or the
+        # choices. Say the first thing (without choices) with clear_keyboard, then the rest.
+        if self.choices and self.clear_keyboard:
+            raise ValueError("a text with choices cannot also remove the request keyboard")
+
 
 @dataclass(frozen=True)
 class AskLocation:

@@ -356,13 +356,14 @@ async def list_needs(turn: Turn, _: str = "") -> None:
         return
     choices = [
         Choice(
-            turn.t(
+            turn.label(
                 "chat.need.list.item",
+                "content",
                 number=n.id,
                 status=turn.t(f"code.need_status.{n.status.value}"),
                 requester=n.requester,
                 content=turn.t(f"code.service_content.{n.service_content.value}"),
-            )[:60],
+            ),
             f"nd.o:{n.id}",
         )
         for n in items
@@ -418,7 +419,7 @@ async def _actions(turn: Turn, need: Need) -> list[Choice]:
         for org_id in orgs_that_may_take(turn.actor, need):
             org = await turn.uow.orgs.get(org_id)
             if org is not None and org.active:
-                label = turn.t("chat.need.button.take", org=org.name)[:60]
+                label = turn.label("chat.need.button.take", "org", org=org.name)
                 choices.append(Choice(label, f"nd.t:{need.id}-{org_id}"))
         return choices
     if need.status is NeedStatus.TAKEN and may_see_contact(turn.actor, need):

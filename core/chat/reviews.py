@@ -56,16 +56,19 @@ async def show_reviews(turn: Turn, _: str = "") -> None:
     if not orgs and not requests:
         turn.say("chat.reviews.none", turn.choice("chat.button.menu", "menu"))
         return
-    choices = [Choice(turn.t("chat.reviews.item.org", name=o.name)[:60], f"rev.o:{o.id}") for o in orgs]
+    choices = [
+        Choice(turn.label("chat.reviews.item.org", "name", name=o.name), f"rev.o:{o.id}") for o in orgs
+    ]
     for membership in requests:
         volunteer = await turn.uow.volunteers.get(membership.volunteer_id)
         org = await turn.uow.orgs.get(membership.org_id)
-        label = turn.t(
+        label = turn.label(
             "chat.reviews.item.member",
+            "org",
             name=volunteer.name if volunteer else "-",
             org=org.name if org else "-",
         )
-        choices.append(Choice(label[:60], f"rev.m:{membership.volunteer_id}-{membership.org_id}"))
+        choices.append(Choice(label, f"rev.m:{membership.volunteer_id}-{membership.org_id}"))
     choices.append(turn.choice("chat.button.menu", "menu"))
     turn.say("chat.reviews.title", *choices, orgs=len(orgs), members=len(requests))
 

@@ -9,15 +9,26 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from core.chat.messages import AskContact, AskLocation, Choice, Reply, Say
+from core.domain.activity import ActivityStatus
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState
+from core.domain.organization import OrgStatus
 from core.domain.people import Actor, User
+from core.domain.signup import SignupStatus
 from core.errors import DomainError
 from core.policy import Policy
 from core.ports import Clock, Links, UnitOfWork
 
-# Error parameters that are codes, shown by their label in the user's language.
+LABEL_LIMIT = 60  # characters on a button; Telegram cuts longer ones on a phone's screen anyway
+
+# Error parameters that are codes, shown by their label in the user's language: by name, or, for
+# statuses (one parameter name, several kinds), by type.
 _CODE_PARAMS = {"qualifications": "qualification", "item": "service_content"}
+_CODE_TYPES: tuple[tuple[type, str], ...] = (
+    (SignupStatus, "signup_status"),
+    (ActivityStatus, "activity_status"),
+    (OrgStatus, "org_status"),
+)
 
 
 class Translate(Protocol):
@@ -78,7 +89,20 @@ class Turn:
     def label_param(self, value: Any, table: str | None = None) -> Any:
         if isinstance(value, list | tuple):
             return self.join(str(self.label_param(v, table)) for v in value)
+        if table is None:
+            table = next((name for kind, name in _CODE_TYPES if isinstance(value, kind)), None)
         return self.t(f"code.{table}.{value}") if table else value
+
+    def label(self, key: str, fit: str, *, tail: str = "", **params: Any) -> str:
+        """A button's text within LABEL_LIMIT characters: the ``fit`` parameter (a title, a name) is
+        shortened with an ellipsis, so what follows it (places left, status, distance) stays."""
+        text = self.t(key, **params) + tail
+        excess = len(text) - LABEL_LIMIT
+        if excess > 0:
+            value = str(params[fit])
+            params[fit] = value[: max(1, len(value) - excess - 1)] + "…"
+            text = self.t(key, **params) + tail
+        return text[:LABEL_LIMIT]
 
     def join(self, items: Iterable[str]) -> str:
         """A list as the language writes it (、 in Chinese, commas in English)."""

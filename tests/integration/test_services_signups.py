@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from core.domain.activity import ActivityStatus
 from core.domain.codes import Qualification, RiskLevel, ServiceContent
 from core.domain.people import Actor
-from core.domain.signup import SignupStatus
+from core.domain.signup import HOLDS_PLACE, SignupStatus
 from core.errors import Conflict, NotEligible, NotFound, PermissionDenied
 from core.services.activities import cancel_activity, create_activity, update_activity
 from core.services.signups import ActivityFull, cancel_signup, decide_signup, sign_up
@@ -421,3 +421,23 @@ async def test_age_is_counted_on_the_local_day_the_activity_starts(db: Database,
         await uow.commit()
     await _sign_up(db, clock, birthday, s.activity_id)
     assert (await _refusal(db, clock, tomorrow, s.activity_id)).key == "signup.too_young"
+
+
+async def test_places_taken_are_counted_for_several_activities_in_one_read(
+    db: Database, clock: FakeClock
+) -> None:
+    s = await _setting(db, clock, n=4, capacity=1)
+    async with db.uow() as uow:
+        empty = await make_activity(uow, clock, s.staff, s.org_id)
+        await uow.commit()
+    await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    await _sign_up(db, clock, s.volunteers[1], s.activity_id, join_waitlist=True)
+    await _sign_up(db, clock, s.volunteers[2], s.activity_id, join_waitlist=True)
+    async with db.uow() as uow:
+        ids = [s.activity_id, empty.id or 0]
+        holding = await uow.signups.count_each(ids, HOLDS_PLACE)
+        waiting = await uow.signups.count_each(ids, frozenset({SignupStatus.WAITLISTED}))
+        assert holding == {s.activity_id: 1, empty.id: 0}
+        assert waiting == {s.activity_id: 2, empty.id: 0}
+        assert holding[s.activity_id] == await uow.signups.count(s.activity_id, HOLDS_PLACE)
+        assert await uow.signups.count_each([], HOLDS_PLACE) == {}
