@@ -1,18 +1,20 @@
 """Forms answered one question at a time (an activity plan, a need): a table of steps, each saying
 whether it is asked, how, and how its answer is read. A wrong answer is refused with the reason and
-the same question is asked again; the answers so far live in the dialog state."""
+the same question is asked again; the answers so far live in the dialog state. A step answered by
+pressing a button names its choices, so that the same answer can also be written out (a template)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.chat.messages import Button, Input
+from core.chat.messages import Button, Choice, Input
 from core.chat.turn import Turn
 from core.errors import DomainError, InvalidInput
 
 Data = dict[str, Any]
+Options = Callable[[Turn, Data], Awaitable[list[Choice]]]
 SUMMARY = "summary"
 
 
@@ -22,6 +24,39 @@ class Step:
     needed: Callable[[Data], bool]
     ask: Callable[[Turn, Data], Awaitable[None]]
     take: Callable[[Turn, Input, Data], Awaitable[Data]]
+    options: Options | None = None  # the buttons of a step answered by pressing one
+
+
+def choosing(
+    name: str,
+    needed: Callable[[Data], bool],
+    key: str,
+    options: Options,
+    take: Callable[[Turn, Input, Data], Awaitable[Data]],
+    columns: int = 1,
+) -> Step:
+    """A step asked with the buttons its options name (payload "f.<value>")."""
+
+    async def ask(turn: Turn, data: Data) -> None:
+        turn.say(key, *await options(turn, data), columns=columns)
+
+    return Step(name, needed, ask, take, options)
+
+
+def written(options: Sequence[Choice], text: str) -> Button | None:
+    """The button a written answer names by its label or its code; None when it names none."""
+    wanted = plain(text)
+    for choice in options:
+        value = choice.payload.removeprefix("f.")
+        # Row ids (orgs, bases) are never shown, so a number is not read as one.
+        if plain(choice.label) == wanted or (not value.isdigit() and value.casefold() == wanted):
+            return Button(choice.payload)
+    return None
+
+
+def plain(text: str) -> str:
+    """A name as compared: no spaces, any case."""
+    return "".join(text.split()).casefold()
 
 
 def always(data: Data) -> bool:

@@ -1,5 +1,6 @@
-"""The organizer's side in chat: publish an activity step by step (3-6.1.5), see sign-ups and the
-waitlist, mark attendance by hand (2-7.5.2), export the list, cancel with a reason (volunteers are told)."""
+"""The organizer's side in chat: publish an activity step by step (3-6.1.5) or from a filled-in
+template (activity_template.py), see sign-ups and the waitlist, mark attendance by hand (2-7.5.2),
+export the list, cancel with a reason (volunteers are told)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.chat.forms import SUMMARY, Form, Step, always, pressed
+from core.chat.forms import SUMMARY, Data, Form, Step, always, choosing, pressed
 from core.chat.messages import Button, Choice, Document, Input, Location, Text
 from core.chat.turn import Turn
 from core.domain.activity import Activity, ActivityStatus, check_coordinates
@@ -47,7 +48,7 @@ _ALL_STATUSES = frozenset(ActivityStatus)
 TEXT_MAX = 1000
 
 
-async def _manageable_orgs(turn: Turn) -> list[Organization]:
+async def manageable_orgs(turn: Turn) -> list[Organization]:
     orgs = await turn.uow.orgs.list(OrgStatus.APPROVED)
     return orgs if turn.actor.admin else [o for o in orgs if o.id in turn.actor.staff_of]
 
@@ -60,6 +61,7 @@ async def organizer_menu(turn: Turn, _: str = "") -> None:
     turn.say(
         "chat.org.menu",
         turn.choice("chat.org.new", "oa.new"),
+        turn.choice("chat.org.template", "oa.tpl"),
         turn.choice("chat.org.list", "oa.list:0"),
         turn.choice("chat.org.reviews", "rev"),
         turn.choice("chat.org.needs", "needs"),
@@ -120,38 +122,38 @@ def _parse_local(text: str, zone: ZoneInfo, day_of: datetime | None = None) -> d
         raise InvalidInput("chat.org.form.datetime_format") from None
 
 
-async def _ask_org(turn: Turn, data: dict[str, Any]) -> None:
-    orgs = await _manageable_orgs(turn)
-    turn.say("chat.org.form.org", *(Choice(o.name, f"f.{o.id}") for o in orgs))
+async def _org_options(turn: Turn, data: Data) -> list[Choice]:
+    return [Choice(o.name, f"f.{o.id}") for o in await manageable_orgs(turn)]
 
 
 async def _take_org(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
     picked = pressed(given)
-    org = next((o for o in await _manageable_orgs(turn) if str(o.id) == picked), None)
+    org = next((o for o in await manageable_orgs(turn) if str(o.id) == picked), None)
     if org is None:
         raise InvalidInput("chat.reg.pick_button")
+    return org_answers(org)
+
+
+def org_answers(org: Organization) -> Data:
+    """The answers to "which organization", for a form started by someone who manages only one."""
     return {"org": org.id, "tz": org.timezone, "org_name": org.name}
 
 
 def _code_step(
-    field: str, key: str, label: str, codes: Callable[[dict[str, Any]], list[StrEnum]], columns: int = 2
-) -> tuple[
-    Callable[[Turn, dict[str, Any]], Awaitable[None]],
-    Callable[[Turn, Input, dict[str, Any]], Awaitable[dict[str, Any]]],
-]:
+    field: str, key: str, label: str, codes: Callable[[Data], list[StrEnum]], columns: int = 2
+) -> Step:
     """A question answered by picking one code of a table (3-5.2 kinds, 3-5.3 modes, risk levels)."""
 
-    async def ask(turn: Turn, data: dict[str, Any]) -> None:
-        choices = [Choice(turn.t(f"code.{label}.{c.value}"), f"f.{c.value}") for c in codes(data)]
-        turn.say(key, *choices, columns=columns)
+    async def options(turn: Turn, data: Data) -> list[Choice]:
+        return [Choice(turn.t(f"code.{label}.{c.value}"), f"f.{c.value}") for c in codes(data)]
 
-    async def take(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
+    async def take(turn: Turn, given: Input, data: Data) -> Data:
         picked = pressed(given)
         if picked not in {c.value for c in codes(data)}:
             raise InvalidInput("chat.reg.pick_button")
         return {field: picked}
 
-    return ask, take
+    return choosing(field, always, key, options, take, columns)
 
 
 def _kinds_of_group(data: dict[str, Any]) -> list[StrEnum]:
@@ -175,12 +177,12 @@ async def _take_end(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str,
     return {"ends_at": end.isoformat()}
 
 
-async def _ask_base(turn: Turn, data: dict[str, Any]) -> None:
+async def _base_options(turn: Turn, data: Data) -> list[Choice]:
     bases = [
         b for b in await turn.uow.bases.list() if b.org_id in (None, data["org"]) and b.latitude is not None
     ]
     choices = [Choice(b.name[:60], f"f.{b.id}") for b in bases[:12]]
-    turn.say("chat.org.form.base", *choices, turn.choice("chat.org.form.other_place", "f.other"))
+    return [*choices, turn.choice("chat.org.form.other_place", "f.other")]
 
 
 async def _take_base(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
@@ -243,13 +245,8 @@ async def _take_training(turn: Turn, given: Input, data: dict[str, Any]) -> dict
     return {"required_training": "" if text in ("无", "none", "None", "-") else text}
 
 
-async def _ask_field_work(turn: Turn, data: dict[str, Any]) -> None:
-    turn.say(
-        "chat.org.form.field_work",
-        turn.choice("chat.button.yes", "f.yes"),
-        turn.choice("chat.button.no", "f.no"),
-        columns=2,
-    )
+async def _yes_no(turn: Turn, data: Data) -> list[Choice]:
+    return [turn.choice("chat.button.yes", "f.yes"), turn.choice("chat.button.no", "f.no")]
 
 
 async def _take_field_work(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
@@ -269,26 +266,14 @@ def _needs_plan(data: dict[str, Any]) -> bool:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("org", always, _ask_org, _take_org),
+    choosing("org", always, "chat.org.form.org", _org_options, _take_org),
     Step("title", always, _ask("chat.org.form.title"), _take_text("title", 100)),
-    Step(
-        "group",
-        always,
-        *_code_step("group", "chat.org.form.group", "service_group", lambda d: list(ServiceContentGroup)),
-    ),
-    Step(
-        "service_content",
-        always,
-        *_code_step("service_content", "chat.org.form.content", "service_content", _kinds_of_group),
-    ),
-    Step(
-        "mode",
-        always,
-        *_code_step("mode", "chat.org.form.mode", "mode", lambda d: list(ActivityMode), columns=1),
-    ),
+    _code_step("group", "chat.org.form.group", "service_group", lambda d: list(ServiceContentGroup)),
+    _code_step("service_content", "chat.org.form.content", "service_content", _kinds_of_group),
+    _code_step("mode", "chat.org.form.mode", "mode", lambda d: list(ActivityMode), columns=1),
     Step("starts_at", always, _ask("chat.org.form.start"), _take_start),
     Step("ends_at", always, _ask("chat.org.form.end"), _take_end),
-    Step("base", _has_place, _ask_base, _take_base),
+    choosing("base", _has_place, "chat.org.form.base", _base_options, _take_base),
     Step("place_name", _own_place, _ask("chat.org.form.place"), _take_place),
     Step("lat", _own_place, _ask_location, _take_location),
     Step(
@@ -303,22 +288,20 @@ STEPS: tuple[Step, ...] = (
     Step("beneficiaries", always, _ask("chat.org.form.beneficiaries"), _take_text("beneficiaries")),
     Step("guarantees", always, _ask("chat.org.form.guarantees"), _take_text("guarantees")),
     Step("required_training", always, _ask("chat.org.form.training"), _take_training),
-    Step(
-        "risk_level",
-        always,
-        *_code_step("risk_level", "chat.org.form.risk", "risk", lambda d: list(RiskLevel), 3),
-    ),
+    _code_step("risk_level", "chat.org.form.risk", "risk", lambda d: list(RiskLevel), 3),
     Step(
         "risks",
         lambda d: d.get("risk_level") != RiskLevel.LOW.value,
         _ask("chat.org.form.risks"),
         _take_text("risks"),
     ),
-    Step(
+    choosing(
         "field_work",
         lambda d: d.get("service_content") not in INSURANCE_REQUIRED_CONTENT,
-        _ask_field_work,
+        "chat.org.form.field_work",
+        _yes_no,
         _take_field_work,
+        columns=2,
     ),
     Step("emergency_plan", _needs_plan, _ask("chat.org.form.emergency_plan"), _take_text("emergency_plan")),
 )
@@ -326,13 +309,11 @@ FORM = Form(NEW_ACTIVITY, STEPS)
 
 
 async def start_new_activity(turn: Turn, _: str = "") -> None:
-    orgs = await _manageable_orgs(turn)
+    orgs = await manageable_orgs(turn)
     if not orgs:
         turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
         return
-    data: dict[str, Any] = {}
-    if len(orgs) == 1:
-        data = {"org": orgs[0].id, "tz": orgs[0].timezone, "org_name": orgs[0].name}
+    data = org_answers(orgs[0]) if len(orgs) == 1 else {}
     turn.say("chat.org.form.intro", count=FORM.count(data))
     await FORM.proceed(turn, data)
 
@@ -343,10 +324,11 @@ async def new_activity_step(turn: Turn, given: Input) -> None:
         return
     data = await FORM.answer(turn, given)
     if data is not None and await FORM.proceed(turn, data):
-        _summary(turn, data)
+        show_summary(turn, data)
 
 
-def _summary(turn: Turn, data: dict[str, Any]) -> None:
+def show_summary(turn: Turn, data: dict[str, Any]) -> None:
+    """The plan as it will be created, with the choice to publish it, keep it as a draft or drop it."""
     zone = _zone(data)
     start = datetime.fromisoformat(data["starts_at"]).astimezone(zone)
     end = datetime.fromisoformat(data["ends_at"]).astimezone(zone)
@@ -409,7 +391,7 @@ async def _finish(turn: Turn, given: Input, data: dict[str, Any]) -> None:
         return
     if choice not in ("publish", "draft"):
         turn.say("chat.reg.pick_button")
-        _summary(turn, data)
+        show_summary(turn, data)
         return
     activity = await create_activity(turn.uow, turn.clock, turn.actor, _activity_from(turn, data))
     assert activity.id is not None
@@ -537,7 +519,7 @@ async def edit_step(turn: Turn, given: Input) -> None:
 
 
 async def list_activities(turn: Turn, arg: str) -> None:
-    orgs = await _manageable_orgs(turn)
+    orgs = await manageable_orgs(turn)
     if not orgs:
         turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
         return
@@ -559,12 +541,13 @@ async def list_activities(turn: Turn, arg: str) -> None:
         return
     choices = [
         Choice(
-            turn.t(
+            turn.label(
                 "chat.org.list.item",
+                "title",
                 date=turn.local_time(a.starts_at, a.timezone)[5:],
                 title=a.title,
                 status=turn.t(f"code.activity_status.{a.status.value}"),
-            )[:60],
+            ),
             f"oa:{a.id}",
         )
         for a in found[:8]

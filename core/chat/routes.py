@@ -8,6 +8,7 @@ from functools import partial
 
 from core.chat import (
     activities,
+    activity_template,
     deep_links,
     feedback,
     linking,
@@ -121,6 +122,7 @@ def build_routes() -> Routes:
         "fb": feedback.ask_feedback,
         "org": organizer.organizer_menu,
         "oa.new": organizer.start_new_activity,
+        "oa.tpl": activity_template.send_template,
         "oa.list": organizer.list_activities,
         "oa": organizer.staff_card,
         "oa.pub": organizer.publish,
@@ -158,6 +160,7 @@ def build_routes() -> Routes:
         volunteer.PROFILE_EDIT: volunteer.profile_edit_step,
         linking.LINKING: linking.linking_step,
         organizer.NEW_ACTIVITY: organizer.new_activity_step,
+        activity_template.ACTIVITY_TEMPLATE: activity_template.template_step,
         organizer.CANCEL_ACTIVITY: organizer.cancel_step,
         organizer.EDIT_ACTIVITY: organizer.edit_step,
         org_application.ORG_APPLICATION: org_application.application_step,

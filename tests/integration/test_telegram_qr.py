@@ -3,40 +3,22 @@ start-up, staff press "二维码" on an activity card and get a PNG whose captio
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bots.app import SERVICES, build_app, build_services
-from bots.settings import Settings
+from bots.app import SERVICES
 from core.domain.codes import Channel
 from core.domain.people import Actor, Role
 from core.services.users import ensure_user, grant_role
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_api import TEST_BOT_TOKEN, TEST_BOT_USERNAME, FakeTelegramAPI, UploadedFile
+from tests.fakes.telegram_api import TEST_BOT_USERNAME, FakeTelegramAPI, UploadedFile
 from tests.fakes.telegram_updates import Person, TelegramUpdates
-from tests.integration.test_telegram_webhook import SECRET, Chat
+from tests.integration.test_telegram_webhook import Chat
 
 STAFF = Person(id=5_000_000_101, first_name="工作人员", language_code="zh-hans")
 VOLUNTEER = Person(id=5_000_000_102, first_name="志愿者", language_code="zh-hans")
-
-
-@pytest.fixture
-async def app_client(
-    db: Database, clock: FakeClock, fake_telegram: FakeTelegramAPI, tmp_path
-) -> AsyncIterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path,
-        telegram_token=TEST_BOT_TOKEN,
-        telegram_webhook_secret=SECRET,
-        telegram_api_base=fake_telegram.base_url,
-    )
-    app = build_app(build_services(settings, clock=clock, database=db), run_scheduler=False)
-    async with TestClient(TestServer(app)) as client:
-        yield client
 
 
 @pytest.fixture

@@ -3,23 +3,22 @@ real aiogram client answering through the fake Bot API, and what the user would 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bots.app import SERVICES, build_app, build_services
-from bots.settings import Settings
+from bots.app import SERVICES
 from locales import translator
 from scheduler.dispatcher import dispatch_due
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_api import TEST_BOT_TOKEN, FakeTelegramAPI
+from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.telegram_updates import Person, TelegramUpdates
+from tests.integration.conftest import TELEGRAM_SECRET
 
-SECRET = "s3cret-token_for-tests"
+SECRET = TELEGRAM_SECRET
 VOLUNTEER_ZH = Person(id=5_000_000_001, first_name="志愿者", language_code="zh-hans")
 VOLUNTEER_ZH_2 = Person(id=5_000_000_002, first_name="志愿者二", language_code="zh-hans")
 VOLUNTEER_EN = Person(id=6_000_000_001, first_name="Volunteer", language_code="en")
@@ -82,22 +81,6 @@ class Chat:
 
     async def share_location(self, lat: float, lon: float) -> str:
         return await self.send(self.updates.location(lat, lon, person=self.person))
-
-
-@pytest.fixture
-async def app_client(
-    db: Database, clock: FakeClock, fake_telegram: FakeTelegramAPI, tmp_path
-) -> AsyncIterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path,
-        telegram_token=TEST_BOT_TOKEN,
-        telegram_webhook_secret=SECRET,
-        telegram_api_base=fake_telegram.base_url,
-    )
-    services = build_services(settings, clock=clock, database=db)
-    app = build_app(services, run_scheduler=False)
-    async with TestClient(TestServer(app)) as client:
-        yield client
 
 
 @pytest.fixture
