@@ -85,7 +85,7 @@ async def test_reviews_in_english(db, clock, chat_user) -> None:
     await staff.text("/language")
     await staff.press("English")
     await staff.text("/reviews")
-    assert "1 request(s) to join" in staff.texts()
+    assert "requests to join: 1" in staff.texts()
     await staff.press("Li")
     await staff.press("Reject")
     await staff.text(" ")
