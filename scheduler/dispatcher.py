@@ -56,7 +56,8 @@ async def dispatch_due(
     for notice_id in ids:
         async with uows() as uow:
             notice = await uow.notices.get(notice_id or 0)
-            if notice is None or notice.sent_at is not None:
+            # Withdrawn since it was claimed (its sign-up or activity cancelled): not sent.
+            if notice is None or not notice.pending:
                 continue
             message = await _message(uow, notice, messengers, translators)
         # Sent with no transaction open: a messenger may use the database itself (WeChat counts its

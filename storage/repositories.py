@@ -442,12 +442,31 @@ class NoticeRepository(_Repository[Notice]):
         n = notices.c
         statement = (
             select(Notice)
-            .where(n.sent_at.is_(None), n.failed.is_(False), n.due_at <= now)
+            .where(n.sent_at.is_(None), n.failed.is_(False), n.withdrawn_at.is_(None), n.due_at <= now)
             .order_by(n.due_at, n.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         return await self._all(statement)
+
+    async def pending(self, keys: Sequence[str]) -> list[Notice]:
+        n = notices.c
+        found: list[Notice] = []
+        for start in range(0, len(keys), 1000):  # a bounded IN list on any database
+            statement = (
+                select(Notice)
+                .where(
+                    n.key.in_(keys[start : start + 1000]),
+                    n.sent_at.is_(None),
+                    n.failed.is_(False),
+                    n.withdrawn_at.is_(None),
+                )
+                .order_by(n.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            found += await self._all(statement)
+        return found
 
     async def for_user(self, user_id: int) -> list[Notice]:
         return await self._all(select(Notice).where(notices.c.user_id == user_id).order_by(notices.c.id))

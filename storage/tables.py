@@ -281,6 +281,7 @@ notices = Table(
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
     Column("failed", Boolean, nullable=False),
+    Column("withdrawn_at", UTCDateTime),
     Index(None, "sent_at", "failed", "due_at"),
 )
 

@@ -46,7 +46,18 @@ class Notice:
     attempts: int = 0
     last_error: str | None = None
     failed: bool = False  # gave up (unreachable user); kept for the record
+    # Withdrawn before it went: what caused it no longer holds (the sign-up or the activity is
+    # cancelled). Never sent; kept for the record, as nothing is deleted.
+    withdrawn_at: datetime | None = None
     id: int | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.sent_at is None and not self.failed and self.withdrawn_at is None
+
+    def withdraw(self, now: datetime) -> None:
+        if self.pending:
+            self.withdrawn_at = now
 
 
 @dataclass(eq=False)

@@ -9,7 +9,12 @@ from core.domain.signup import LIVE, SignupStatus
 from core.errors import Conflict, InvalidInput, NotFound
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_staff
-from core.services.notices import notify_activity_cancelled, notify_activity_changed, notify_promoted
+from core.services.notices import (
+    move_briefings,
+    notify_activity_cancelled,
+    notify_activity_changed,
+    withdraw_briefings,
+)
 from core.services.signups import fill_places
 
 # Changes the signed-up volunteers are told of.
@@ -94,10 +99,13 @@ async def update_activity(
         activity.check()
     else:
         activity.check_publishable()
-    await notify_promoted(uow, clock, activity, await fill_places(uow, clock, actor, activity))
+    await fill_places(uow, clock, actor, activity)
+    assert activity.id is not None
+    signups = await uow.signups.for_activity(activity.id)
+    # 3-6.1.3.2: pending briefings follow the new time and carry the new place, link and plan.
+    await move_briefings(uow, clock, activity, [s for s in signups if s.status is SignupStatus.CONFIRMED])
     if moved and activity.status in OPEN_FOR_SIGNUP:
-        assert activity.id is not None
-        live = [s for s in await uow.signups.for_activity(activity.id) if s.status in LIVE]
+        live = [s for s in signups if s.status in LIVE]
         await notify_activity_changed(uow, clock, activity, live)
     await audit(uow, clock, actor, "activity.update", "activity", activity.id, fields=sorted(changes))
     return activity
@@ -135,6 +143,7 @@ async def cancel_activity(
             signup.cancelled_at = clock.now()
             signup.cancel_reason = reason.strip()
             told.append(signup)
+    await withdraw_briefings(uow, clock, told)
     await notify_activity_cancelled(uow, clock, activity, told)
     await audit(uow, clock, actor, "activity.cancel", "activity", activity.id, reason)
     return activity

@@ -9,7 +9,7 @@ from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
 from core.errors import Conflict, NotEligible, NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_staff
-from core.services.notices import notify_promoted
+from core.services.notices import notify_promoted, schedule_briefing, withdraw_briefings
 
 
 class ActivityFull(NotEligible):
@@ -74,6 +74,9 @@ async def sign_up(
         waitlisted_at=now if status is SignupStatus.WAITLISTED else None,
     )
     await uow.signups.add(signup)
+    if status is SignupStatus.CONFIRMED:
+        # Inside the 3 days the conversation briefs in its reply (temporary confirmation): nothing queued.
+        await schedule_briefing(uow, clock, activity, signup, queue_if_late=False)
     await audit(
         uow, clock, actor, "signup.create", "signup", signup.id, activity_id=activity_id, status=status
     )
@@ -86,8 +89,8 @@ async def _has_free_place(uow: UnitOfWork, activity: Activity) -> bool:
 
 
 async def fill_places(uow: UnitOfWork, clock: Clock, actor: Actor, activity: Activity) -> list[Signup]:
-    """3-6.1.3.3: free places go to the waitlist first, in the order people joined it.
-    The caller holds the activity's lock."""
+    """3-6.1.3.3: free places go to the waitlist first, in the order people joined it; each promoted
+    volunteer is told, then briefed (3-6.1.3.2). The caller holds the activity's lock."""
     promoted: list[Signup] = []
     assert activity.id is not None
     if not activity.open_for_signup:
@@ -99,6 +102,8 @@ async def fill_places(uow: UnitOfWork, clock: Clock, actor: Actor, activity: Act
         first.status = SignupStatus.CONFIRMED
         first.confirmed_at = clock.now()
         promoted.append(first)
+        await notify_promoted(uow, clock, activity, [first])
+        await schedule_briefing(uow, clock, activity, first)
         await audit(uow, clock, actor, "signup.promote", "signup", first.id, activity_id=activity.id)
     return promoted
 
@@ -137,9 +142,9 @@ async def cancel_signup(
     signup.status = SignupStatus.CANCELLED
     signup.cancelled_at = clock.now()
     signup.cancel_reason = reason.strip() or None
+    await withdraw_briefings(uow, clock, [signup])
     await audit(uow, clock, actor, "signup.cancel", "signup", signup.id, reason or None)
     promoted = await fill_places(uow, clock, actor, activity)
-    await notify_promoted(uow, clock, activity, promoted)
     return Cancellation(signup=signup, promoted=tuple(promoted))
 
 
@@ -159,6 +164,7 @@ async def decide_signup(
     elif await _has_free_place(uow, activity):
         signup.status = SignupStatus.CONFIRMED
         signup.confirmed_at = now
+        await schedule_briefing(uow, clock, activity, signup)
     else:
         signup.status = SignupStatus.WAITLISTED
         signup.waitlisted_at = now
@@ -182,6 +188,8 @@ async def mark_attendance(
         raise NotEligible("attendance.not_started")
     before = signup.status
     signup.status = SignupStatus.ATTENDED if attended else SignupStatus.ABSENT
+    # Begun: a briefing still waiting (the dispatcher was down) has nothing left to tell.
+    await withdraw_briefings(uow, clock, [signup])
     if before is not signup.status:
         await audit(
             uow, clock, actor, "signup.attendance", "signup", signup.id, before=before, after=signup.status

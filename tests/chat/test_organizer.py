@@ -147,8 +147,10 @@ async def test_cancel_with_reason_tells_volunteers(db, clock, chat_user) -> None
     assert "已取消" in staff.texts()
     async with db.uow() as uow:
         notices = await uow.notices.for_user(volunteer.user_id)
-        assert [n.message_key for n in notices] == ["notice.activity_cancelled"]
-        assert notices[0].params["reason"] == "暴雨预警，活动延期"
+        # The briefing queued at sign-up is withdrawn, and kept as a record.
+        assert [n.message_key for n in notices] == ["notice.briefing", "notice.activity_cancelled"]
+        assert notices[0].withdrawn_at is not None and notices[0].sent_at is None
+        assert notices[1].params["reason"] == "暴雨预警，活动延期"
 
 
 async def test_staff_of_another_org_cannot_manage(db, clock, chat_user) -> None:
@@ -191,8 +193,11 @@ async def test_editing_the_time_tells_signed_up_volunteers(db, clock, chat_user)
         assert changed.starts_at.isoformat() == "2026-12-15T06:00:00+00:00" and changed.capacity == 8
         notices = await uow.notices.for_user(volunteer.user_id)
         # the capacity edit tells no one
-        assert [n.message_key for n in notices] == ["notice.activity_changed"]
+        assert [n.message_key for n in notices] == ["notice.briefing", "notice.activity_changed"]
+        assert notices[1].params["start"] == "2026-12-15 14:00"
+        # The briefing moves with the start: 3 days before it (3-6.1.3.2).
         assert notices[0].params["start"] == "2026-12-15 14:00"
+        assert notices[0].due_at.isoformat() == "2026-12-12T06:00:00+00:00"
 
 
 async def test_an_activity_at_a_base_takes_its_place_and_check_in_point(db, clock, chat_user) -> None:
