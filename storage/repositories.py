@@ -357,6 +357,11 @@ class SignupRepository(_Repository[Signup]):
 class AuditRepository(_Repository[AuditEntry]):
     model = AuditEntry
 
+    async def add(self, item: AuditEntry) -> AuditEntry:
+        # Nothing reads an entry's id: it is written with the transaction's next flush or commit.
+        self.session.add(item)
+        return item
+
     async def for_entity(self, entity: str, entity_id: int) -> list[AuditEntry]:
         t = audit_log.c
         return await self._all(

@@ -8,9 +8,19 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.chat.messages import Button, Command, Contact, Incoming, Input, Location, Outgoing, Say, Text
-from core.chat.turn import Translators, Turn
-from core.domain.codes import Channel
+from core.chat.messages import (
+    Button,
+    Command,
+    Contact,
+    Incoming,
+    Input,
+    Location,
+    Outgoing,
+    Reply,
+    Say,
+    Text,
+)
+from core.chat.turn import NUMBERED_CHANNELS, Translators, Turn
 from core.domain.dialog import DialogState
 from core.domain.people import Actor, User
 from core.errors import DomainError
@@ -82,14 +92,22 @@ class Conversation:
                 self.translators,
                 self.links,
             )
+            user_id = state.user_id  # read now: after a rollback the session's copy is expired
             before = (state.flow, state.step, copy.deepcopy(state.data), list(state.offered))
             try:
                 given = incoming.input
-                if incoming.channel in NUMBERED_CHANNELS:
+                numbered = incoming.channel in NUMBERED_CHANNELS
+                if numbered:
                     given = _numbered(given, state.offered)
-                await self._route(turn, given)
-                offered = [c.payload for r in turn.replies if isinstance(r, Say) for c in r.choices]
-                if offered or turn.replies:
+                if numbered and _out_of_range(given, state):
+                    # Nothing else a number can mean outside a flow: say which numbers answer.
+                    turn.say("chat.pick_number", count=len(state.offered))
+                else:
+                    await self._route(turn, given)
+                offered = _offered(turn.replies)
+                # A reply without options (a refusal, "please choose") at the same step leaves the
+                # options shown before answerable: only new options, or a new step, replace them.
+                if offered or (state.flow, state.step) != before[:2]:
                     state.offered = offered
                 if (state.flow, state.step, state.data, state.offered) != before:
                     state.updated_at = self.clock.now()
@@ -100,9 +118,13 @@ class Conversation:
                 await uow.rollback()
                 if on_turn is not None:
                     await on_turn(uow)
-                    await uow.commit()
                 turn.replies.clear()
                 turn.refuse(error, turn.choice("chat.button.menu", "menu"))
+                # The dialog as it was, but a number now answers the options of the refusal.
+                flow, step, data, _ = before
+                kept = DialogState(user_id, now, flow, step, data, _offered(turn.replies))
+                await uow.dialogs.save(kept)
+                await uow.commit()
             return Outgoing(tuple(turn.replies), language=turn.language)
 
     async def _caller(
@@ -122,6 +144,15 @@ class Conversation:
 
     async def _route(self, turn: Turn, given: Input) -> None:
         routes = self.routes
+        if isinstance(given, Text):
+            # Typed as people type them, these leave any step: never taken as an answer.
+            word = given.text.strip().lower()
+            if word in _CANCEL_WORDS:
+                given = Command("cancel", "")
+            elif word in _MENU_WORDS:
+                turn.state.clear()
+                await routes.menu(turn, "")
+                return
         if isinstance(given, Command):
             name = given.name.lower()
             if name == "cancel":
@@ -152,17 +183,6 @@ class Conversation:
             turn.say("chat.button_expired")
             await routes.menu(turn, "")
             return
-        if isinstance(given, Text) and given.text.strip() in (
-            "菜单",
-            "menu",
-            "Menu",
-            "帮助",
-            "help",
-            "?",
-            "？",
-        ):
-            await routes.menu(turn, "")
-            return
         if isinstance(given, Location | Contact):
             turn.say("chat.unexpected_attachment")
         else:
@@ -170,8 +190,20 @@ class Conversation:
         await routes.menu(turn, "")
 
 
-# Channels that show choices as numbered options rather than buttons.
-NUMBERED_CHANNELS = frozenset({Channel.WECHAT, Channel.CONSOLE})
+_CANCEL_WORDS = frozenset({"取消", "退出", "cancel"})
+_MENU_WORDS = frozenset({"菜单", "主菜单", "帮助", "menu", "help", "?", "？"})
+
+
+def _offered(replies: list[Reply]) -> list[str]:
+    return [c.payload for r in replies if isinstance(r, Say) for c in r.choices]
+
+
+def _out_of_range(given: Input, state: DialogState) -> bool:
+    """A bare number that picks none of the options shown, where no question waits for a number."""
+    if not isinstance(given, Text) or state.flow or not state.offered:
+        return False
+    text = given.text.strip().translate(_FULL_WIDTH_DIGITS)
+    return text.isdigit() and len(text) <= 3
 
 
 def _numbered(given: Input, offered: list[str]) -> Input:

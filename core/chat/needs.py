@@ -372,6 +372,7 @@ async def list_needs(turn: Turn, _: str = "") -> None:
 
 
 async def show_need(turn: Turn, arg: str) -> None:
+    turn.state.clear()  # opening a need leaves any question asked before (a rejection's reason)
     if not arg.isdigit():
         await list_needs(turn)
         return
@@ -450,6 +451,12 @@ async def ask_reject(turn: Turn, arg: str) -> None:
 
 async def reason_step(turn: Turn, given: Input) -> None:
     need_id = int(turn.state.data.get("need_id", 0))
+    if turn.state.offered != [_back(turn).payload]:
+        # Something else was opened after the question: a text now is no reason to reject on.
+        turn.state.clear()
+        turn.say("chat.org.question_expired")
+        await show_need(turn, str(need_id))
+        return
     reason = given.text if isinstance(given, Text) else ""
     try:
         check_text(reason, REASON_MAX, "need.reason.invalid")

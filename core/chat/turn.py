@@ -19,6 +19,10 @@ from core.errors import DomainError
 from core.policy import Policy
 from core.ports import Clock, Links, UnitOfWork
 
+# Channels that show choices as numbered options rather than buttons.
+NUMBERED_CHANNELS = frozenset({Channel.WECHAT, Channel.CONSOLE})
+NUMBERED_VARIANT = ".numbered"
+
 LABEL_LIMIT = 60  # characters on a button; Telegram cuts longer ones on a phone's screen anyway
 
 # Error parameters that are codes, shown by their label in the user's language: by name, or, for
@@ -38,6 +42,19 @@ class Translate(Protocol):
 Translators = Callable[[str], Translate]
 
 
+class _Numbered:
+    """Texts for a channel without buttons: a key with a ``.numbered`` variant in the catalog ("reply
+    with the number") is said in its place ("tap the button"); the others are said as they are."""
+
+    def __init__(self, base: Translate) -> None:
+        self.base = base
+
+    def __call__(self, key: str, **params: Any) -> str:
+        variant = key + NUMBERED_VARIANT
+        text = self.base(variant, **params)
+        return self.base(key, **params) if text == variant else text
+
+
 @dataclass
 class Turn:
     uow: UnitOfWork
@@ -53,11 +70,12 @@ class Turn:
 
     def __post_init__(self) -> None:
         self.language = self.user.language  # kept apart: the user row may be rolled back mid-turn
-        self.t: Translate = self.translators(self.language)
+        self.use_language(self.language)
 
     def use_language(self, language: str) -> None:
         self.language = language
-        self.t = self.translators(language)
+        base = self.translators(language)
+        self.t: Translate = _Numbered(base) if self.channel in NUMBERED_CHANNELS else base
 
     @property
     def user_id(self) -> int:

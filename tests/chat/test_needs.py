@@ -206,3 +206,21 @@ async def test_need_form_works_on_a_numbered_channel(db, clock, chat_user) -> No
     await requester.text("梅园街道社区卫生服务中心")
     await requester.text("1")  # 1. 同意
     assert "例如：13812345678" in requester.texts()
+
+
+async def test_a_text_after_leaving_the_rejection_question_rejects_nothing(db, clock, chat_user) -> None:
+    org_id = await org_with_staff(db, clock, "7105", ORG)
+    requester = chat_user("7006")
+    await _fill_in(requester, f"/start need-{org_id}")
+    await requester.press("提交需求")
+    staff = chat_user("7105")
+    await staff.text("/needs")
+    await staff.press("梅园街道")
+    await staff.press("驳回")
+    await staff.text("/find")  # something else opened; the question is no longer the last thing asked
+    await staff.text("本组织暂无医学专业志愿者")
+    assert "已驳回" not in staff.texts()
+    async with db.uow() as uow:
+        user = await uow.users.by_identity(Channel.TELEGRAM, "7006")
+        [need] = await uow.needs.for_user(user.id)
+        assert need.status is NeedStatus.SUBMITTED

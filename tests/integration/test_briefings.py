@@ -114,7 +114,7 @@ async def test_a_signup_ten_days_ahead_is_briefed_three_days_before_and_not_earl
         "服务对象：社区居民\n"
         "保障：午餐、交通补贴\n"
         "岗前培训：防诈骗知识培训\n"
-        "请准时参加。如不能参加，请点击下方按钮取消报名，以便候补志愿者递补。"
+        "请准时参加。如不能参加，请选择下方的“取消报名”，以便候补志愿者递补。"
     )
     [(_, say)] = messenger.sent
     assert [c.label for c in say.choices] == ["查看活动", "取消报名"]

@@ -490,7 +490,7 @@ async def test_sign_up_waitlist_cancel_and_promotion_in_english(db, clock, chat,
         "Beneficiaries: About 80 residents\n"
         "Provided: Lunch and travel allowance\n"
         "Training: -\n"
-        "Please be on time. If you cannot come, cancel your sign-up with the button below "
+        "Please be on time. If you cannot come, choose “Cancel my sign-up” below "
         "so that someone on the waitlist gets your place."
     )
     assert bob.buttons() == ["View the activity", "View the activity", "Cancel my sign-up"]
@@ -517,6 +517,8 @@ async def test_refusals_say_why_in_english(db, clock, chat) -> None:
     assert "Qualifications required: Licensed physician" in card
     assert await young.press("Sign me up") == (
         "This activity needs a recorded qualification (Licensed physician), which your profile does not have."
+        " If you hold it, please contact the activity's organizer: they record it once they have seen the"
+        " certificate."
     )
     assert young.buttons() == ["Main menu"]
 
@@ -1119,7 +1121,7 @@ async def test_a_rejected_org_application_reaches_the_applicant_with_the_reason(
     assert bob.inbox() == (
         "Sorry, “Green Hills Team”, the organization you applied to found, was not approved. "
         "Reason: A team of that name works nearby; please choose another\n"
-        "You may change it accordingly and apply again with the button below."
+        "You may change it accordingly and apply again (see the option below)."
     )
     assert bob.buttons() == ["Found an organization"]
     bob.english = False  # step 1 names the forbidden Chinese words of the naming rule
@@ -1140,6 +1142,7 @@ async def test_feedback_is_answered_by_staff_and_the_reply_reaches_the_volunteer
     await alice.say("/menu")
     assert await alice.press("Feedback") == (
         "Type your opinion or suggestion (up to 2000 characters); staff will answer you."
+        " For example: I would like the notices a week earlier."
     )
     assert alice.buttons() == ["Cancel"]
     text = await alice.say("Please announce activities a week ahead")
