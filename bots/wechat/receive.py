@@ -49,17 +49,21 @@ _OPENID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # the deep-link payload alphabet (core.ports.Links)
 _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 
-# Custom-menu keys (stvs wechat menu) → the command each runs; check-in is not built yet.
+# Custom-menu keys (stvs wechat menu) → the command each runs.
 MENU_COMMANDS: dict[str, Command] = {
     "FIND": Command("find"),
     "MY": Command("my"),
-    "CHECKIN": Command("help"),
+    "CHECKIN": Command("my"),
     "MORE": Command("help"),
     "MENU": Command("menu"),
     "PROFILE": Command("profile"),
     "FEEDBACK": Command("feedback"),
     "LINK": Command("link"),
 }
+# Check-in by location is not built yet: 签到 shows one's activities and says that the organizer
+# records attendance on site (2-7.5.2).
+MENU_NOTES: dict[str, str] = {"CHECKIN": "wechat.checkin.by_organizer"}
+UNSUPPORTED = "wechat.unsupported"
 
 
 class Refused(Exception):
@@ -78,7 +82,7 @@ class Inbound:
     openid: str
     input: Input
     delivery_key: str
-    unsupported: bool = False  # a kind of message we cannot read: answered with help
+    note: str = ""  # a catalog key said before the answer (a message we cannot read, MENU_NOTES)
     from_user: bool = True  # a message the user sent, not an event (menu click, follow, scan)
 
 
@@ -101,7 +105,8 @@ def inbound(message: BaseMessage, msg_type: str) -> Inbound | None:
     if msg_type.lower() == "event":
         key = f"{openid}:{message.time}:{getattr(message, 'event', '')}"
         given = _event_input(message)
-        return Inbound(openid, given, key, from_user=False) if given is not None else None
+        note = MENU_NOTES.get(_menu_key(message), "") if isinstance(message, ClickEvent) else ""
+        return Inbound(openid, given, key, note=note, from_user=False) if given is not None else None
     key = str(message.id) if message.id else f"{openid}:{message.time}:{message.type}"
     if isinstance(message, TextMessage):
         text = message.content or ""
@@ -115,9 +120,9 @@ def inbound(message: BaseMessage, msg_type: str) -> Inbound | None:
             # location_x is the latitude, location_y the longitude, both strings (PITFALLS).
             latitude, longitude = float(message.location_x), float(message.location_y)
         except (TypeError, ValueError):
-            return Inbound(openid, Command("help"), key, unsupported=True)
+            return Inbound(openid, Command("help"), key, note=UNSUPPORTED)
         return Inbound(openid, Location(*gcj_to_wgs(latitude, longitude)), key)
-    return Inbound(openid, Command("help"), key, unsupported=True)
+    return Inbound(openid, Command("help"), key, note=UNSUPPORTED)
 
 
 def _event_input(event: BaseMessage) -> Input | None:
@@ -126,8 +131,12 @@ def _event_input(event: BaseMessage) -> Input | None:
     if isinstance(event, SubscribeEvent):
         return Command("start")
     if isinstance(event, ClickEvent):
-        return MENU_COMMANDS.get((event.key or "").upper(), Command("help"))
+        return MENU_COMMANDS.get(_menu_key(event), Command("help"))
     return None
+
+
+def _menu_key(event: BaseMessage) -> str:
+    return (getattr(event, "key", None) or "").upper()
 
 
 def _payload(scene: str | None) -> str:
@@ -323,8 +332,8 @@ class WeChatReceiver:
             if outgoing is None:  # WeChat's retry of what was handled already
                 return None
             text = render_text(outgoing.replies, outgoing.language, self.media)
-            if given.unsupported:
-                text = f"{translator(outgoing.language)('wechat.unsupported')}\n\n{text}"
+            if given.note:
+                text = f"{translator(outgoing.language)(given.note)}\n\n{text}"
             return text, outgoing.language
         finally:
             self._in_flight.discard(given.delivery_key)

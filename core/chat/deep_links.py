@@ -7,12 +7,24 @@ from typing import Any
 
 from core.chat.messages import Image
 from core.chat.turn import Turn
+from core.domain.codes import Channel
 from core.errors import NotFound, PermissionDenied
 from core.services.activities import get_activity
 
 
+def link_of(turn: Turn, payload: str) -> str | None:
+    """The channel's deep link for a payload; None where the channel makes none (in WeChat the
+    account's administrator makes parametric QR codes: stvs wechat qrcode <payload>)."""
+    return turn.links.link(turn.channel, payload) if turn.links is not None else None
+
+
 def may_share(turn: Turn, org_id: int) -> bool:
-    """Staff of the org itself, and admins: the QR codes are the org's own publicity."""
+    """Whether to offer the org's QR codes: to its staff and admins (they are the org's own publicity),
+    in a channel that makes them (an option that can never work is not offered)."""
+    return _is_staff(turn, org_id) and link_of(turn, f"org-{org_id}") is not None
+
+
+def _is_staff(turn: Turn, org_id: int) -> bool:
     return turn.actor.admin or org_id in turn.actor.staff_of
 
 
@@ -57,16 +69,19 @@ async def qr_command(turn: Turn, arg: str) -> None:
 
 
 def _require_staff(turn: Turn, org_id: int) -> None:
-    if not may_share(turn, org_id):
+    if not _is_staff(turn, org_id):
         raise PermissionDenied("chat.qr.not_staff")
 
 
 async def _send_qr(turn: Turn, payload: str, caption_key: str, **params: Any) -> None:
+    turn.state.clear()  # a question asked before is left: the next text is no answer to it
     links = turn.links
-    url = links.link(turn.channel, payload) if links is not None else None
+    url = link_of(turn, payload)
     png = links.qr_png(turn.channel, payload) if links is not None and url else None
     if url is None or png is None:
-        turn.say("chat.qr.not_configured", turn.choice("chat.button.menu", "menu"))
+        # WeChat has no links in chat at all; elsewhere (Telegram) they wait for the configuration.
+        refusal = "chat.qr.wechat" if turn.channel is Channel.WECHAT else "chat.qr.not_configured"
+        turn.say(refusal, turn.choice("chat.button.menu", "menu"), payload=payload)
         return
     turn.replies.append(Image(png, f"{payload}.png", turn.t(caption_key, link=url, **params)))
 

@@ -1,5 +1,6 @@
 """2-8.2, 5-5.4.1: a volunteer (or anyone) sends an opinion at any time; staff of the org it concerns
-see the open ones, answer in chat, and the answer closes it and reaches the author."""
+see the open ones, answer in chat, and the answer closes it and reaches the author. Opening an item
+or the list leaves the question for a reply: the next text is then no reply."""
 
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ async def list_feedback(turn: Turn, _: str = "") -> None:
 
 
 async def show_item(turn: Turn, arg: str) -> None:
+    turn.state.clear()
     if not arg.isdigit():
         await list_feedback(turn)
         return
@@ -99,6 +101,7 @@ async def show_item(turn: Turn, arg: str) -> None:
 
 
 async def ask_reply(turn: Turn, arg: str) -> None:
+    turn.state.clear()
     if not arg.isdigit():
         await list_feedback(turn)
         return
@@ -112,6 +115,13 @@ async def ask_reply(turn: Turn, arg: str) -> None:
 
 async def reply_step(turn: Turn, given: Input) -> None:
     feedback_id = int(turn.state.data.get("feedback_id", 0))
+    if turn.state.offered != [_back(turn).payload]:
+        # Something else was shown since the question (a menu click, another button): this text is
+        # not a reply, and a reply reaches the author, so nothing is sent on a guess.
+        turn.state.clear()
+        turn.say("chat.org.question_expired")
+        await show_item(turn, str(feedback_id))
+        return
     text = given.text.strip() if isinstance(given, Text) else ""
     try:
         item = await reply_to_feedback(turn.uow, turn.clock, turn.actor, feedback_id, text)

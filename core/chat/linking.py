@@ -26,6 +26,7 @@ async def link(turn: Turn, arg: str = "") -> None:
         turn.state.start(LINKING, "code")
         turn.say("chat.link.ask_code", turn.choice("chat.button.menu", "menu"))
         return
+    turn.state.clear()  # any question asked before is left: the next text is no answer to it
     issued = await issue_link_code(turn.uow, turn.clock, turn.user_id)
     turn.say(
         "chat.link.code",

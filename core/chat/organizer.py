@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.chat.deep_links import link_of, may_share
 from core.chat.forms import SUMMARY, Data, Form, Step, always, choosing, pressed
 from core.chat.messages import Button, Choice, Document, Input, Location, Text
 from core.chat.turn import Turn
@@ -309,6 +310,7 @@ FORM = Form(NEW_ACTIVITY, STEPS)
 
 
 async def start_new_activity(turn: Turn, _: str = "") -> None:
+    turn.state.clear()
     orgs = await manageable_orgs(turn)
     if not orgs:
         turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
@@ -398,18 +400,30 @@ async def _finish(turn: Turn, given: Input, data: dict[str, Any]) -> None:
     if choice == "publish":
         await publish_activity(turn.uow, turn.clock, turn.actor, activity.id)
     turn.state.clear()
-    turn.say(
-        "chat.org.created_published" if choice == "publish" else "chat.org.created_draft",
+    if choice == "publish":
+        created = turn.t("chat.org.created_published", title=activity.title) + _link_line(turn, activity)
+    else:
+        created = turn.t("chat.org.created_draft", title=activity.title)
+    turn.say_text(
+        created,
         turn.choice("chat.org.view", f"oa:{activity.id}"),
         turn.choice("chat.org.menu_button", "org"),
-        title=activity.title,
-        link=_share_link(turn, f"act-{activity.id}"),
     )
 
 
-def _share_link(turn: Turn, payload: str) -> str:
-    """The channel's deep link where links are configured; the bare payload otherwise."""
-    return (turn.links.link(turn.channel, payload) if turn.links else None) or payload
+def _link_line(turn: Turn, activity: Activity) -> str:
+    """The recruiting link as a line of its own; none where the channel makes no links (WeChat: a
+    bare payload opens nothing there)."""
+    link = link_of(turn, f"act-{activity.id}")
+    return "\n" + turn.t("chat.org.recruiting_link", link=link) if link else ""
+
+
+def _answers_last_question(turn: Turn, asked: list[str]) -> bool:
+    """Whether the input answers a question of the organizer's: only while the question (what it
+    offered) is the last thing shown. After a menu click or a button of another part of the bot, which
+    leave the dialog as it was, a typed text is no answer: it would change or cancel an activity and
+    tell its volunteers on a guess."""
+    return turn.state.offered == asked
 
 
 # ---- editing: the same questions, for the part being changed ------------------------------------
@@ -478,7 +492,7 @@ def _field_value(data: dict[str, Any], field: str) -> Any:
 
 
 async def ask_edit(turn: Turn, arg: str) -> None:
-    activity = await _staff_activity(turn, arg)
+    activity = await _viewed(turn, arg)
     choices = [
         turn.choice(f"chat.org.edit.field.{group}", f"oa.ef:{activity.id}.{group}")
         for group in EDIT_GROUPS
@@ -502,6 +516,14 @@ async def start_edit(turn: Turn, arg: str) -> None:
 
 
 async def edit_step(turn: Turn, given: Input) -> None:
+    step = FORM.by_name[turn.state.step]
+    asking = await step.options(turn, dict(turn.state.data)) if step.options else []
+    if not _answers_last_question(turn, [c.payload for c in asking]):
+        activity_id = str(turn.state.data["activity"])
+        turn.state.clear()
+        turn.say("chat.org.question_expired")
+        await staff_card(turn, activity_id)
+        return
     data = await FORM.answer(turn, given)
     if data is None:
         return
@@ -519,6 +541,7 @@ async def edit_step(turn: Turn, given: Input) -> None:
 
 
 async def list_activities(turn: Turn, arg: str) -> None:
+    turn.state.clear()
     orgs = await manageable_orgs(turn)
     if not orgs:
         turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
@@ -566,8 +589,16 @@ async def _staff_activity(turn: Turn, arg: str) -> Activity:
     return activity
 
 
-async def staff_card(turn: Turn, arg: str) -> None:
+async def _viewed(turn: Turn, arg: str) -> Activity:
+    """The activity a view of the organizer's opens. Opening it leaves any question waiting for typed
+    text (a cancel reason, a new value), so that the next text is not taken as its answer."""
     activity = await _staff_activity(turn, arg)
+    turn.state.clear()
+    return activity
+
+
+async def staff_card(turn: Turn, arg: str) -> None:
+    activity = await _viewed(turn, arg)
     assert activity.id is not None
     counts = {s: await turn.uow.signups.count(activity.id, frozenset({s})) for s in SignupStatus}
     choices: list[Choice] = []
@@ -578,16 +609,15 @@ async def staff_card(turn: Turn, arg: str) -> None:
         turn.choice("chat.org.attendance", f"oa.att:{activity.id}"),
         turn.choice("chat.org.export", f"oa.exp:{activity.id}"),
         turn.choice("chat.org.stats", f"stats:{activity.id}"),
-        turn.choice("chat.org.survey_qr", f"a.sqr:{activity.id}"),
     ]
+    if may_share(turn, activity.org_id):
+        choices.append(turn.choice("chat.org.survey_qr", f"a.sqr:{activity.id}"))
     if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, ActivityStatus.ONGOING):
         choices.append(turn.choice("chat.org.edit", f"oa.ed:{activity.id}"))
         choices.append(turn.choice("chat.org.cancel", f"oa.cx:{activity.id}"))
     choices.append(turn.choice("chat.org.list", "oa.list:0"))
-    turn.say(
+    card = turn.t(
         "chat.org.card",
-        *choices,
-        columns=2,
         title=activity.title,
         status=turn.t(f"code.activity_status.{activity.status.value}"),
         time=turn.local_time(activity.starts_at, activity.timezone),
@@ -599,12 +629,12 @@ async def staff_card(turn: Turn, arg: str) -> None:
         waitlisted=counts[SignupStatus.WAITLISTED],
         applied=counts[SignupStatus.APPLIED],
         attended=counts[SignupStatus.ATTENDED],
-        link=_share_link(turn, f"act-{activity.id}"),
     )
+    turn.say_text(card + _link_line(turn, activity), *choices, columns=2)
 
 
 async def publish(turn: Turn, arg: str) -> None:
-    activity = await _staff_activity(turn, arg)
+    activity = await _viewed(turn, arg)
     assert activity.id is not None
     await publish_activity(turn.uow, turn.clock, turn.actor, activity.id)
     turn.say("chat.org.published", title=activity.title)
@@ -632,7 +662,7 @@ async def _roster(turn: Turn, activity: Activity) -> list[tuple[int, str, str, S
 
 
 async def signup_list(turn: Turn, arg: str) -> None:
-    activity = await _staff_activity(turn, arg)
+    activity = await _viewed(turn, arg)
     rows = [r for r in await _roster(turn, activity) if r[3] is not SignupStatus.CANCELLED]
     if not rows:
         turn.say("chat.org.signups.none", turn.choice("chat.org.view", f"oa:{activity.id}"))
@@ -654,7 +684,7 @@ async def signup_list(turn: Turn, arg: str) -> None:
 
 
 async def attendance(turn: Turn, arg: str) -> None:
-    activity = await _staff_activity(turn, arg)
+    activity = await _viewed(turn, arg)
     rows = [r for r in await _roster(turn, activity) if r[3] in HOLDS_PLACE]
     if not rows:
         turn.say("chat.org.signups.none", turn.choice("chat.org.view", f"oa:{activity.id}"))
@@ -678,7 +708,7 @@ async def mark(turn: Turn, arg: str) -> None:
 
 async def export(turn: Turn, arg: str) -> None:
     """The list as a spreadsheet (CSV with a BOM so that Excel opens the Chinese correctly)."""
-    activity = await _staff_activity(turn, arg)
+    activity = await _viewed(turn, arg)
     rows = await _roster(turn, activity)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -698,19 +728,28 @@ async def export(turn: Turn, arg: str) -> None:
 async def ask_cancel(turn: Turn, arg: str) -> None:
     activity = await _staff_activity(turn, arg)
     turn.state.start(CANCEL_ACTIVITY, "reason", activity=activity.id)
+    _ask_reason(turn, activity)
+
+
+def _ask_reason(turn: Turn, activity: Activity) -> None:
     turn.say(
         "chat.org.cancel.reason", turn.choice("chat.org.view", f"oa:{activity.id}"), title=activity.title
     )
 
 
 async def cancel_step(turn: Turn, given: Input) -> None:
+    activity_id = str(turn.state.data["activity"])
+    if not _answers_last_question(turn, [f"oa:{activity_id}"]):
+        turn.state.clear()
+        turn.say("chat.org.question_expired")
+        await staff_card(turn, activity_id)
+        return
     try:
         reason = _text(given, 500)
     except DomainError as error:
         turn.refuse(error)
+        _ask_reason(turn, await _staff_activity(turn, activity_id))
         return
-    activity = await cancel_activity(
-        turn.uow, turn.clock, turn.actor, int(turn.state.data["activity"]), reason
-    )
+    activity = await cancel_activity(turn.uow, turn.clock, turn.actor, int(activity_id), reason)
     turn.state.clear()
     turn.say("chat.org.cancel.done", turn.choice("chat.org.menu_button", "org"), title=activity.title)

@@ -1,5 +1,6 @@
 """Reviews in chat for staff (1-5.4, 2-7.1): org applications under the orgs they run and requests to
-join them. Approve at once; reject asks for the reason, which the applicant is told."""
+join them. Approve at once; reject asks for the reason, which the applicant is told. Opening a card
+or the list leaves that question: the next text is then no reason."""
 
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ async def show_reviews(turn: Turn, _: str = "") -> None:
 
 
 async def show_org(turn: Turn, arg: str) -> None:
+    turn.state.clear()
     if not arg.isdigit():
         await show_reviews(turn)
         return
@@ -106,6 +108,7 @@ async def show_org(turn: Turn, arg: str) -> None:
 
 
 async def approve_org(turn: Turn, arg: str) -> None:
+    turn.state.clear()
     if not arg.isdigit():
         await show_reviews(turn)
         return
@@ -117,6 +120,7 @@ async def approve_org(turn: Turn, arg: str) -> None:
 
 
 async def reject_org(turn: Turn, arg: str) -> None:
+    turn.state.clear()
     if not arg.isdigit():
         await show_reviews(turn)
         return
@@ -136,6 +140,7 @@ def _pair(arg: str) -> tuple[int, int] | None:
 
 
 async def show_member(turn: Turn, arg: str) -> None:
+    turn.state.clear()
     pair = _pair(arg)
     if pair is None:
         await show_reviews(turn)
@@ -162,6 +167,7 @@ async def show_member(turn: Turn, arg: str) -> None:
 
 
 async def approve_member(turn: Turn, arg: str) -> None:
+    turn.state.clear()
     pair = _pair(arg)
     if pair is None:
         await show_reviews(turn)
@@ -174,6 +180,7 @@ async def approve_member(turn: Turn, arg: str) -> None:
 
 
 async def reject_member(turn: Turn, arg: str) -> None:
+    turn.state.clear()
     pair = _pair(arg)
     if pair is None:
         await show_reviews(turn)
@@ -190,6 +197,16 @@ async def reject_member(turn: Turn, arg: str) -> None:
 
 async def reason_step(turn: Turn, given: Input) -> None:
     data = turn.state.data
+    if turn.state.offered != [_back(turn).payload]:
+        # Something else was shown since the question (a menu click, another button): this text is
+        # not a reason, and a rejection reaches the applicant, so nothing is decided on a guess.
+        turn.state.clear()
+        turn.say("chat.org.question_expired")
+        if data.get("kind") == "org":
+            await show_org(turn, str(data["org_id"]))
+        else:
+            await show_member(turn, f"{data['volunteer_id']}-{data['org_id']}")
+        return
     reason = " ".join(given.text.split()) if isinstance(given, Text) else ""
     try:
         if not reason or len(reason) > REASON_MAX:

@@ -62,9 +62,40 @@ async def test_volunteers_see_no_qr_button_and_are_refused_with_the_reason(db, c
     assert not any(isinstance(r, Image) for r in volunteer.last)
 
 
-async def test_without_links_staff_are_told_they_are_not_configured(db, clock, chat_user) -> None:
+async def test_without_links_no_qr_code_is_offered_and_staff_are_told_why(db, clock, chat_user) -> None:
     activity_id, _ = await _seed(db, clock, "7203")
     staff = chat_user("7203")
     await staff.text(f"/start act-{activity_id}")
-    await staff.press("二维码")
+    assert "二维码" not in staff.buttons()
+    await staff.send_payload(f"oa:{activity_id}")
+    assert "调查二维码" not in staff.buttons()
+    await staff.text(f"/qr act-{activity_id}")
     assert "还没有配置链接和二维码" in staff.texts()
+
+
+class TelegramOnlyLinks(FakeLinks):
+    """As the app is wired today: links in Telegram only."""
+
+    def link(self, channel: Channel, payload: str) -> str | None:
+        return super().link(channel, payload) if channel is Channel.TELEGRAM else None
+
+
+async def test_in_wechat_qr_codes_are_not_offered_and_the_administrator_makes_them(db, clock) -> None:
+    activity_id, org_id = await _seed(db, clock, "7204")
+    async with db.uow() as uow:
+        wechat_staff = await ensure_user(uow, clock, Channel.WECHAT, "oStaff7204")
+        await grant_role(uow, clock, Actor.system(), wechat_staff.id, Role.ORG_STAFF, org_id)
+        await uow.commit()
+    links = TelegramOnlyLinks()
+    conversation = Conversation(db.uow, clock, Policy(), translator, build_routes(), links=links)
+    in_telegram = ChatUser(conversation, "7204")
+    await in_telegram.send_payload(f"oa:{activity_id}")
+    assert "调查二维码" in in_telegram.buttons() and f"telegram/act-{activity_id}" in in_telegram.texts()
+    in_wechat = ChatUser(conversation, "oStaff7204", channel=Channel.WECHAT)
+    await in_wechat.send_payload(f"oa:{activity_id}")
+    assert "调查二维码" not in in_wechat.buttons() and "招募链接" not in in_wechat.texts()
+    await in_wechat.text(f"/start act-{activity_id}")
+    assert "二维码" not in in_wechat.buttons()
+    await in_wechat.text(f"/qr survey-{activity_id}")
+    assert f"stvs wechat qrcode survey-{activity_id}" in in_wechat.texts()
+    assert "Telegram" not in in_wechat.texts()

@@ -68,3 +68,20 @@ async def test_a_volunteer_can_still_send_feedback_from_the_menu(db, clock, chat
     await author.press("意见反馈")
     await author.text("小程序字体太小")
     assert "编号 1" in author.texts()
+
+
+async def test_text_after_another_part_of_the_bot_was_opened_is_no_reply(db, clock, chat_user) -> None:
+    org_id = await org_with_staff(db, clock, "6304", ORG)
+    author_ext, _ = await volunteer(db, clock, name="秦反馈", org_id=org_id)
+    await _send_feedback(chat_user, author_ext, "希望增加周末的活动")
+    staff = chat_user("6304")
+    await staff.text("/feedbacklist")
+    await staff.press("希望增加周末")
+    await staff.press("回复")
+    await staff.text("/my")  # a menu click leaves the dialog as it was
+    await staff.text("好的")
+    assert "什么也没有改变" in staff.texts() and "希望增加周末的活动" in staff.texts()
+    async with db.uow() as uow:
+        [item] = await uow.feedback.open_for_orgs(None, 10)
+        assert item.open
+    assert await notices_of(db, author_ext) == []

@@ -236,3 +236,77 @@ async def test_an_activity_at_a_base_takes_its_place_and_check_in_point(db, cloc
     async with db.uow() as uow:
         (activity,) = await uow.activities.search(_org_query(org_id))
         assert (activity.place_name, activity.latitude, activity.longitude) == ("南京科技馆", 31.98, 118.77)
+
+
+async def _published(db, clock, external_id: str, title: str = "田间课堂") -> tuple[int, int]:
+    """A published activity with one volunteer signed up, run by the staff member external_id."""
+    org_id = await _staff(db, clock, external_id)
+    async with db.uow() as uow:
+        activity = await make_activity(uow, clock, Actor.system(), org_id, capacity=5, title=title)
+        volunteer, actor = await make_volunteer(uow, clock)
+        from core.services.signups import sign_up
+
+        await sign_up(uow, clock, actor, activity.id)
+        await uow.commit()
+    return activity.id, volunteer.user_id
+
+
+async def _cancel_notices(db, user_id: int) -> list[str]:
+    async with db.uow() as uow:
+        return [
+            n.message_key for n in await uow.notices.for_user(user_id) if n.message_key != "notice.briefing"
+        ]
+
+
+async def test_going_back_from_the_cancel_reason_leaves_the_activity_as_it_was(db, clock, chat_user) -> None:
+    activity_id, volunteer_user = await _published(db, clock, "3010")
+    staff = chat_user("3010")
+    await staff.send_payload(f"oa:{activity_id}")
+    await staff.press("取消活动")
+    await staff.press("查看活动")  # changed their mind
+    await staff.text("好的")  # no longer a reason
+    assert "已取消" not in staff.texts()
+    async with db.uow() as uow:
+        assert (await uow.activities.get(activity_id)).status is ActivityStatus.PUBLISHED
+    assert await _cancel_notices(db, volunteer_user) == []
+
+
+async def test_text_after_another_part_of_the_bot_was_opened_is_no_cancel_reason(
+    db, clock, chat_user
+) -> None:
+    """A menu click (WeChat's 我的报名 sends /my) leaves the dialog as it was; the text after it is
+    not taken as the reason: nothing is cancelled, and the organizer is told so."""
+    activity_id, volunteer_user = await _published(db, clock, "3011")
+    staff = chat_user("3011")
+    await staff.send_payload(f"oa:{activity_id}")
+    await staff.press("取消活动")
+    await staff.text("/my")
+    await staff.text("好的")
+    assert "什么也没有改变" in staff.texts() and "（招募中）" in staff.texts()
+    async with db.uow() as uow:
+        assert (await uow.activities.get(activity_id)).status is ActivityStatus.PUBLISHED
+    assert await _cancel_notices(db, volunteer_user) == []
+    await staff.press("取消活动")  # asked again, the reason is taken
+    await staff.text("暴雨预警，活动延期")
+    assert "已取消" in staff.texts()
+
+
+async def test_text_after_leaving_an_edit_question_changes_nothing(db, clock, chat_user) -> None:
+    activity_id, _ = await _published(db, clock, "3012", title="科普讲座")
+    staff = chat_user("3012")
+    await staff.send_payload(f"oa:{activity_id}")
+    await staff.press("修改")
+    await staff.press("名称")
+    await staff.text("/my")
+    await staff.text("你好")
+    assert "什么也没有改变" in staff.texts()
+    async with db.uow() as uow:
+        assert (await uow.activities.get(activity_id)).title == "科普讲座"
+
+
+async def test_staff_card_without_links_shows_no_bare_payload_as_the_link(db, clock, chat_user) -> None:
+    activity_id, _ = await _published(db, clock, "3013")
+    staff = chat_user("3013")  # no links configured
+    await staff.send_payload(f"oa:{activity_id}")
+    assert "田间课堂" in staff.texts()
+    assert "招募链接" not in staff.texts() and f"act-{activity_id}" not in staff.texts()

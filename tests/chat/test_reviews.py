@@ -90,3 +90,17 @@ async def test_reviews_in_english(db, clock, chat_user) -> None:
     await staff.press("Reject")
     await staff.text(" ")
     assert "needs a reason" in staff.texts()
+
+
+async def test_text_after_another_part_of_the_bot_was_opened_is_no_rejection_reason(
+    db, clock, chat_user
+) -> None:
+    org_id = await org_with_staff(db, clock, "6206", ORG, join_requires_approval=True)
+    _, volunteer_id = await volunteer(db, clock, name="孙入队", org_id=org_id)
+    staff = chat_user("6206")
+    await staff.send_payload(f"rev.m:{volunteer_id}-{org_id}")
+    await staff.press("驳回")
+    await staff.text("/my")  # a menu click leaves the dialog as it was
+    await staff.text("好的")
+    assert "什么也没有改变" in staff.texts() and "孙入队" in staff.texts()
+    assert await _membership(db, volunteer_id, org_id) == (MembershipStatus.PENDING, None)
