@@ -108,6 +108,8 @@ class ActivityQuery:
     starts_after: datetime | None = None
     starts_before: datetime | None = None
     online_only: bool = False
+    # (south, north, west, east): only activities with a place inside (core.domain.activity.bounding_box)
+    within: tuple[float, float, float, float] | None = None
     limit: int = 10
     offset: int = 0
 

@@ -276,6 +276,9 @@ class ActivityRepository(_Repository[Activity]):
             statement = statement.where(a.starts_at < query.starts_before)
         if query.online_only:
             statement = statement.where(a.mode != ActivityMode.OFFLINE)
+        if query.within is not None:
+            south, north, west, east = query.within
+            statement = statement.where(a.latitude.between(south, north), a.longitude.between(west, east))
         statement = statement.order_by(a.starts_at, a.id).limit(query.limit).offset(query.offset)
         return await self._all(statement)
 

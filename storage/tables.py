@@ -223,6 +223,7 @@ activities = Table(
     Column("created_by", ForeignKey("users.id")),
     Column("published_at", UTCDateTime),
     Index(None, "status", "starts_at"),
+    Index(None, "latitude", "longitude"),  # "near me": the bounding box before the exact distance
 )
 
 signups = Table(

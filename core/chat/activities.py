@@ -8,7 +8,7 @@ from typing import Any
 from core.chat.deep_links import may_share
 from core.chat.messages import Choice, Input, Location
 from core.chat.turn import Turn
-from core.domain.activity import Activity, check_coordinates, distance_m
+from core.domain.activity import Activity, bounding_box, check_coordinates, distance_m
 from core.domain.codes import ServiceContent, ServiceContentGroup
 from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
 from core.errors import DomainError, NotFound
@@ -89,7 +89,9 @@ async def _list(turn: Turn, kind: str, offset: int) -> None:
         if not where:
             await ask_near(turn)
             return
-        found = await turn.uow.activities.search(ActivityQuery(starts_after=now, limit=500))
+        # The box first, in the database; the exact distance then, for what is inside it.
+        box = bounding_box(where[0], where[1], NEAR_LIMIT_M)
+        found = await turn.uow.activities.search(ActivityQuery(starts_after=now, within=box, limit=500))
         for activity in found:
             if activity.latitude is not None and activity.longitude is not None and activity.id is not None:
                 metres = distance_m(where[0], where[1], activity.latitude, activity.longitude)

@@ -47,6 +47,20 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+def bounding_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(south, north, west, east) in degrees, enclosing every point within ``radius_m``: a filter a
+    database index can use before the exact distance. Near a pole or the antimeridian: all longitudes."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    south, north = max(-90.0, lat - dlat), min(90.0, lat + dlat)
+    if north >= 90.0 or south <= -90.0:
+        return south, north, -180.0, 180.0
+    dlon = math.degrees(radius_m / (EARTH_RADIUS_M * math.cos(math.radians(lat))))
+    west, east = lon - dlon, lon + dlon
+    if west < -180.0 or east > 180.0:
+        return south, north, -180.0, 180.0
+    return south, north, west, east
+
+
 @dataclass(eq=False)
 class Base:
     """5-4: a position (阵地) — a museum, community centre, farm… or an online platform."""

@@ -4,8 +4,10 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from core.domain.activity import Activity, ActivityStatus, check_coordinates, distance_m
+from core.domain.activity import Activity, ActivityStatus, bounding_box, check_coordinates, distance_m
 from core.domain.codes import ActivityMode, Qualification, RiskLevel, ServiceContent
 from core.errors import InvalidInput
 from tests.builders import activity_draft
@@ -198,3 +200,29 @@ def test_builder_times_are_aware_utc() -> None:
     activity = _activity()
     assert activity.starts_at.tzinfo is UTC
     assert activity.starts_at > datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@given(
+    lat=st.floats(-89.0, 89.0),
+    lon=st.floats(-179.9, 179.9),
+    bearing=st.floats(0, 2 * math.pi),
+    fraction=st.floats(0, 0.999),
+)
+def test_every_point_within_the_radius_is_inside_its_bounding_box(
+    lat: float, lon: float, bearing: float, fraction: float
+) -> None:
+    radius = 50_000
+    # A point at fraction × radius from (lat, lon) in the direction bearing (small-step approximation).
+    step = fraction * radius / 6_371_008.8
+    lat2 = math.degrees(math.radians(lat) + step * math.cos(bearing))
+    lon2 = lon + math.degrees(step * math.sin(bearing) / max(math.cos(math.radians(lat)), 1e-9))
+    if not (-90 <= lat2 <= 90 and -180 <= lon2 <= 180) or distance_m(lat, lon, lat2, lon2) > radius:
+        return
+    south, north, west, east = bounding_box(lat, lon, radius)
+    assert south <= lat2 <= north and west <= lon2 <= east
+
+
+def test_the_bounding_box_is_tight_enough_to_leave_far_places_out() -> None:
+    south, north, west, east = bounding_box(32.06, 118.78, 50_000)  # Nanjing
+    assert north - south < 1.0 and east - west < 1.2
+    assert not (south <= 39.9 <= north)  # Beijing is out

@@ -3,7 +3,7 @@ activity, 3-6.1.3.2) is marked, not deleted, and never sent.
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-01
+Create Date: 2026-11-30
 """
 
 from __future__ import annotations
