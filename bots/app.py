@@ -55,7 +55,11 @@ class Services:
     conversation: Conversation
     messengers: dict[Channel, Messenger] = field(default_factory=dict)
     telegram_links: TelegramLinks | None = None
-    media: MediaStore = field(default_factory=MediaStore)  # files served at /media/<token>
+    media: MediaStore | None = None  # files served at /media/<token>
+
+    def __post_init__(self) -> None:
+        if self.media is None:
+            self.media = MediaStore(self.database.uow, self.clock)
 
 
 def build_services(
@@ -106,7 +110,8 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
     app.router.add_get("/healthz", healthz)
 
     async def media(request: web.Request) -> web.Response:
-        item = services.media.get(request.match_info["token"])
+        assert services.media is not None
+        item = await services.media.get(request.match_info["token"])
         if item is None:
             raise web.HTTPNotFound(text="expired or unknown")
         disposition = "inline" if item.mime.startswith("image/") else "attachment"

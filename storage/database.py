@@ -147,6 +147,7 @@ class SqlUnitOfWork:
     link_codes = _repository(repos.LinkCodeRepository)
     needs = _repository(repos.NeedRepository)
     surveys = _repository(repos.SurveyRepository)
+    media = _repository(repos.MediaRepository)
     wechat_tokens = _repository(repos.WeChatTokenRepository)
     wechat_windows = _repository(repos.WeChatWindowRepository)
 

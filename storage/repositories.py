@@ -34,6 +34,7 @@ from storage.tables import (
     dialogs,
     feedback,
     link_codes,
+    media,
     memberships,
     needs,
     notices,
@@ -542,6 +543,29 @@ def _upsert(session: AsyncSession, table: Any, keys: list[str], **values: Any) -
     statement = insert(table).values(**values)
     changed = {name: getattr(statement.excluded, name) for name in values if name not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+
+
+class MediaRepository:
+    """Files served at /media/<token> for a while (bots/media.py). Not records of service: an
+    expired file is deleted."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def put(self, token: str, filename: str, mime: str, data: bytes, expires_at: datetime) -> None:
+        await self.session.execute(
+            media.insert().values(token=token, filename=filename, mime=mime, data=data, expires_at=expires_at)
+        )
+
+    async def get(self, token: str, now: datetime) -> tuple[str, str, bytes] | None:
+        """The file's name, type and bytes, while it has not expired."""
+        m = media.c
+        statement = select(m.filename, m.mime, m.data).where(m.token == token, m.expires_at > now)
+        row = (await self.session.execute(statement)).first()
+        return (row.filename, row.mime, bytes(row.data)) if row is not None else None
+
+    async def purge(self, now: datetime) -> None:
+        await self.session.execute(media.delete().where(media.c.expires_at <= now))
 
 
 class WeChatTokenRepository:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -337,6 +338,18 @@ wechat_windows = Table(
     Column("openid", String(128), primary_key=True),
     Column("opened_at", UTCDateTime, nullable=False),
     Column("sent", Integer, nullable=False, server_default="0"),
+)
+
+# Files the app serves for a while at /media/<token> (QR codes, exports) to channels whose replies
+# cannot carry them: in the database, so that any instance of the server answers the link.
+media = Table(
+    "media",
+    metadata,
+    Column("token", String(32), primary_key=True),
+    Column("filename", String(200), nullable=False),
+    Column("mime", String(100), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
 
 # 3-6.1.1: needs sent in by requesters, reviewed, then taken by an org. The phone is personal data.

@@ -28,6 +28,7 @@ from wechatpy.messages import BaseMessage, LocationMessage, TextMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
+from bots.media import MediaStore
 from bots.wechat.render import MediaLinks, cdata_safe, render_text, split_passive, truncate
 from bots.wechat.window import note_inbound
 from core.chat.conversation import Conversation
@@ -161,7 +162,8 @@ class WeChatReceiver:
         app_id: str = "",
         messenger: Callable[[], Messenger | None] = lambda: None,
         on_user_message: Callable[[str, Any], Awaitable[None]] | None = None,
-        media: MediaLinks | None = None,
+        media: MediaStore | None = None,
+        public_url: str = "",
         reply_within_s: float = REPLY_WITHIN_S,
         overflow_delay_s: float = 1.0,
     ) -> None:
@@ -176,7 +178,8 @@ class WeChatReceiver:
         self.messenger = messenger
         # Opens the customer-service window (bots.wechat.window), in the turn's own transaction.
         self.on_user_message = on_user_message
-        self.media = media or MediaLinks(None, "")
+        self.media = media
+        self.public_url = public_url
         self.reply_within_s = reply_within_s
         self.overflow_delay_s = overflow_delay_s  # the passive reply should arrive before the rest
         self.pending: set[asyncio.Task[None]] = set()
@@ -331,7 +334,9 @@ class WeChatReceiver:
                 return translator("zh_CN")("error.generic"), "zh_CN"
             if outgoing is None:  # WeChat's retry of what was handled already
                 return None
-            text = render_text(outgoing.replies, outgoing.language, self.media)
+            links = MediaLinks(self.media.batch() if self.media is not None else None, self.public_url)
+            text = render_text(outgoing.replies, outgoing.language, links)
+            await links.save()
             if given.note:
                 text = f"{translator(outgoing.language)(given.note)}\n\n{text}"
             return text, outgoing.language
@@ -396,7 +401,8 @@ def add_routes(app: web.Application, services: Services) -> WeChatReceiver:
         aes_key=settings.wechat_aes_key,
         app_id=settings.wechat_app_id,
         messenger=lambda: services.messengers.get(Channel.WECHAT),
-        media=MediaLinks(services.media, settings.public_url),
+        media=services.media,
+        public_url=settings.public_url,
         on_user_message=lambda openid, uow: note_inbound(uow, openid, services.clock.now()),
     )
     app[WECHAT_RECEIVER] = receiver

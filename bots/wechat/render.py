@@ -12,7 +12,7 @@ import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bots.media import MediaStore
+from bots.media import MediaBatch
 from core.chat.messages import AskContact, AskLocation, Document, Image, Link, Reply, Say
 from locales import translator
 
@@ -23,14 +23,19 @@ PASSIVE_LIMIT_BYTES = 2048  # WeChat: text in a passive reply, UTF-8 bytes
 class MediaLinks:
     """Where files are served from; no public URL means links cannot be given."""
 
-    store: MediaStore | None
+    batch: MediaBatch | None
     public_url: str
 
     def url(self, data: bytes, filename: str, mime: str) -> str | None:
-        if self.store is None or not self.public_url:
+        if self.batch is None or not self.public_url:
             return None
-        token = self.store.put(data, filename, mime)
-        return f"{self.public_url.rstrip('/')}/media/{token}"
+        token = self.batch.put(data, filename, mime)
+        return f"{self.public_url.rstrip('/')}/media/{token}" if token else None
+
+    async def save(self) -> None:
+        """Before the reply that names them leaves."""
+        if self.batch is not None:
+            await self.batch.save()
 
 
 NO_MEDIA = MediaLinks(None, "")

@@ -396,10 +396,11 @@ async def test_signups_are_never_deleted(db: Database, clock: FakeClock) -> None
         actions = [e.action for i in ids for e in await uow.audit.for_entity("signup", i)]
         assert actions.count("signup.create") == 4
         assert actions.count("signup.cancel") == 1 and actions.count("signup.promote") == 1
-    # And nothing in storage knows how to delete a record.
+    # And nothing in storage knows how to delete a record. (Files served at /media/<token> for ten
+    # minutes are a cache, not a record: their repository purges the expired ones.)
     for name in dir(repositories):
         repo = getattr(repositories, name)
-        if isinstance(repo, type) and name.endswith("Repository"):
+        if isinstance(repo, type) and name.endswith("Repository") and name != "MediaRepository":
             assert not [m for m in dir(repo) if m.startswith(("delete", "remove", "purge"))], name
 
 

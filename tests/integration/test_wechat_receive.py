@@ -8,6 +8,7 @@ import asyncio
 import math
 import re
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,6 +19,7 @@ from defusedxml.ElementTree import fromstring
 from wechatpy.crypto import WeChatCrypto
 
 from bots.app import SERVICES, build_app, build_services
+from bots.media import Media, MediaStore
 from bots.settings import Settings
 from bots.wechat.receive import MAX_BODY_BYTES, WECHAT_RECEIVER, gcj_to_wgs
 from bots.wechat.render import (
@@ -437,13 +439,16 @@ def test_choices_are_numbered_across_the_whole_turn_in_english() -> None:
 async def test_images_become_links_served_by_the_app(app_client) -> None:
     services = app_client.app[SERVICES]
     reply = Image(b"\x89PNG fake", "qr-act-1.png", "活动二维码")
-    text = render_text([reply], "zh_CN", MediaLinks(services.media, PUBLIC_URL))
+    links = MediaLinks(services.media.batch(), PUBLIC_URL)
+    text = render_text([reply], "zh_CN", links)
     url = re.search(r"https://\S+", text).group(0)
+    assert (await app_client.get(url.removeprefix(PUBLIC_URL))).status == 404  # not saved yet
+    await links.save()
     response = await app_client.get(url.removeprefix(PUBLIC_URL))
     assert response.status == 200 and await response.read() == b"\x89PNG fake"
     assert response.content_type == "image/png"
     assert (await app_client.get("/media/unknown-token")).status == 404
-    assert "尚未配置公开网址" in render_text([reply], "zh_CN", MediaLinks(services.media, ""))
+    assert "尚未配置公开网址" in render_text([reply], "zh_CN", MediaLinks(services.media.batch(), ""))
 
 
 def test_split_passive_cuts_at_a_line_end_within_2048_bytes_counting_the_defused_cdata_end() -> None:
@@ -467,3 +472,20 @@ async def test_beneficiary_answers_the_satisfaction_survey_from_a_scene_qr_code(
     async with db.uow() as uow:
         (response,) = await uow.surveys.for_activity(activity_id)
         assert set(response.answers.values()) == {5} and response.comment == "讲得很清楚，谢谢志愿者"
+
+
+async def test_a_media_link_works_on_any_instance_of_the_server_until_it_expires(db, clock) -> None:
+    """The files live in the database: the instance that answers the link need not be the one that
+    made it (several instances behind a load balancer, on PostgreSQL)."""
+    made_here, served_there = MediaStore(db.uow, clock), MediaStore(db.uow, clock)
+    batch = made_here.batch()
+    token = batch.put(b"name,phone\n", "signups-1.csv", "text/csv")
+    await batch.save()
+    assert await served_there.get(token) == Media(b"name,phone\n", "signups-1.csv", "text/csv")
+    clock.advance(minutes=11)
+    assert await served_there.get(token) is None
+    later = made_here.batch()
+    later.put(b"png", "qr.png", "image/png")
+    await later.save()  # and the expired file is gone from the table
+    async with db.uow() as uow:
+        assert await uow.media.get(token, clock.now() - timedelta(hours=1)) is None
