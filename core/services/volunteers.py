@@ -215,19 +215,18 @@ async def transfer_volunteer(
     current.status = MembershipStatus.LEFT
     current.decided_at = clock.now()
     current.reason = reason.strip() or None
+    # The receiving org admits the volunteer as it admits anyone: at once, or after its staff
+    # approve (join_requires_approval), like a request to join.
+    status = MembershipStatus.PENDING if target.join_requires_approval else MembershipStatus.ACTIVE
     moved = await uow.memberships.get(volunteer_id, to_org)
     if moved is None:
         moved = await uow.memberships.add(
-            Membership(
-                volunteer_id=volunteer_id,
-                org_id=to_org,
-                status=MembershipStatus.ACTIVE,
-                requested_at=clock.now(),
-            )
+            Membership(volunteer_id=volunteer_id, org_id=to_org, status=status, requested_at=clock.now())
         )
     else:
-        moved.status = MembershipStatus.ACTIVE
-    moved.decided_at = clock.now()
+        moved.status = status
+        moved.requested_at = clock.now()
+    moved.decided_at = clock.now() if status is MembershipStatus.ACTIVE else None
     await audit(
         uow,
         clock,

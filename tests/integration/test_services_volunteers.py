@@ -406,6 +406,29 @@ async def test_transfer_keeps_history_and_leaves_the_old_org_a_masked_view(
     assert (await _view(db, world.team_staff, world.vid))[1] == "1101**********002X"
 
 
+async def test_a_transfer_to_an_org_that_approves_its_members_waits_for_its_staff(
+    db: Database, clock: FakeClock, policy: Policy
+) -> None:
+    # 2-6.2 e: the receiving org admits the volunteer as it admits anyone who asks to join.
+    world = await _world(db, clock, policy)
+    async with db.uow() as uow:
+        picky = await make_org(uow, clock, "朝阳区科普志愿服务队", join_requires_approval=True)
+        assert picky.id is not None
+        picky_staff = await make_staff(uow, clock, picky.id)
+        moved = await transfer_volunteer(
+            uow, clock, world.team_staff, world.vid, world.team, picky.id, "搬家"
+        )
+        await uow.commit()
+    assert moved.status is MembershipStatus.PENDING and moved.decided_at is None
+    async with db.uow() as uow:
+        decided = await decide_membership(uow, clock, picky_staff, world.vid, picky.id, approve=True)
+        await uow.commit()
+    assert decided.status is MembershipStatus.ACTIVE
+    async with db.uow() as uow:
+        old = await uow.memberships.get(world.vid, world.team)
+        assert old is not None and old.status is MembershipStatus.LEFT
+
+
 async def test_staff_of_another_org_cannot_transfer_a_volunteer(
     db: Database, clock: FakeClock, policy: Policy
 ) -> None:
