@@ -114,11 +114,25 @@ class ActivityQuery:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class ActivityBrief:
+    """What a list of activities shows of each: read without the whole plan."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    timezone: str
+    capacity: int
+    latitude: float | None
+    longitude: float | None
+
+
 class ActivityRepository(Protocol):
     async def add(self, activity: Activity) -> Activity: ...
     async def get(self, activity_id: int) -> Activity | None: ...
     async def get_for_update(self, activity_id: int) -> Activity | None: ...
     async def search(self, query: ActivityQuery) -> list[Activity]: ...
+    async def search_brief(self, query: ActivityQuery) -> list[ActivityBrief]: ...
     async def count_in_orgs(self, org_ids: list[int]) -> int: ...
 
 

@@ -23,7 +23,7 @@ from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant,
 from core.domain.signup import Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer
-from core.ports import ActivityQuery, Caller
+from core.ports import ActivityBrief, ActivityQuery, Caller
 from storage.tables import (
     activities,
     audit_log,
@@ -261,27 +261,37 @@ class MembershipRepository(_Repository[Membership]):
         return await self._all(statement.order_by(m.requested_at, m.id).limit(limit))
 
 
+def _filtered(statement: Any, query: ActivityQuery) -> Any:
+    """``statement`` narrowed to the activities ``query`` asks for, earliest first."""
+    a = activities.c
+    statement = statement.where(a.status.in_(sorted(query.statuses)))
+    if query.org_ids is not None:
+        statement = statement.where(a.org_id.in_(query.org_ids))
+    if query.service_content:
+        statement = statement.where(a.service_content == query.service_content)
+    if query.starts_after:
+        statement = statement.where(a.starts_at >= query.starts_after)
+    if query.starts_before:
+        statement = statement.where(a.starts_at < query.starts_before)
+    if query.online_only:
+        statement = statement.where(a.mode != ActivityMode.OFFLINE)
+    if query.within is not None:
+        south, north, west, east = query.within
+        statement = statement.where(a.latitude.between(south, north), a.longitude.between(west, east))
+    return statement.order_by(a.starts_at, a.id).limit(query.limit).offset(query.offset)
+
+
 class ActivityRepository(_Repository[Activity]):
     model = Activity
 
     async def search(self, query: ActivityQuery) -> list[Activity]:
+        return await self._all(_filtered(select(Activity), query))
+
+    async def search_brief(self, query: ActivityQuery) -> list[ActivityBrief]:
         a = activities.c
-        statement = select(Activity).where(a.status.in_(sorted(query.statuses)))
-        if query.org_ids is not None:
-            statement = statement.where(a.org_id.in_(query.org_ids))
-        if query.service_content:
-            statement = statement.where(a.service_content == query.service_content)
-        if query.starts_after:
-            statement = statement.where(a.starts_at >= query.starts_after)
-        if query.starts_before:
-            statement = statement.where(a.starts_at < query.starts_before)
-        if query.online_only:
-            statement = statement.where(a.mode != ActivityMode.OFFLINE)
-        if query.within is not None:
-            south, north, west, east = query.within
-            statement = statement.where(a.latitude.between(south, north), a.longitude.between(west, east))
-        statement = statement.order_by(a.starts_at, a.id).limit(query.limit).offset(query.offset)
-        return await self._all(statement)
+        columns = (a.id, a.title, a.starts_at, a.timezone, a.capacity, a.latitude, a.longitude)
+        rows = await self.session.execute(_filtered(select(*columns), query))
+        return [ActivityBrief(*row) for row in rows]
 
     async def count_in_orgs(self, org_ids: list[int]) -> int:
         """Activities that were or are on offer: drafts and cancelled ones are not counted."""

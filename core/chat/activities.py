@@ -91,7 +91,7 @@ async def _list(turn: Turn, kind: str, offset: int) -> None:
             return
         # The box first, in the database; the exact distance then, for what is inside it.
         box = bounding_box(where[0], where[1], NEAR_LIMIT_M)
-        found = await turn.uow.activities.search(ActivityQuery(starts_after=now, within=box, limit=500))
+        found = await turn.uow.activities.search_brief(ActivityQuery(starts_after=now, within=box, limit=500))
         for activity in found:
             if activity.latitude is not None and activity.longitude is not None and activity.id is not None:
                 metres = distance_m(where[0], where[1], activity.latitude, activity.longitude)
@@ -100,7 +100,7 @@ async def _list(turn: Turn, kind: str, offset: int) -> None:
         nearby = sorted((a for a in found if a.id in distances), key=lambda a: distances[a.id or 0])
         activities = nearby[offset : offset + PAGE + 1]
     else:
-        activities = await turn.uow.activities.search(query)
+        activities = await turn.uow.activities.search_brief(query)
     more = len(activities) > PAGE
     activities = activities[:PAGE]
     if not activities:

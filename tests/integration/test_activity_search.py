@@ -54,3 +54,9 @@ async def test_near_me_looks_inside_the_box_whatever_starts_first_elsewhere(
         assert [a.id for a in found] == [near.id]
         everything = await uow.activities.search(ActivityQuery(starts_after=clock.now(), limit=10))
         assert {a.id for a in everything} >= {near.id, online.id}
+        # The list's brief rows: the same activities, in the same order, with what a list shows.
+        briefs = await uow.activities.search_brief(ActivityQuery(starts_after=clock.now(), limit=10))
+        assert [(b.id, b.title, b.starts_at, b.capacity, b.latitude) for b in briefs] == [
+            (a.id, a.title, a.starts_at, a.capacity, a.latitude) for a in everything
+        ]
+        assert briefs[0].starts_at.tzinfo is not None
