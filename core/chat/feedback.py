@@ -115,11 +115,7 @@ async def ask_reply(turn: Turn, arg: str) -> None:
 
 async def reply_step(turn: Turn, given: Input) -> None:
     feedback_id = int(turn.state.data.get("feedback_id", 0))
-    if turn.state.offered != [_back(turn).payload]:
-        # Something else was shown since the question (a menu click, another button): this text is
-        # not a reply, and a reply reaches the author, so nothing is sent on a guess.
-        turn.state.clear()
-        turn.say("chat.org.question_expired")
+    if not turn.still_asked(_back(turn).payload):
         await show_item(turn, str(feedback_id))
         return
     text = given.text.strip() if isinstance(given, Text) else ""

@@ -451,10 +451,7 @@ async def ask_reject(turn: Turn, arg: str) -> None:
 
 async def reason_step(turn: Turn, given: Input) -> None:
     need_id = int(turn.state.data.get("need_id", 0))
-    if turn.state.offered != [_back(turn).payload]:
-        # Something else was opened after the question: a text now is no reason to reject on.
-        turn.state.clear()
-        turn.say("chat.org.question_expired")
+    if not turn.still_asked(_back(turn).payload):
         await show_need(turn, str(need_id))
         return
     reason = given.text if isinstance(given, Text) else ""

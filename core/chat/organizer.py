@@ -418,14 +418,6 @@ def _link_line(turn: Turn, activity: Activity) -> str:
     return "\n" + turn.t("chat.org.recruiting_link", link=link) if link else ""
 
 
-def _answers_last_question(turn: Turn, asked: list[str]) -> bool:
-    """Whether the input answers a question of the organizer's: only while the question (what it
-    offered) is the last thing shown. After a menu click or a button of another part of the bot, which
-    leave the dialog as it was, a typed text is no answer: it would change or cancel an activity and
-    tell its volunteers on a guess."""
-    return turn.state.offered == asked
-
-
 # ---- editing: the same questions, for the part being changed ------------------------------------
 
 EDIT_ACTIVITY = "edit_activity"
@@ -518,10 +510,8 @@ async def start_edit(turn: Turn, arg: str) -> None:
 async def edit_step(turn: Turn, given: Input) -> None:
     step = FORM.by_name[turn.state.step]
     asking = await step.options(turn, dict(turn.state.data)) if step.options else []
-    if not _answers_last_question(turn, [c.payload for c in asking]):
-        activity_id = str(turn.state.data["activity"])
-        turn.state.clear()
-        turn.say("chat.org.question_expired")
+    activity_id = str(turn.state.data["activity"])
+    if not turn.still_asked(*(c.payload for c in asking)):
         await staff_card(turn, activity_id)
         return
     data = await FORM.answer(turn, given)
@@ -739,9 +729,7 @@ def _ask_reason(turn: Turn, activity: Activity) -> None:
 
 async def cancel_step(turn: Turn, given: Input) -> None:
     activity_id = str(turn.state.data["activity"])
-    if not _answers_last_question(turn, [f"oa:{activity_id}"]):
-        turn.state.clear()
-        turn.say("chat.org.question_expired")
+    if not turn.still_asked(f"oa:{activity_id}"):
         await staff_card(turn, activity_id)
         return
     try:

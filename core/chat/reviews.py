@@ -197,11 +197,7 @@ async def reject_member(turn: Turn, arg: str) -> None:
 
 async def reason_step(turn: Turn, given: Input) -> None:
     data = turn.state.data
-    if turn.state.offered != [_back(turn).payload]:
-        # Something else was shown since the question (a menu click, another button): this text is
-        # not a reason, and a rejection reaches the applicant, so nothing is decided on a guess.
-        turn.state.clear()
-        turn.say("chat.org.question_expired")
+    if not turn.still_asked(_back(turn).payload):
         if data.get("kind") == "org":
             await show_org(turn, str(data["org_id"]))
         else:

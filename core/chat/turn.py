@@ -111,6 +111,17 @@ class Turn:
             table = next((name for kind, name in _CODE_TYPES if isinstance(value, kind)), None)
         return self.t(f"code.{table}.{value}") if table else value
 
+    def still_asked(self, *offered: str) -> bool:
+        """Whether a typed text answers the question of the current step: only while what that question
+        offered is the last thing shown. After a menu click or a button of another part of the bot,
+        which leave the step as it was, a text is no answer (it could cancel an activity, or reject
+        someone, on a guess): the step ends and the user is told so."""
+        if self.state.offered == list(offered):
+            return True
+        self.state.clear()
+        self.say("chat.question_expired")
+        return False
+
     def label(self, key: str, fit: str, *, tail: str = "", **params: Any) -> str:
         """A button's text within LABEL_LIMIT characters: the ``fit`` parameter (a title, a name) is
         shortened with an ellipsis, so what follows it (places left, status, distance) stays."""
