@@ -14,11 +14,11 @@ from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
 from core.errors import DomainError, NotFound
 from core.ports import ActivityQuery
 from core.services.activities import get_activity
+from core.services.notices import BRIEFING_AHEAD, briefing_params
 from core.services.signups import ActivityFull, cancel_signup, sign_up
 
 PAGE = 5
 NEAR_LIMIT_M = 50_000
-BRIEFING_DAYS = 3  # 3-6.1.3.2
 FIND_NEAR = "find_near"
 
 
@@ -229,20 +229,10 @@ async def _tell_signup(turn: Turn, activity: Activity, signup: Signup) -> None:
         start=turn.local_time(activity.starts_at, activity.timezone),
     )
     # 3-6.1.3.2: inside the 3 days the briefing is given at once (temporary confirmation).
-    if activity.starts_at - turn.clock.now() <= timedelta(days=BRIEFING_DAYS):
-        turn.say_text(turn.t("chat.signup.briefing_now", **briefing_params(turn, activity)))
-
-
-def briefing_params(turn: Turn, activity: Activity) -> dict[str, str]:
-    return {
-        "title": activity.title,
-        "start": turn.local_time(activity.starts_at, activity.timezone),
-        "place": activity.place_name or activity.online_url,
-        "content": activity.content or "-",
-        "beneficiaries": activity.beneficiaries or "-",
-        "guarantees": activity.guarantees or "-",
-        "training": activity.required_training or "-",
-    }
+    if activity.starts_at - turn.clock.now() <= BRIEFING_AHEAD:
+        # The same plan fields as the briefing sent 3 days before; in a reply the place's name suffices.
+        params = {**briefing_params(activity), "place": activity.place_name or activity.online_url}
+        turn.say_text(turn.t("chat.signup.briefing_now", **params))
 
 
 async def _waitlist_position(turn: Turn, signup: Signup) -> int:

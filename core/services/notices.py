@@ -120,7 +120,7 @@ def briefing_key(signup: Signup) -> str:
     return f"briefing:{signup.id}"
 
 
-def _briefing_params(activity: Activity) -> dict[str, str]:
+def briefing_params(activity: Activity) -> dict[str, str]:
     """3-6.1.3.2: content, time, place (or the link to join online), beneficiaries, guarantees and
     required training. Plain values: the text around them is the user's language at send time."""
     place = " ".join(p for p in (activity.place_name, activity.address) if p) if activity.has_place else ""
@@ -161,7 +161,7 @@ async def schedule_briefing(
             ("chat.button.view_activity", f"a:{activity.id}"),
             ("chat.button.cancel_signup", f"s.c:{signup.id}"),
         ],
-        **_briefing_params(activity),
+        **briefing_params(activity),
     )
 
 
@@ -177,7 +177,7 @@ async def move_briefings(
         if activity.starts_at <= now:
             notice.withdraw(now)
             continue
-        notice.params = _briefing_params(activity)
+        notice.params = briefing_params(activity)
         # Tried already (claimed under a lease, or waiting to retry): it goes soon; moving it could
         # let a second dispatcher claim it while the first is still sending.
         if notice.attempts == 0:
