@@ -12,7 +12,6 @@ import multiprocessing
 import statistics
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +22,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message, Update
 from aiohttp import web
 
-from bench.common import no_collector_pauses
+from bench.common import no_collector_pauses, register
 from bots.app import build_app, build_services, tune_gc
 from bots.settings import Settings
 from core.domain.codes import Channel
-from core.domain.people import ConsentKind
-from core.policy import Policy
-from core.services.users import ensure_user
-from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
-from tests.builders import make_activity, make_admin, make_org, phone_for
+from tests.builders import make_activity, make_admin, make_org
 from tests.fakes.telegram_api import TEST_BOT_TOKEN, FakeTelegramAPI
 from tests.fakes.telegram_updates import Person, TelegramUpdates
 
@@ -193,13 +188,7 @@ async def _seed(tmp: str, users: int, activities: int) -> list[int]:
             for _ in range(activities)
         ]
         for i in range(users):
-            user = await ensure_user(uow, clock, Channel.TELEGRAM, str(FIRST_PERSON + i))
-            assert user.id is not None
-            await give_consent(uow, clock, user.id, ConsentKind.PRIVACY_NOTICE, policy=Policy())
-            form = RegistrationForm(
-                name="李志愿", phone=phone_for(i), region="江苏省南京市", birth_date=date(1990, 5, 17)
-            )
-            await register_volunteer(uow, clock, user.id, form, policy=Policy())
+            await register(uow, clock, Channel.TELEGRAM, str(FIRST_PERSON + i), i)
         await uow.commit()
     await services.database.dispose()
     return [a.id for a in made if a.id is not None]

@@ -13,7 +13,7 @@ import multiprocessing
 import statistics
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +21,11 @@ import aiohttp
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
-from bench.common import no_collector_pauses
+from bench.common import no_collector_pauses, register
 from bots.app import build_app, build_services, tune_gc
 from bots.settings import Settings
 from core.domain.codes import Channel
-from core.domain.people import ConsentKind
-from core.policy import Policy
-from core.services.users import ensure_user
-from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
-from tests.builders import make_activity, make_admin, make_org, phone_for
+from tests.builders import make_activity, make_admin, make_org
 from tests.fakes.clock import FakeClock
 from tests.fakes.wechat_messages import AES_KEY, APP_ID, TOKEN, Signer, WeChatMessages
 
@@ -75,13 +71,7 @@ async def _seed(tmp: str, plaintext: bool, database_url: str) -> int:
         admin = await make_admin(uow, services.clock)
         activity = await make_activity(uow, services.clock, admin, org.id, capacity=100_000)
         for i in range(USERS):  # registered volunteers, as most who write in will be
-            user = await ensure_user(uow, services.clock, Channel.WECHAT, openid(i))
-            assert user.id is not None
-            await give_consent(uow, services.clock, user.id, ConsentKind.PRIVACY_NOTICE, policy=Policy())
-            form = RegistrationForm(
-                name="李志愿", phone=phone_for(i), region="江苏省南京市", birth_date=date(1990, 5, 17)
-            )
-            await register_volunteer(uow, services.clock, user.id, form, policy=Policy())
+            await register(uow, services.clock, Channel.WECHAT, openid(i), i)
         await uow.commit()
     await services.database.dispose()
     assert activity.id is not None
