@@ -31,9 +31,10 @@ class Clock(Protocol):
 class Caller:
     """Who sent a message and where their conversation stands, read at the start of a turn."""
 
-    user: User
+    user_id: int
+    language: str
     dialog: DialogState
-    volunteer: Volunteer | None
+    volunteer_id: int | None  # an active volunteer's; None for others (not registered, cleared)
     has_roles: bool  # any live role grant: only then are the grants read
 
 
@@ -71,6 +72,7 @@ class OrganizationRepository(Protocol):
     async def get(self, org_id: int) -> Organization | None: ...
     async def get_for_update(self, org_id: int) -> Organization | None: ...
     async def by_name(self, name: str) -> Organization | None: ...
+    async def name_of(self, org_id: int) -> str | None: ...
     async def children(self, parent_id: int) -> list[Organization]: ...
     async def descendant_ids(self, org_id: int) -> list[int]: ...
     async def ancestor_ids(self, org_id: int) -> list[int]: ...
@@ -115,6 +117,14 @@ class ActivityQuery:
 
 
 @dataclass(frozen=True)
+class SignupRef:
+    """What a card and a new sign-up need to know of an existing sign-up."""
+
+    id: int
+    status: SignupStatus
+
+
+@dataclass(frozen=True)
 class ActivityBrief:
     """What a list of activities shows of each: read without the whole plan."""
 
@@ -140,7 +150,10 @@ class SignupRepository(Protocol):
     async def add(self, signup: Signup) -> Signup: ...
     async def get(self, signup_id: int) -> Signup | None: ...
     async def get_for_update(self, signup_id: int) -> Signup | None: ...
-    async def live(self, activity_id: int, volunteer_id: int) -> Signup | None: ...
+    async def live(self, activity_id: int, volunteer_id: int) -> SignupRef | None:
+        """The volunteer's applied, confirmed or waitlisted sign-up for the activity, if any."""
+        ...
+
     async def count(self, activity_id: int, statuses: frozenset[SignupStatus]) -> int: ...
     async def count_each(
         self, activity_ids: Sequence[int], statuses: frozenset[SignupStatus]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import bindparam, exists, func, or_, select, update
+from sqlalchemy import Integer, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,10 +19,12 @@ from core.domain.linking import LinkCode
 from core.domain.need import Need, NeedStatus
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
-from core.domain.signup import Signup, SignupStatus
+from core.domain.signup import LIVE, Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
-from core.domain.volunteer import Membership, MembershipStatus, Volunteer
-from core.ports import ActivityBrief, ActivityQuery, Caller
+from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
+from core.ports import ActivityBrief, ActivityQuery, Caller, SignupRef
+from storage.loop_session import LoopSession
+from storage.prepared import Prepared
 from storage.tables import (
     activities,
     audit_log,
@@ -67,8 +68,11 @@ class _Repository(Generic[T]):
         return await self.session.get(self.model, item_id)
 
     async def get_for_update(self, item_id: int) -> T | None:
-        """Read afresh and locked for this transaction: a row lock on PostgreSQL (SQLite transactions
-        are serialised already by BEGIN IMMEDIATE); a copy already in the session may be older."""
+        """Read afresh and locked for this transaction: a row lock on PostgreSQL, where a copy already
+        in the session may be older. An SQLite transaction holds the file's write lock from its first
+        statement (BEGIN IMMEDIATE), so a copy it read cannot be older: the session's is used."""
+        if isinstance(self.session, LoopSession):
+            return await self.session.get(self.model, item_id)
         return await self.session.get(self.model, item_id, with_for_update=True, populate_existing=True)
 
     async def _all(self, statement: Any) -> list[T]:
@@ -78,54 +82,57 @@ class _Repository(Generic[T]):
         return (await self.session.scalars(statement.limit(1))).first()
 
 
-@functools.cache
-def _caller_statement() -> Any:
-    """Read on every turn: built once (after the mappers start), so a turn pays for binding values,
-    not for building the statement."""
-    return (
-        select(
-            User,
-            dialogs.c.updated_at,
-            dialogs.c.flow,
-            dialogs.c.step,
-            dialogs.c.data,
-            dialogs.c.offered,
-            Volunteer,
-            exists()
-            .where(role_grants.c.user_id == users.c.id, role_grants.c.revoked_at.is_(None))
-            .label("has_roles"),
-        )
-        .select_from(channel_identities)
-        .join(users, users.c.id == channel_identities.c.user_id)
-        .join(dialogs, dialogs.c.user_id == users.c.id)
-        .outerjoin(volunteers, volunteers.c.user_id == users.c.id)
-        .where(
-            channel_identities.c.channel == bindparam("channel"),
-            channel_identities.c.external_id == bindparam("external_id"),
-        )
-        .limit(1)
-        # The dialog's row, as DialogRepository.for_user locks it (PostgreSQL; SQLite serialises anyway).
-        .with_for_update(of=dialogs)
+# Read on every turn: the user, their dialog, whether they volunteer (and are active) and whether
+# they hold any role, in one statement of plain values.
+_CALLER = Prepared(
+    select(
+        users.c.id,
+        users.c.language,
+        dialogs.c.updated_at,
+        dialogs.c.flow,
+        dialogs.c.step,
+        dialogs.c.data,
+        dialogs.c.offered,
+        volunteers.c.id,
+        volunteers.c.status,
+        exists()
+        .where(role_grants.c.user_id == users.c.id, role_grants.c.revoked_at.is_(None))
+        .label("has_roles"),
     )
+    .select_from(channel_identities)
+    .join(users, users.c.id == channel_identities.c.user_id)
+    .join(dialogs, dialogs.c.user_id == users.c.id)
+    .outerjoin(volunteers, volunteers.c.user_id == users.c.id)
+    .where(
+        channel_identities.c.channel == bindparam("channel"),
+        channel_identities.c.external_id == bindparam("external_id"),
+    )
+    .limit(1)
+    # The dialog's row, as DialogRepository.for_user locks it (PostgreSQL; SQLite serialises anyway).
+    .with_for_update(of=dialogs)
+)
 
 
 class UserRepository(_Repository[User]):
     model = User
 
     async def caller(self, channel: Channel, external_id: str) -> Caller | None:
-        result = await self.session.execute(
-            _caller_statement(), {"channel": channel, "external_id": external_id}
-        )
-        row = result.first()
+        row = await _CALLER.first(self.session, {"channel": channel, "external_id": external_id})
         if row is None:
             return None
-        user, updated_at, flow, step, data, offered, volunteer, has_roles = row
+        user_id, language, updated_at, flow, step, data, offered, volunteer_id, status, has_roles = row
         # The dialog as a plain value, written back by DialogRepository.save: cheaper than the
         # session's unit of work for the one row every turn changes.
         dialog = DialogState(
-            user_id=user.id, updated_at=updated_at, flow=flow, step=step, data=data, offered=offered
+            user_id=user_id, updated_at=updated_at, flow=flow, step=step, data=data, offered=offered
         )
-        return Caller(user=user, dialog=dialog, volunteer=volunteer, has_roles=bool(has_roles))
+        return Caller(
+            user_id=user_id,
+            language=language,
+            dialog=dialog,
+            volunteer_id=volunteer_id if status is VolunteerStatus.ACTIVE else None,
+            has_roles=bool(has_roles),
+        )
 
     async def by_identity(self, channel: Channel, external_id: str) -> User | None:
         c = channel_identities.c
@@ -182,8 +189,15 @@ class ConsentRepository(_Repository[Consent]):
         return await self._all(select(Consent).where(t.user_id == user_id).order_by(t.id))
 
 
+_ORG_NAME = Prepared(select(organizations.c.name).where(organizations.c.id == bindparam("org_id")))
+
+
 class OrganizationRepository(_Repository[Organization]):
     model = Organization
+
+    async def name_of(self, org_id: int) -> str | None:
+        row = await _ORG_NAME.first(self.session, {"org_id": org_id})
+        return None if row is None else str(row[0])
 
     async def by_name(self, name: str) -> Organization | None:
         return await self._one(select(Organization).where(organizations.c.name == name))
@@ -262,36 +276,81 @@ class MembershipRepository(_Repository[Membership]):
 
 
 def _filtered(statement: Any, query: ActivityQuery) -> Any:
-    """``statement`` narrowed to the activities ``query`` asks for, earliest first."""
+    """``statement`` narrowed to the activities ``query`` asks for, earliest first. The values are
+    parameters (see ``_search_values``): one statement serves every query of the same shape."""
     a = activities.c
-    statement = statement.where(a.status.in_(sorted(query.statuses)))
+    statement = statement.where(a.status.in_(bindparam("statuses", expanding=True)))
     if query.org_ids is not None:
-        statement = statement.where(a.org_id.in_(query.org_ids))
+        statement = statement.where(a.org_id.in_(bindparam("org_ids", expanding=True)))
     if query.service_content:
-        statement = statement.where(a.service_content == query.service_content)
+        statement = statement.where(a.service_content == bindparam("service_content"))
     if query.starts_after:
-        statement = statement.where(a.starts_at >= query.starts_after)
+        statement = statement.where(a.starts_at >= bindparam("starts_after"))
     if query.starts_before:
-        statement = statement.where(a.starts_at < query.starts_before)
+        statement = statement.where(a.starts_at < bindparam("starts_before"))
     if query.online_only:
         statement = statement.where(a.mode != ActivityMode.OFFLINE)
     if query.within is not None:
-        south, north, west, east = query.within
-        statement = statement.where(a.latitude.between(south, north), a.longitude.between(west, east))
-    return statement.order_by(a.starts_at, a.id).limit(query.limit).offset(query.offset)
+        statement = statement.where(
+            a.latitude.between(bindparam("south"), bindparam("north")),
+            a.longitude.between(bindparam("west"), bindparam("east")),
+        )
+    return (
+        statement.order_by(a.starts_at, a.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
+def _search_values(query: ActivityQuery) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "statuses": sorted(query.statuses),
+        "limit": query.limit,
+        "offset": query.offset,
+    }
+    if query.org_ids is not None:
+        values["org_ids"] = list(query.org_ids)
+    if query.service_content:
+        values["service_content"] = query.service_content
+    if query.starts_after:
+        values["starts_after"] = query.starts_after
+    if query.starts_before:
+        values["starts_before"] = query.starts_before
+    if query.within is not None:
+        values.update(zip(("south", "north", "west", "east"), query.within, strict=True))
+    return values
+
+
+def _shape(query: ActivityQuery) -> tuple[bool, ...]:
+    return (
+        query.org_ids is not None,
+        bool(query.service_content),
+        bool(query.starts_after),
+        bool(query.starts_before),
+        query.online_only,
+        query.within is not None,
+    )
+
+
+_BRIEFS: dict[tuple[bool, ...], Prepared] = {}
 
 
 class ActivityRepository(_Repository[Activity]):
     model = Activity
 
     async def search(self, query: ActivityQuery) -> list[Activity]:
-        return await self._all(_filtered(select(Activity), query))
+        return list(
+            (await self.session.scalars(_filtered(select(Activity), query), _search_values(query))).all()
+        )
 
     async def search_brief(self, query: ActivityQuery) -> list[ActivityBrief]:
-        a = activities.c
-        columns = (a.id, a.title, a.starts_at, a.timezone, a.capacity, a.latitude, a.longitude)
-        rows = await self.session.execute(_filtered(select(*columns), query))
-        return [ActivityBrief(*row) for row in rows]
+        shape = _shape(query)
+        prepared = _BRIEFS.get(shape)
+        if prepared is None:
+            a = activities.c
+            columns = (a.id, a.title, a.starts_at, a.timezone, a.capacity, a.latitude, a.longitude)
+            prepared = _BRIEFS[shape] = Prepared(_filtered(select(*columns), query))
+        return [ActivityBrief(*row) for row in await prepared.all(self.session, _search_values(query))]
 
     async def count_in_orgs(self, org_ids: list[int]) -> int:
         """Activities that were or are on offer: drafts and cancelled ones are not counted."""
@@ -305,7 +364,7 @@ class ActivityRepository(_Repository[Activity]):
 
 
 # Places left are counted for every activity a list or a card shows: built once.
-_COUNT_SIGNUPS = (
+_COUNT_SIGNUPS = Prepared(
     select(func.count())
     .select_from(signups)
     .where(
@@ -315,7 +374,7 @@ _COUNT_SIGNUPS = (
 )
 
 
-_COUNT_EACH = (
+_COUNT_EACH = Prepared(
     select(signups.c.activity_id, func.count())
     .where(
         signups.c.activity_id.in_(bindparam("activity_ids", expanding=True)),
@@ -324,22 +383,31 @@ _COUNT_EACH = (
     .group_by(signups.c.activity_id)
 )
 
+_LIVE_SIGNUP = Prepared(
+    select(signups.c.id, signups.c.status)
+    .where(
+        signups.c.activity_id == bindparam("activity_id"),
+        signups.c.volunteer_id == bindparam("volunteer_id"),
+        signups.c.status.in_(sorted(LIVE)),
+    )
+    .limit(1)
+)
+
 
 class SignupRepository(_Repository[Signup]):
     model = Signup
 
-    async def live(self, activity_id: int, volunteer_id: int) -> Signup | None:
-        s = signups.c
-        live = (SignupStatus.APPLIED, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
-        return await self._one(
-            select(Signup).where(
-                s.activity_id == activity_id, s.volunteer_id == volunteer_id, s.status.in_(live)
-            )
+    async def live(self, activity_id: int, volunteer_id: int) -> SignupRef | None:
+        row = await _LIVE_SIGNUP.first(
+            self.session, {"activity_id": activity_id, "volunteer_id": volunteer_id}
         )
+        return None if row is None else SignupRef(*row)
 
     async def count(self, activity_id: int, statuses: frozenset[SignupStatus]) -> int:
-        params = {"activity_id": activity_id, "statuses": sorted(statuses)}
-        return int(await self.session.scalar(_COUNT_SIGNUPS, params) or 0)
+        row = await _COUNT_SIGNUPS.first(
+            self.session, {"activity_id": activity_id, "statuses": sorted(statuses)}
+        )
+        return int(row[0]) if row else 0
 
     async def count_each(
         self, activity_ids: Sequence[int], statuses: frozenset[SignupStatus]
@@ -347,7 +415,7 @@ class SignupRepository(_Repository[Signup]):
         counts = dict.fromkeys(activity_ids, 0)
         if counts:
             params = {"activity_ids": list(counts), "statuses": sorted(statuses)}
-            for activity_id, taken in await self.session.execute(_COUNT_EACH, params):
+            for activity_id, taken in await _COUNT_EACH.all(self.session, params):
                 counts[activity_id] = int(taken)
         return counts
 
@@ -403,7 +471,7 @@ class ProjectRepository(_Repository[Project]):
     model = Project
 
 
-_SAVE_DIALOG = (
+_SAVE_DIALOG = Prepared(
     update(dialogs)
     .where(dialogs.c.user_id == bindparam("b_user_id"))
     .values(
@@ -423,8 +491,8 @@ class DialogRepository:
     async def save(self, state: DialogState) -> None:
         if state in self.session:
             return  # read with for_user: the session writes it on commit
-        await self.session.execute(
-            _SAVE_DIALOG,
+        await _SAVE_DIALOG.run(
+            self.session,
             {
                 "b_user_id": state.user_id,
                 "b_updated_at": state.updated_at,
@@ -446,16 +514,26 @@ class DialogRepository:
         return state
 
 
+_NOTICE_COLUMNS = tuple(c.name for c in notices.c if c.name != "id")
+_NOTICE_ONCE = {
+    name: Prepared(
+        insert(notices)
+        .values({column: bindparam(column) for column in _NOTICE_COLUMNS})
+        .on_conflict_do_nothing(index_elements=[notices.c.key])
+    )
+    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
 class NoticeRepository(_Repository[Notice]):
     model = Notice
 
     async def add_once(self, notice: Notice) -> bool:
-        """False when a notice with this key exists already (the same event seen twice)."""
-        exists = await self._one(select(Notice).where(notices.c.key == notice.key))
-        if exists is not None:
-            return False
-        await self.add(notice)
-        return True
+        """False when a notice with this key exists already (the same event seen twice): one
+        INSERT … ON CONFLICT DO NOTHING, which also settles two transactions racing with one key."""
+        statement = _NOTICE_ONCE[self.session.get_bind().dialect.name]
+        values = {name: getattr(notice, name) for name in _NOTICE_COLUMNS}
+        return bool(await statement.run(self.session, values))
 
     async def due(self, now: datetime, limit: int) -> list[Notice]:
         n = notices.c
@@ -532,16 +610,17 @@ class DeliveryLog:
         """One statement on both databases: INSERT … ON CONFLICT DO NOTHING. A concurrent twin waits on
         the key (PostgreSQL) or on the write lock (SQLite) and then inserts nothing."""
         statement = _FIRST_DELIVERY[self.session.get_bind().dialect.name]
-        result = await self.session.execute(
-            statement, {"channel": str(channel), "key": key, "handled_at": now}
+        return bool(
+            await statement.run(self.session, {"channel": str(channel), "key": key, "handled_at": now})
         )
-        return bool(result.rowcount)
 
 
 _FIRST_DELIVERY = {
-    name: insert(deliveries)
-    .values(channel=bindparam("channel"), key=bindparam("key"), handled_at=bindparam("handled_at"))
-    .on_conflict_do_nothing()
+    name: Prepared(
+        insert(deliveries)
+        .values(channel=bindparam("channel"), key=bindparam("key"), handled_at=bindparam("handled_at"))
+        .on_conflict_do_nothing()
+    )
     for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
 

@@ -149,8 +149,7 @@ async def show_card(turn: Turn, arg: str) -> None:
         lines.append(t("chat.card.place", place=activity.place_name, address=activity.address))
     if activity.online_url:
         lines.append(t("chat.card.online", mode=t(f"code.mode.{activity.mode.value}")))
-    org = await turn.uow.orgs.get(activity.org_id)
-    lines.append(t("chat.card.org", org=org.name if org else ""))
+    lines.append(t("chat.card.org", org=await turn.uow.orgs.name_of(activity.org_id) or ""))
     for field in ("content", "beneficiaries", "guarantees", "required_training", "risks"):
         value = getattr(activity, field).strip()
         if value:

@@ -22,11 +22,11 @@ from core.chat.messages import (
 )
 from core.chat.turn import NUMBERED_CHANNELS, Translators, Turn
 from core.domain.dialog import DialogState
-from core.domain.people import Actor, User
+from core.domain.people import Actor
 from core.errors import DomainError
 from core.policy import Policy
 from core.ports import Clock, Links, UnitOfWork, UnitOfWorkFactory
-from core.services.access import actor_of, load_actor
+from core.services.access import actor_with, load_actor
 from core.services.users import ensure_user
 
 log = logging.getLogger(__name__)
@@ -80,19 +80,19 @@ class Conversation:
                 return None
             if on_turn is not None:
                 await on_turn(uow)
-            user, state, actor = await self._caller(uow, incoming, now)
+            user_id, language, state, actor = await self._caller(uow, incoming, now)
             turn = Turn(
                 uow,
                 self.clock,
                 self.policy,
                 incoming.channel,
-                user,
+                user_id,
+                language,
                 actor,
                 state,
                 self.translators,
                 self.links,
             )
-            user_id = state.user_id  # read now: after a rollback the session's copy is expired
             before = (state.flow, state.step, copy.deepcopy(state.data), list(state.offered))
             try:
                 given = incoming.input
@@ -129,18 +129,20 @@ class Conversation:
 
     async def _caller(
         self, uow: UnitOfWork, incoming: Incoming, now: datetime
-    ) -> tuple[User, DialogState, Actor]:
-        """The user, their dialog and what they may do: one read on every turn but the first."""
+    ) -> tuple[int, str, DialogState, Actor]:
+        """The user, their language, their dialog and what they may do: one read on every turn but
+        the first."""
         caller = await uow.users.caller(incoming.channel, incoming.external_id.strip())
         if caller is not None:
-            user = caller.user
-            grants = await uow.grants.active_for_user(user.id or 0) if caller.has_roles else []
-            return user, caller.dialog, actor_of(user.id or 0, grants, caller.volunteer)
+            grants = await uow.grants.active_for_user(caller.user_id) if caller.has_roles else []
+            actor = actor_with(caller.user_id, grants, caller.volunteer_id)
+            return caller.user_id, caller.language, caller.dialog, actor
         user = await ensure_user(
             uow, self.clock, incoming.channel, incoming.external_id, language=_hint(incoming)
         )
-        state = await uow.dialogs.for_user(user.id or 0, now)
-        return user, state, await load_actor(uow, user.id)
+        assert user.id is not None
+        state = await uow.dialogs.for_user(user.id, now)
+        return user.id, user.language, state, await load_actor(uow, user.id)
 
     async def _route(self, turn: Turn, given: Input) -> None:
         routes = self.routes

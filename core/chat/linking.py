@@ -59,7 +59,7 @@ async def _redeem(turn: Turn, code: str) -> None:
     if user is None:
         raise NotFound("user.not_found")
     # From here on this turn speaks for the volunteer's user, in their language.
-    turn.user = user
+    turn.user_id = linked.user_id
     turn.actor = await load_actor(turn.uow, user.id)
     turn.use_language(user.language)
     turn.say("chat.link.done")

@@ -13,7 +13,7 @@ from core.domain.activity import ActivityStatus
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState
 from core.domain.organization import OrgStatus
-from core.domain.people import Actor, User
+from core.domain.people import Actor
 from core.domain.signup import SignupStatus
 from core.errors import DomainError
 from core.policy import Policy
@@ -61,7 +61,8 @@ class Turn:
     clock: Clock
     policy: Policy
     channel: Channel
-    user: User
+    user_id: int
+    user_language: str  # the user's language as read at the start of the turn
     actor: Actor
     state: DialogState
     translators: Translators
@@ -69,18 +70,12 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.language = self.user.language  # kept apart: the user row may be rolled back mid-turn
-        self.use_language(self.language)
+        self.use_language(self.user_language)
 
     def use_language(self, language: str) -> None:
         self.language = language
         base = self.translators(language)
         self.t: Translate = _Numbered(base) if self.channel in NUMBERED_CHANNELS else base
-
-    @property
-    def user_id(self) -> int:
-        assert self.user.id is not None
-        return self.user.id
 
     def say(
         self, key: str, *choices: Choice, columns: int = 1, clear_keyboard: bool = False, **params: Any

@@ -20,11 +20,15 @@ async def load_actor(uow: UnitOfWork, user_id: int | None) -> Actor:
 
 
 def actor_of(user_id: int, grants: list[RoleGrant], volunteer: Volunteer | None) -> Actor:
+    return actor_with(user_id, grants, volunteer.id if volunteer and volunteer.active else None)
+
+
+def actor_with(user_id: int, grants: list[RoleGrant], active_volunteer_id: int | None) -> Actor:
     return Actor(
         user_id=user_id,
         admin=any(g.role is Role.PLATFORM_ADMIN for g in grants),
         staff_of=frozenset(g.org_id for g in grants if g.role is Role.ORG_STAFF and g.org_id is not None),
-        volunteer_id=volunteer.id if volunteer and volunteer.active else None,
+        volunteer_id=active_volunteer_id,
     )
 
 

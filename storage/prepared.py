@@ -1,0 +1,110 @@
+"""Hot statements that read or write plain values, run without the ORM's per-statement machinery.
+
+Every conversation turn runs a handful of the same statements (the caller's read, the delivery marker,
+the dialog's write, the lists' reads). Through ``Session.execute`` each of them pays for the ORM's
+execution context, a cache key over the statement and a result object, several times what SQLite
+takes to run it. A ``Prepared`` statement is compiled once per dialect; on the embedded SQLite file
+it then runs on the unit of work's own connection, inside its transaction, with SQLAlchemy's own
+type processing of the parameters and of the columns (``construct_expanded_state``, the types'
+``bind_processor`` and ``result_processor``). On PostgreSQL it goes through the session as any
+statement does: the figures there are the database's round trips, not Python's.
+
+The session's pending changes are flushed first, as autoflush would before a query, so a prepared
+read sees what the turn has written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from storage.loop_session import LoopSession
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    compiled: SQLCompiler
+    binds: dict[str, Callable[[Any], Any]]  # a bind processor per parameter that has one
+    columns: tuple[Callable[[Any], Any] | None, ...]  # a result processor per selected column
+
+
+class Prepared:
+    """A Core statement (select, insert, update) kept for repeated use with different parameters."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            assert isinstance(compiled, SQLCompiler)
+            selected = getattr(self.statement, "selected_columns", ())
+            columns = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
+            )
+            binds = {
+                name: processor
+                for name, bind in compiled.binds.items()
+                if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+            }
+            found = self._compiled[dialect.name] = _Compiled(compiled, binds, columns)
+        return found
+
+    async def all(self, session: Any, params: Mapping[str, Any] | None = None) -> list[Row]:
+        if isinstance(session, LoopSession):
+            cursor, processors = _run(session, self, params)
+            rows = cursor.fetchall()
+            if any(processors):
+                return [_processed(row, processors) for row in rows]
+            return rows
+        return [tuple(row) for row in await session.execute(self.statement, params)]
+
+    async def first(self, session: Any, params: Mapping[str, Any] | None = None) -> Row | None:
+        if isinstance(session, LoopSession):
+            cursor, processors = _run(session, self, params)
+            row = cursor.fetchone()
+            cursor.close()
+            return None if row is None else _processed(row, processors)
+        row = (await session.execute(self.statement, params)).first()
+        return None if row is None else tuple(row)
+
+    async def run(self, session: Any, params: Mapping[str, Any] | None = None) -> int:
+        """An insert or update: the number of rows it changed."""
+        if isinstance(session, LoopSession):
+            cursor, _ = _run(session, self, params)
+            count = int(cursor.rowcount)
+            cursor.close()
+            return count
+        return int((await session.execute(self.statement, params)).rowcount)
+
+
+def _run(
+    session: LoopSession, prepared: Prepared, params: Mapping[str, Any] | None
+) -> tuple[Any, Sequence[Callable[[Any], Any] | None]]:
+    sync = session.sync_session
+    if sync.autoflush and (sync.new or sync.deleted or sync.identity_map.check_modified()):
+        sync.flush()
+    connection = sync.connection()  # begins the transaction (BEGIN IMMEDIATE) on first use
+    compiled = prepared._for(connection.dialect)
+    state = compiled.compiled.construct_expanded_state(params)
+    # An IN list's values are expanded into parameters of their own, processed as its parameter is.
+    processors = {**compiled.binds, **state.processors} if state.processors else compiled.binds
+    values = state.parameters
+    assert state.positiontup is not None  # sqlite3's paramstyle is positional
+    args = [
+        processors[name](values[name]) if name in processors else values[name] for name in state.positiontup
+    ]
+    cursor = connection.connection.driver_connection.execute(state.statement, args)  # type: ignore[union-attr]
+    return cursor, compiled.columns
+
+
+def _processed(row: Row, processors: Sequence[Callable[[Any], Any] | None]) -> Row:
+    return tuple(value if p is None else p(value) for value, p in zip(row, processors, strict=True))

@@ -1,0 +1,214 @@
+"""The hot statements that run without the ORM (storage/prepared.py), on both databases: the same
+values as the ORM reads and writes, inside the unit of work's transaction, seeing its pending changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+from core.domain.activity import bounding_box
+from core.domain.codes import ActivityMode, Channel, ServiceContent
+from core.domain.dialog import Notice
+from core.domain.signup import HOLDS_PLACE, Signup, SignupStatus
+from core.domain.volunteer import VolunteerStatus
+from core.ports import ActivityQuery
+from core.services.users import ensure_user
+from storage.database import Database
+from tests.builders import make_activity, make_admin, make_org, make_volunteer
+from tests.fakes.clock import FakeClock
+
+
+async def test_a_prepared_write_belongs_to_the_unit_of_work(db: Database, clock: FakeClock) -> None:
+    async with db.uow() as uow:
+        assert await uow.deliveries.first_time(Channel.TELEGRAM, "update-1", clock.now())
+        await uow.rollback()  # the turn failed: its delivery marker goes with it
+    async with db.uow() as uow:
+        assert await uow.deliveries.first_time(Channel.TELEGRAM, "update-1", clock.now())
+        await uow.commit()
+    async with db.uow() as uow:
+        assert not await uow.deliveries.first_time(Channel.TELEGRAM, "update-1", clock.now())
+        assert await uow.deliveries.first_time(Channel.WECHAT, "update-1", clock.now())
+
+
+async def test_a_notice_is_queued_once_with_every_value_as_the_orm_reads_it(
+    db: Database, clock: FakeClock
+) -> None:
+    async with db.uow() as uow:
+        user = await ensure_user(uow, clock, Channel.TELEGRAM, "42")
+        assert user.id is not None
+        notice = Notice(
+            key="briefing:7",
+            user_id=user.id,
+            message_key="briefing.due",
+            due_at=clock.now() + timedelta(days=3),
+            created_at=clock.now(),
+            params={"title": "科普进社区", "places": 3, "nested": {"a": [1, "二"]}},
+            choices=[["chat.button.menu", "menu"]],
+        )
+        assert await uow.notices.add_once(notice)
+        twin = Notice(
+            key="briefing:7", user_id=user.id, message_key="other", due_at=clock.now(), created_at=clock.now()
+        )
+        assert not await uow.notices.add_once(twin)
+        await uow.commit()
+    async with db.uow() as uow:
+        [stored] = await uow.notices.pending(["briefing:7"])
+        assert stored.message_key == "briefing.due"
+        assert stored.params == {"title": "科普进社区", "places": 3, "nested": {"a": [1, "二"]}}
+        assert stored.choices == [["chat.button.menu", "menu"]]
+        assert stored.due_at == clock.now() + timedelta(days=3)
+        assert stored.due_at.tzinfo is not None
+        assert (stored.attempts, stored.failed, stored.sent_at, stored.withdrawn_at) == (0, False, None, None)
+
+
+async def test_prepared_reads_see_what_the_turn_has_not_flushed_yet(db: Database, clock: FakeClock) -> None:
+    async with db.uow() as uow:
+        org = await make_org(uow, clock, "南京市鼓楼区科技志愿服务队")
+        admin = await make_admin(uow, clock)
+        activity = await make_activity(uow, clock, admin, org.id, capacity=5)
+        volunteer, _ = await make_volunteer(uow, clock)
+        await uow.commit()
+    assert activity.id is not None and volunteer.id is not None
+    async with db.uow() as uow:
+        signup = Signup(
+            activity_id=activity.id,
+            volunteer_id=volunteer.id,
+            status=SignupStatus.CONFIRMED,
+            created_at=clock.now(),
+            confirmed_at=clock.now(),
+        )
+        uow.session.add(signup)  # pending, not flushed
+        assert await uow.signups.count(activity.id, HOLDS_PLACE) == 1
+        assert await uow.signups.count_each([activity.id], HOLDS_PLACE) == {activity.id: 1}
+        live = await uow.signups.live(activity.id, volunteer.id)
+        assert live is not None and (live.id, live.status) == (signup.id, SignupStatus.CONFIRMED)
+        signup.status = SignupStatus.CANCELLED  # changed, not flushed
+        assert await uow.signups.live(activity.id, volunteer.id) is None
+        assert await uow.signups.count(activity.id, HOLDS_PLACE) == 0
+
+
+async def test_counts_for_several_activities_take_each_status_asked_for(
+    db: Database, clock: FakeClock
+) -> None:
+    async with db.uow() as uow:
+        org = await make_org(uow, clock, "南京市鼓楼区科技志愿服务队")
+        admin = await make_admin(uow, clock)
+        first = await make_activity(uow, clock, admin, org.id)
+        second = await make_activity(uow, clock, admin, org.id)
+        empty = await make_activity(uow, clock, admin, org.id)
+        statuses = [
+            SignupStatus.CONFIRMED,
+            SignupStatus.ATTENDED,
+            SignupStatus.WAITLISTED,
+            SignupStatus.CANCELLED,
+        ]
+        for n, status in enumerate(statuses):
+            volunteer, _ = await make_volunteer(uow, clock)
+            assert volunteer.id is not None
+            for activity in (first, second)[: 1 + n % 2]:
+                assert activity.id is not None
+                await uow.signups.add(
+                    Signup(
+                        activity_id=activity.id,
+                        volunteer_id=volunteer.id,
+                        status=status,
+                        created_at=clock.now(),
+                    )
+                )
+        await uow.commit()
+    assert first.id and second.id and empty.id
+    async with db.uow() as uow:
+        taken = await uow.signups.count_each([first.id, second.id, empty.id], HOLDS_PLACE)
+        assert taken == {first.id: 2, second.id: 1, empty.id: 0}
+        assert await uow.signups.count(first.id, frozenset({SignupStatus.WAITLISTED})) == 1
+        assert await uow.signups.count_each([], HOLDS_PLACE) == {}
+
+
+async def test_the_caller_is_read_as_plain_values(db: Database, clock: FakeClock) -> None:
+    async with db.uow() as uow:
+        volunteer, actor = await make_volunteer(uow, clock)
+        state = await uow.dialogs.for_user(actor.user_id, clock.now())
+        state.start("reg", "name")
+        state.data = {"name": "李志愿", "skills": ["科普", "医疗"]}
+        state.offered = ["a:1", "menu"]
+        identity = (await uow.identities.for_user(actor.user_id))[0]
+        channel, external_id = identity.channel, identity.external_id
+        await uow.commit()
+    async with db.uow() as uow:
+        caller = await uow.users.caller(channel, external_id)
+        assert caller is not None
+        assert (caller.user_id, caller.language, caller.volunteer_id) == (
+            actor.user_id,
+            "zh_CN",
+            volunteer.id,
+        )
+        assert (caller.dialog.flow, caller.dialog.step) == ("reg", "name")
+        assert caller.dialog.data == {"name": "李志愿", "skills": ["科普", "医疗"]}
+        assert caller.dialog.offered == ["a:1", "menu"]
+        assert caller.dialog.updated_at.tzinfo is not None
+        assert not caller.has_roles
+        stored = await uow.volunteers.get(volunteer.id or 0)
+        assert stored is not None
+        stored.status = VolunteerStatus.CLEARED
+        await uow.commit()
+    async with db.uow() as uow:
+        caller = await uow.users.caller(channel, external_id)
+        assert caller is not None and caller.volunteer_id is None  # cleared (2-6.2 f): acts as a visitor
+        assert await uow.users.caller(channel, "someone else") is None
+
+
+async def test_every_shape_of_list_query_reads_what_the_orm_search_reads(
+    db: Database, clock: FakeClock
+) -> None:
+    """The brief rows are one prepared statement per shape of query: each shape, with its values."""
+    async with db.uow() as uow:
+        org = await make_org(uow, clock, "南京市鼓楼区科技志愿服务队")
+        other = await make_org(uow, clock, "南京市玄武区科技志愿服务队")
+        admin = await make_admin(uow, clock)
+        for day in range(4):
+            await make_activity(
+                uow,
+                clock,
+                admin,
+                (org.id, other.id)[day % 2],
+                starts_at=clock.now() + timedelta(days=2 + day * 3),
+                ends_at=clock.now() + timedelta(days=2 + day * 3, hours=2),
+                latitude=32.05 + day,
+                longitude=118.79,
+            )
+        await make_activity(
+            uow,
+            clock,
+            admin,
+            org.id,
+            mode=ActivityMode.ONLINE,
+            online_url="https://meeting.example.cn/1",
+            place_name="",
+            address="",
+            latitude=None,
+            longitude=None,
+            service_content=ServiceContent.POPULAR_LECTURE,
+        )
+        await uow.commit()
+    now = clock.now()
+    queries = [
+        ActivityQuery(starts_after=now),
+        ActivityQuery(starts_after=now, limit=2, offset=1),
+        ActivityQuery(starts_after=now, starts_before=now + timedelta(days=7)),
+        ActivityQuery(starts_after=now, online_only=True),
+        ActivityQuery(starts_after=now, org_ids=(other.id or 0,)),
+        ActivityQuery(starts_after=now, service_content=ServiceContent.POPULAR_LECTURE.value),
+        ActivityQuery(starts_after=now, within=bounding_box(32.05, 118.79, 50_000)),
+        ActivityQuery(),
+    ]
+    async with db.uow() as uow:
+        for query in queries:
+            full = await uow.activities.search(query)
+            briefs = await uow.activities.search_brief(query)
+            assert [
+                (b.id, b.title, b.starts_at, b.timezone, b.capacity, b.latitude, b.longitude) for b in briefs
+            ] == [
+                (a.id, a.title, a.starts_at, a.timezone, a.capacity, a.latitude, a.longitude) for a in full
+            ], query
+            assert all(b.starts_at.tzinfo is UTC or b.starts_at.utcoffset() == timedelta(0) for b in briefs)
+        assert len(await uow.activities.search_brief(queries[0])) == 5
+        assert len(await uow.activities.search_brief(queries[1])) == 2
