@@ -10,15 +10,26 @@ single pooled connection made them queue before. PostgreSQL keeps the real async
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
 
 class LoopSession:
     def __init__(self, session: Session) -> None:
         self.sync_session = session
+        self._driver: sqlite3.Connection | None = None
+
+    def driver(self) -> sqlite3.Connection:
+        """The sqlite3 connection of this session's transaction, which begins (BEGIN IMMEDIATE) on
+        first use: for storage.prepared's statements, which run on it directly."""
+        if self._driver is None:
+            driver = self.sync_session.connection().connection.driver_connection
+            assert isinstance(driver, sqlite3.Connection)
+            self._driver = driver
+        return self._driver
 
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         return self.sync_session.execute(statement, params, **kwargs)
@@ -39,13 +50,20 @@ class LoopSession:
         self.sync_session.flush()
 
     async def commit(self) -> None:
+        self._driver = None
         self.sync_session.commit()
 
     async def rollback(self) -> None:
+        self._driver = None
         self.sync_session.rollback()
 
     async def close(self) -> None:
+        self._driver = None
         self.sync_session.close()
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.get_bind().dialect
 
     def get_bind(self) -> Engine:
         bind = self.sync_session.get_bind()

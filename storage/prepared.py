@@ -25,12 +25,15 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from storage.loop_session import LoopSession
 
 Row = tuple[Any, ...]
+_REQUIRED = object()
 
 
 @dataclass(frozen=True)
 class _Compiled:
     compiled: SQLCompiler
     binds: dict[str, Callable[[Any], Any]]  # a bind processor per parameter that has one
+    # Without IN lists to expand: each positional parameter's name, value if not given, processor.
+    plain: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...] | None
     columns: tuple[Callable[[Any], Any] | None, ...]  # a result processor per selected column
 
 
@@ -55,7 +58,15 @@ class Prepared:
                 for name, bind in compiled.binds.items()
                 if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
             }
-            found = self._compiled[dialect.name] = _Compiled(compiled, binds, columns)
+            plain = None
+            if not compiled.post_compile_params and not compiled.literal_execute_params:
+                assert compiled.positiontup is not None  # SQLite's paramstyle is positional
+                plain = tuple(
+                    (name, _REQUIRED if bind.required else bind.effective_value, binds.get(name))
+                    for name in compiled.positiontup
+                    if (bind := compiled.binds[name]) is not None
+                )
+            found = self._compiled[dialect.name] = _Compiled(compiled, binds, plain, columns)
         return found
 
     async def all(self, session: Any, params: Mapping[str, Any] | None = None) -> list[Row]:
@@ -92,8 +103,17 @@ def _run(
     sync = session.sync_session
     if sync.autoflush and (sync.new or sync.deleted or sync.identity_map.check_modified()):
         sync.flush()
-    connection = sync.connection()  # begins the transaction (BEGIN IMMEDIATE) on first use
-    compiled = prepared._for(connection.dialect)
+    driver = session.driver()
+    compiled = prepared._for(session.dialect)
+    if compiled.plain is not None:
+        given = params or {}
+        args = []
+        for name, default, processor in compiled.plain:
+            value = given.get(name, default)
+            if value is _REQUIRED:
+                raise KeyError(f"a value is required for the parameter {name!r}")
+            args.append(value if processor is None else processor(value))
+        return driver.execute(compiled.compiled.string, args), compiled.columns
     state = compiled.compiled.construct_expanded_state(params)
     # An IN list's values are expanded into parameters of their own, processed as its parameter is.
     processors = {**compiled.binds, **state.processors} if state.processors else compiled.binds
@@ -102,8 +122,7 @@ def _run(
     args = [
         processors[name](values[name]) if name in processors else values[name] for name in state.positiontup
     ]
-    cursor = connection.connection.driver_connection.execute(state.statement, args)  # type: ignore[union-attr]
-    return cursor, compiled.columns
+    return driver.execute(state.statement, args), compiled.columns
 
 
 def _processed(row: Row, processors: Sequence[Callable[[Any], Any] | None]) -> Row:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Integer, bindparam, exists, func, or_, select, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +51,7 @@ from storage.tables import (
 )
 
 T = TypeVar("T")
+_COPIES: dict[tuple[str, bool], Prepared] = {}  # _Repository.read's statements, by table and lock
 
 
 class _Repository(Generic[T]):
@@ -66,6 +67,25 @@ class _Repository(Generic[T]):
 
     async def get(self, item_id: int) -> T | None:
         return await self.session.get(self.model, item_id)
+
+    async def read(self, item_id: int, *, lock: bool = False) -> T | None:
+        """A copy to show or to decide on, read as plain values: not part of the unit of work, so
+        changing it changes nothing; about a third of the cost of ``get``. ``lock`` locks the row
+        for the transaction as ``get_for_update`` does."""
+        table = inspect(self.model).local_table
+        key = (table.name, lock)
+        prepared = _COPIES.get(key)
+        if prepared is None:
+            statement = select(table).where(table.c.id == bindparam("item_id"))
+            prepared = _COPIES[key] = Prepared(statement.with_for_update() if lock else statement)
+        row = await prepared.first(self.session, {"item_id": item_id})
+        if row is None:
+            return None
+        # Made as the ORM's loader makes an instance, without running the mapped class's __init__,
+        # whose every attribute set fires the session's events: a transient copy, never added.
+        copy = inspect(self.model).class_manager.new_instance()
+        copy.__dict__.update(zip(table.c.keys(), row, strict=True))
+        return copy
 
     async def get_for_update(self, item_id: int) -> T | None:
         """Read afresh and locked for this transaction: a row lock on PostgreSQL, where a copy already
@@ -240,8 +260,17 @@ class OrganizationRepository(_Repository[Organization]):
         return [r for r in rows if r is not None]
 
 
+_USER_OF_VOLUNTEER = Prepared(
+    select(volunteers.c.user_id).where(volunteers.c.id == bindparam("volunteer_id"))
+)
+
+
 class VolunteerRepository(_Repository[Volunteer]):
     model = Volunteer
+
+    async def user_id_of(self, volunteer_id: int) -> int | None:
+        row = await _USER_OF_VOLUNTEER.first(self.session, {"volunteer_id": volunteer_id})
+        return None if row is None else int(row[0])
 
     async def by_user(self, user_id: int) -> Volunteer | None:
         return await self._one(select(Volunteer).where(volunteers.c.user_id == user_id))
@@ -484,13 +513,31 @@ _SAVE_DIALOG = Prepared(
 )
 
 
+_DIALOG_OF = Prepared(
+    select(dialogs.c.updated_at, dialogs.c.flow, dialogs.c.step, dialogs.c.data, dialogs.c.offered)
+    .where(dialogs.c.user_id == bindparam("user_id"))
+    .with_for_update()
+)
+_NEW_DIALOG = Prepared(
+    insert(dialogs).values(
+        user_id=bindparam("user_id"),
+        updated_at=bindparam("updated_at"),
+        flow="",
+        step="",
+        data=bindparam("data"),
+        offered=bindparam("offered"),
+    )
+)
+
+
 class DialogRepository:
+    """A dialog is a plain value, not an entity of the session: read at the start of a turn, written
+    back at its end with one UPDATE (``save``), the one row every turn changes."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def save(self, state: DialogState) -> None:
-        if state in self.session:
-            return  # read with for_user: the session writes it on commit
         await _SAVE_DIALOG.run(
             self.session,
             {
@@ -505,13 +552,16 @@ class DialogRepository:
 
     async def for_user(self, user_id: int, now: datetime) -> DialogState:
         """The user's state, created empty on first use; the row is locked for this turn on PostgreSQL."""
-        statement = select(DialogState).where(dialogs.c.user_id == user_id).with_for_update()
-        state = (await self.session.scalars(statement)).first()
-        if state is None:
-            state = DialogState(user_id=user_id, updated_at=now)
-            self.session.add(state)
-            await self.session.flush()
-        return state
+        row = await _DIALOG_OF.first(self.session, {"user_id": user_id})
+        if row is None:
+            await _NEW_DIALOG.run(
+                self.session, {"user_id": user_id, "updated_at": now, "data": {}, "offered": []}
+            )
+            return DialogState(user_id=user_id, updated_at=now)
+        updated_at, flow, step, data, offered = row
+        return DialogState(
+            user_id=user_id, updated_at=updated_at, flow=flow, step=step, data=data, offered=offered
+        )
 
 
 _NOTICE_COLUMNS = tuple(c.name for c in notices.c if c.name != "id")

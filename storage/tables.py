@@ -23,7 +23,7 @@ from sqlalchemy.orm import registry
 from core.domain.activity import Activity, ActivityStatus, Base, Project
 from core.domain.audit import AuditEntry
 from core.domain.codes import ActivityMode, BaseKind, Channel, IdType, OrgKind, RiskLevel, ServiceContent
-from core.domain.dialog import DialogState, Feedback, Notice
+from core.domain.dialog import Feedback, Notice
 from core.domain.linking import LinkCode
 from core.domain.need import Need, NeedStatus
 from core.domain.organization import Organization, OrgStatus
@@ -418,7 +418,6 @@ _MAPPED = (
     (Activity, activities),
     (Signup, signups),
     (AuditEntry, audit_log),
-    (DialogState, dialogs),
     (Notice, notices),
     (Feedback, feedback),
     (LinkCode, link_codes),

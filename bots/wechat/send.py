@@ -173,6 +173,7 @@ class WeChatMessenger:
         async with self.uows() as uow:
             state = await uow.dialogs.for_user(user_id, now)
             state.offered = offered
+            await uow.dialogs.save(state)
             await uow.commit()
 
 

@@ -13,7 +13,7 @@ from core.domain.codes import ServiceContent, ServiceContentGroup
 from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
 from core.errors import DomainError, NotFound
 from core.ports import ActivityQuery
-from core.services.activities import get_activity
+from core.services.activities import get_activity, read_activity
 from core.services.notices import BRIEFING_AHEAD, briefing_params
 from core.services.signups import ActivityFull, cancel_signup, sign_up
 
@@ -132,7 +132,7 @@ async def _places_left(turn: Turn, activity: Activity) -> int:
 
 
 async def show_card(turn: Turn, arg: str) -> None:
-    activity = await get_activity(turn.uow, _int(arg))
+    activity = await read_activity(turn.uow, _int(arg))
     t = turn.t
     lines = [
         t("chat.card.title", title=activity.title, status=t(f"code.activity_status.{activity.status.value}"))
@@ -185,7 +185,7 @@ async def start_signup(turn: Turn, arg: str, *, insured: bool = False, waitlist:
     if turn.actor.volunteer_id is None:
         turn.say("chat.signup.register_first", turn.choice("chat.menu.register", f"reg:a:{activity_id}"))
         return
-    activity = await get_activity(turn.uow, activity_id)
+    activity = await read_activity(turn.uow, activity_id)
     if activity.needs_insurance and not insured:
         # 2-6.2 d, 4-5.1.4: the volunteer confirms cover before taking a place.
         turn.say(

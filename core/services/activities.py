@@ -154,3 +154,11 @@ async def get_activity(uow: UnitOfWork, activity_id: int) -> Activity:
     if activity is None:
         raise NotFound("activity.not_found")
     return activity
+
+
+async def read_activity(uow: UnitOfWork, activity_id: int) -> Activity:
+    """A copy to show (``ActivityRepository.read``): never to change."""
+    activity = await uow.activities.read(activity_id)
+    if activity is None:
+        raise NotFound("activity.not_found")
+    return activity

@@ -55,14 +55,14 @@ async def _tell_volunteers(
 ) -> None:
     """One notice per sign-up, keyed by event and sign-up so the same event is never told twice."""
     for signup in signups:
-        volunteer = await uow.volunteers.get(signup.volunteer_id)
-        if volunteer is None:
+        user_id = await uow.volunteers.user_id_of(signup.volunteer_id)
+        if user_id is None:
             continue
         await enqueue(
             uow,
             clock,
             f"{event}:{activity.id}:{signup.id}",
-            volunteer.user_id,
+            user_id,
             message_key,
             choices=choices,
             title=activity.title,
@@ -147,14 +147,14 @@ async def schedule_briefing(
     due = activity.starts_at - BRIEFING_AHEAD
     if due <= now and not queue_if_late:
         return
-    volunteer = await uow.volunteers.get(signup.volunteer_id)
-    if volunteer is None:
+    user_id = await uow.volunteers.user_id_of(signup.volunteer_id)
+    if user_id is None:
         return
     await enqueue(
         uow,
         clock,
         briefing_key(signup),
-        volunteer.user_id,
+        user_id,
         "notice.briefing",
         due_at=max(due, now),
         choices=[

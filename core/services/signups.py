@@ -29,14 +29,15 @@ async def sign_up(
 ) -> Signup:
     if actor.volunteer_id is None:
         raise NotEligible("volunteer.not_registered")
-    # The activity row is locked so that counting places and taking one are a single step.
-    activity = await uow.activities.get_for_update(activity_id)
+    # The activity row is locked so that counting places and taking one are a single step. Nothing
+    # here changes the activity or the volunteer: copies of both are enough.
+    activity = await uow.activities.read(activity_id, lock=True)
     if activity is None:
         raise NotFound("activity.not_found")
     now = clock.now()
     if not activity.open_for_signup or activity.ends_at <= now:
         raise NotEligible("signup.closed")
-    volunteer = await uow.volunteers.get(actor.volunteer_id)
+    volunteer = await uow.volunteers.read(actor.volunteer_id)
     assert volunteer is not None
     existing = await uow.signups.live(activity_id, actor.volunteer_id)
     if existing is not None:

@@ -3,9 +3,13 @@ values as the ORM reads and writes, inside the unit of work's transaction, seein
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, timedelta
 
-from core.domain.activity import bounding_box
+import pytest
+from sqlalchemy.exc import StatementError
+
+from core.domain.activity import Activity, bounding_box
 from core.domain.codes import ActivityMode, Channel, ServiceContent
 from core.domain.dialog import Notice
 from core.domain.signup import HOLDS_PLACE, Signup, SignupStatus
@@ -13,7 +17,7 @@ from core.domain.volunteer import VolunteerStatus
 from core.ports import ActivityQuery
 from core.services.users import ensure_user
 from storage.database import Database
-from tests.builders import make_activity, make_admin, make_org, make_volunteer
+from tests.builders import make_activity, make_admin, make_org, make_volunteer, resident_id
 from tests.fakes.clock import FakeClock
 
 
@@ -130,6 +134,7 @@ async def test_the_caller_is_read_as_plain_values(db: Database, clock: FakeClock
         state.start("reg", "name")
         state.data = {"name": "李志愿", "skills": ["科普", "医疗"]}
         state.offered = ["a:1", "menu"]
+        await uow.dialogs.save(state)
         identity = (await uow.identities.for_user(actor.user_id))[0]
         channel, external_id = identity.channel, identity.external_id
         await uow.commit()
@@ -212,3 +217,54 @@ async def test_every_shape_of_list_query_reads_what_the_orm_search_reads(
             assert all(b.starts_at.tzinfo is UTC or b.starts_at.utcoffset() == timedelta(0) for b in briefs)
         assert len(await uow.activities.search_brief(queries[0])) == 5
         assert len(await uow.activities.search_brief(queries[1])) == 2
+
+
+async def test_a_missing_parameter_is_refused_not_written_as_null(db: Database, clock: FakeClock) -> None:
+    from storage.repositories import _SAVE_DIALOG
+
+    async with db.uow() as uow:
+        with pytest.raises((KeyError, StatementError)):
+            await _SAVE_DIALOG.run(uow.session, {"b_user_id": 1, "b_flow": "", "b_step": ""})
+
+
+async def test_a_copy_reads_what_the_session_reads_and_changing_it_changes_nothing(
+    db: Database, clock: FakeClock
+) -> None:
+    async with db.uow() as uow:
+        org = await make_org(uow, clock, "南京市鼓楼区科技志愿服务队")
+        admin = await make_admin(uow, clock)
+        activity = await make_activity(
+            uow, clock, admin, org.id, required_skills=["科普"], required_qualifications=["first_aid"]
+        )
+        volunteer, _ = await make_volunteer(uow, clock, id_number=resident_id("11010519491231002"))
+        await uow.commit()
+    assert activity.id is not None and volunteer.id is not None
+    async with db.uow() as uow:
+        copy = await uow.activities.read(activity.id)
+        locked = await uow.activities.read(activity.id, lock=True)
+        person = await uow.volunteers.read(volunteer.id)
+        assert copy is not None and locked is not None and person is not None
+        assert await uow.activities.read(10**6) is None
+        fresh = await uow.activities.get(activity.id)
+        assert fresh is not None and copy is not fresh
+        assert {f.name: getattr(copy, f.name) for f in fields(Activity)} == {
+            f.name: getattr(fresh, f.name) for f in fields(Activity)
+        }
+        assert copy.qualifications_needed == fresh.qualifications_needed and copy.starts_at.tzinfo is not None
+        stored = await uow.volunteers.get(volunteer.id)
+        assert stored is not None
+        assert (person.phone, person.id_number, person.birth_date) == (
+            stored.phone,
+            stored.id_number,
+            stored.birth_date,
+        )
+        assert person.id_number is not None and person.id_number.startswith("110105")  # decrypted
+        copy.title = "改过的标题"
+        copy.required_skills.append("医疗")
+        person.name = "改过的名字"
+        await uow.commit()
+    async with db.uow() as uow:
+        again = await uow.activities.get(activity.id)
+        who = await uow.volunteers.get(volunteer.id)
+        assert again is not None and who is not None
+        assert (again.title, again.required_skills, who.name) == (activity.title, ["科普"], volunteer.name)
