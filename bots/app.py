@@ -12,7 +12,7 @@ from urllib.parse import quote
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import TelegramMethod
+from aiogram.methods import SendMessage
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -149,7 +149,7 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
             except ValueError:
                 return web.json_response({"error": "not a Telegram update"}, status=400)
             answer = await dispatcher.feed_update(bot, update)
-            if isinstance(answer, TelegramMethod):
+            if isinstance(answer, SendMessage):
                 return web.json_response(webhook_answer(bot, answer))
             return web.json_response({})
 

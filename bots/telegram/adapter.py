@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import Default
 from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter
-from aiogram.methods import SendMessage, TelegramMethod
+from aiogram.methods import SendMessage
 from aiogram.types import BotCommand, CallbackQuery, Message, Update
 
 from bots.telegram.render import render
@@ -149,18 +150,18 @@ class TelegramMessenger:
             raise DeliveryFailed(f"network: {error.message}") from error
 
 
-def webhook_answer(bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
-    """A Bot API call carried in the answer to the webhook's POST, which Telegram then makes itself
-    (Bot API, "Making requests when getting updates"): a round trip saved per update. Its result is
-    never seen, so only calls whose result nothing needs, and without files, go this way."""
+def webhook_answer(bot: Bot, method: SendMessage) -> dict[str, Any]:
+    """A message carried in the answer to the webhook's POST, which Telegram then sends itself (Bot API,
+    "Making requests when getting updates"): a round trip saved per update. Its result is never seen,
+    and it carries no file. The fields as the client would send them: unset ones left out, a bot-wide
+    default (aiogram's ``Default``) taken from the bot's settings."""
     body: dict[str, Any] = {"method": method.__api_method__}
-    files: dict[str, Any] = {}
-    for key, value in method.model_dump(warnings=False).items():
-        prepared = bot.session.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-        if prepared is not None:
-            body[key] = prepared
-    if files:
-        raise ValueError("a webhook answer cannot upload files")
+    for key, value in method.model_dump(exclude_none=True, warnings=False).items():
+        if isinstance(value, Default):
+            value = bot.session.prepare_value(bot.default[value.name], bot=bot, files={}, _dumps_json=False)
+            if value is None:
+                continue
+        body[key] = value
     return body
 
 

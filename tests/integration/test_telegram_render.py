@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
+import aiohttp
 import pytest
 from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 
+from bots.telegram.adapter import webhook_answer
 from bots.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, render, split_text
 from core.chat.messages import AskContact, AskLocation, Choice, Document, Image, Link, Say
 from tests.fakes.telegram_api import FakeTelegramAPI, UploadedFile
@@ -264,3 +271,42 @@ async def test_blocked_user_raises_forbidden_and_stops_the_turn(
         await render(telegram_bot, CHAT, [Say("a"), Say("b")])
 
     assert len(fake_telegram.calls("sendMessage")) == 1
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Say("请选择活动：<活动>", tuple(Choice(f"活动 {n}", f"act:{n}") for n in range(1, 4)), columns=2),
+        Say("已收到位置", clear_keyboard=True),
+        AskLocation("请发送您的位置", "📍 发送位置"),
+        AskContact("请分享手机号", "📱 分享手机号"),
+    ],
+)
+@pytest.mark.parametrize(
+    "defaults", [None, DefaultBotProperties(link_preview_is_disabled=True, protect_content=True)]
+)
+async def test_a_message_in_the_webhook_answer_is_the_call_the_client_would_make(
+    fake_telegram: FakeTelegramAPI,
+    reply: Say | AskLocation | AskContact,
+    defaults: DefaultBotProperties | None,
+) -> None:
+    """webhook_answer writes the fields itself: Telegram must receive exactly what aiogram's client
+    sends for the same message, the bot's defaults included."""
+    bot = Bot(
+        fake_telegram.token,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(fake_telegram.base_url, is_local=True)),
+        default=defaults,
+    )
+    try:
+        await render(bot, CHAT, [reply])
+        kept = await render(bot, CHAT, [reply], keep_last=True)
+        assert kept is not None
+        # What Telegram does with the answer: the JSON's "method" is called with the other fields.
+        params = json.loads(json.dumps(webhook_answer(bot, kept)))
+        method = params.pop("method")
+        async with aiohttp.ClientSession() as session:
+            await session.post(f"{fake_telegram.base_url}/bot{fake_telegram.token}/{method}", json=params)
+    finally:
+        await bot.session.close()
+    sent, answered = fake_telegram.calls("sendMessage")
+    assert answered.params == sent.params
