@@ -11,9 +11,8 @@ from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from storage import repositories as repos
@@ -79,6 +78,9 @@ def _serialise_sqlite_writers(engine: AsyncEngine | Engine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        driver = connection.connection.driver_connection
+        if isinstance(driver, sqlite3.Connection) and driver.in_transaction:
+            return  # begun by a prepared statement (storage.loop_session): the session joins it
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -108,23 +110,22 @@ class SqlUnitOfWork:
     """core.ports.UnitOfWork: one session, one transaction; rolled back unless committed."""
 
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession] | sessionmaker[Session],
-        lock: asyncio.Lock | None = None,
+        self, sessions: Callable[[], AsyncSession | LoopSession], lock: asyncio.Lock | None = None
     ) -> None:
         self._sessions = sessions
-        self._lock = lock
+        self._lock = lock  # SQLite's units of work take turns on the one connection
 
     async def __aenter__(self) -> Self:
         for name in [n for n in vars(self) if n not in ("_sessions", "_lock")]:
             del self.__dict__[name]  # repositories of an earlier transaction, if entered again
         if self._lock is not None:
             await self._lock.acquire()
-            made = self._sessions()
-            assert isinstance(made, Session)
-            self.session: Any = LoopSession(made)
-        else:
-            self.session = self._sessions()
+        try:
+            self.session: Any = self._sessions()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
         return self
 
     # Each repository is made when a turn first uses it: most turns use three or four of them.
@@ -178,17 +179,20 @@ class Database:
         self.engine = create_engine(url, **engine_kwargs)
         self.sessions = session_factory(self.engine)
         self.loop_engine = create_loop_engine(url)
-        self._loop_sessions = (
-            sessionmaker(self.loop_engine, expire_on_commit=False, autoflush=True)
-            if self.loop_engine is not None
-            else None
-        )
+        self._loop_connection: Connection | None = None
         self._lock = asyncio.Lock()
 
     def uow(self) -> SqlUnitOfWork:
-        if self._loop_sessions is not None:
-            return SqlUnitOfWork(self._loop_sessions, self._lock)
+        if self.loop_engine is not None:
+            return SqlUnitOfWork(self._loop_session, self._lock)
         return SqlUnitOfWork(self.sessions)
+
+    def _loop_session(self) -> LoopSession:
+        """SQLite: the one connection, kept open, for the unit of work that holds the lock."""
+        if self._loop_connection is None:
+            assert self.loop_engine is not None
+            self._loop_connection = self.loop_engine.connect()
+        return LoopSession(self._loop_connection)
 
     @property
     def dialect(self) -> str:
@@ -203,5 +207,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._loop_connection is not None:
+            self._loop_connection.close()
+            self._loop_connection = None
         if self.loop_engine is not None:
             self.loop_engine.dispose()

@@ -2,10 +2,16 @@
 
 SQLite statements take microseconds and run on the event loop anyway (one connection, one writer),
 so SQLAlchemy's async session, which hands every call through a greenlet and an adapted cursor, is
-pure cost there: about a sixth of a conversation turn. ``LoopSession`` has the surface of
-``AsyncSession`` that the repositories use, over a plain ``Session`` whose calls run at once.
-Transactions never overlap: ``SqlUnitOfWork`` holds the database's lock from start to end, as the
-single pooled connection made them queue before. PostgreSQL keeps the real async session (asyncpg).
+pure cost there. ``LoopSession`` has the surface of ``AsyncSession`` that the repositories use.
+Transactions never overlap: ``SqlUnitOfWork`` holds the database's lock from start to end, and every
+unit of work uses the database's one connection. PostgreSQL keeps the real async session (asyncpg).
+
+Most turns never touch an ORM entity: their statements are ``storage.prepared`` ones, which run on
+the sqlite3 connection itself. For them a transaction is BEGIN IMMEDIATE … COMMIT on that connection,
+and no ``Session`` is made at all (making one, beginning and ending its transaction cost several
+times a turn's statements). The first use of the ORM makes the ``Session``, bound to the same
+connection: it joins the transaction already begun (the engine's "begin" listener sees it and emits
+nothing), and its commit or rollback ends the whole transaction.
 """
 
 from __future__ import annotations
@@ -13,23 +19,48 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 
+def as_sqlalchemy_error(error: sqlite3.Error, statement: str, params: Any) -> DBAPIError:
+    """A failure on the sqlite3 connection itself, raised as SQLAlchemy raises it for any other
+    statement (IntegrityError, OperationalError, …), so callers see one kind of database error."""
+    return DBAPIError.instance(statement, params, error, sqlite3.Error)
+
+
 class LoopSession:
-    def __init__(self, session: Session) -> None:
-        self.sync_session = session
-        self._driver: sqlite3.Connection | None = None
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        self._driver = driver
+        self._session: Session | None = None
+
+    @property
+    def sync_session(self) -> Session:
+        """The ORM's session, made on first use; it joins a transaction already begun."""
+        if self._session is None:
+            self._session = Session(bind=self._connection, expire_on_commit=False, autoflush=True)
+        return self._session
+
+    @property
+    def orm_session(self) -> Session | None:
+        """The ORM's session if this unit of work made one (a prepared statement flushes it first)."""
+        return self._session
 
     def driver(self) -> sqlite3.Connection:
-        """The sqlite3 connection of this session's transaction, which begins (BEGIN IMMEDIATE) on
-        first use: for storage.prepared's statements, which run on it directly."""
-        if self._driver is None:
-            driver = self.sync_session.connection().connection.driver_connection
-            assert isinstance(driver, sqlite3.Connection)
-            self._driver = driver
+        """The sqlite3 connection, in this unit of work's transaction, begun here on first use."""
+        if not self._driver.in_transaction:
+            self._raw("BEGIN IMMEDIATE")
         return self._driver
+
+    def _raw(self, sql: str) -> None:
+        try:
+            self._driver.execute(sql)
+        except sqlite3.Error as error:
+            raise as_sqlalchemy_error(error, sql, ()) from error
 
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         return self.sync_session.execute(statement, params, **kwargs)
@@ -50,25 +81,31 @@ class LoopSession:
         self.sync_session.flush()
 
     async def commit(self) -> None:
-        self._driver = None
-        self.sync_session.commit()
+        if self._session is not None:
+            self._session.commit()  # flushes, then commits the connection's transaction
+        if self._driver.in_transaction:  # begun by a prepared statement, or after the session's end
+            self._raw("COMMIT")
 
     async def rollback(self) -> None:
-        self._driver = None
-        self.sync_session.rollback()
+        if self._session is not None:
+            self._session.rollback()
+        if self._driver.in_transaction:
+            self._raw("ROLLBACK")
 
     async def close(self) -> None:
-        self._driver = None
-        self.sync_session.close()
+        try:
+            if self._session is not None:
+                self._session.close()
+        finally:
+            if self._driver.in_transaction:
+                self._raw("ROLLBACK")
 
     @property
     def dialect(self) -> Dialect:
-        return self.get_bind().dialect
+        return self._connection.dialect
 
     def get_bind(self) -> Engine:
-        bind = self.sync_session.get_bind()
-        assert isinstance(bind, Engine)
-        return bind
+        return self._connection.engine
 
     def __contains__(self, instance: object) -> bool:
-        return instance in self.sync_session
+        return self._session is not None and instance in self._session

@@ -15,6 +15,7 @@ read sees what the turn has written.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from storage.loop_session import LoopSession
+from storage.loop_session import LoopSession, as_sqlalchemy_error
 
 Row = tuple[Any, ...]
 _REQUIRED = object()
@@ -100,9 +101,9 @@ class Prepared:
 def _run(
     session: LoopSession, prepared: Prepared, params: Mapping[str, Any] | None
 ) -> tuple[Any, Sequence[Callable[[Any], Any] | None]]:
-    sync = session.sync_session
-    if sync.autoflush and (sync.new or sync.deleted or sync.identity_map.check_modified()):
-        sync.flush()
+    orm = session.orm_session
+    if orm is not None and orm.autoflush and (orm.new or orm.deleted or orm.identity_map.check_modified()):
+        orm.flush()
     driver = session.driver()
     compiled = prepared._for(session.dialect)
     if compiled.plain is not None:
@@ -113,7 +114,7 @@ def _run(
             if value is _REQUIRED:
                 raise KeyError(f"a value is required for the parameter {name!r}")
             args.append(value if processor is None else processor(value))
-        return driver.execute(compiled.compiled.string, args), compiled.columns
+        return _execute(driver, compiled.compiled.string, args), compiled.columns
     state = compiled.compiled.construct_expanded_state(params)
     # An IN list's values are expanded into parameters of their own, processed as its parameter is.
     processors = {**compiled.binds, **state.processors} if state.processors else compiled.binds
@@ -122,7 +123,14 @@ def _run(
     args = [
         processors[name](values[name]) if name in processors else values[name] for name in state.positiontup
     ]
-    return driver.execute(state.statement, args), compiled.columns
+    return _execute(driver, state.statement, args), compiled.columns
+
+
+def _execute(driver: sqlite3.Connection, sql: str, args: list[Any]) -> sqlite3.Cursor:
+    try:
+        return driver.execute(sql, args)
+    except sqlite3.Error as error:
+        raise as_sqlalchemy_error(error, sql, args) from error
 
 
 def _processed(row: Row, processors: Sequence[Callable[[Any], Any] | None]) -> Row:

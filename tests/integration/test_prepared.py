@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from core.domain.activity import Activity, bounding_box
 from core.domain.codes import ActivityMode, Channel, ServiceContent
@@ -268,3 +268,71 @@ async def test_a_copy_reads_what_the_session_reads_and_changing_it_changes_nothi
         who = await uow.volunteers.get(volunteer.id)
         assert again is not None and who is not None
         assert (again.title, again.required_skills, who.name) == (activity.title, ["科普"], volunteer.name)
+
+
+async def test_a_failing_prepared_statement_raises_as_sqlalchemy_does(db: Database, clock: FakeClock) -> None:
+    """Callers (the CLI's error report among them) see one kind of database error on both paths."""
+    from storage.repositories import _NEW_DIALOG
+
+    async with db.uow() as uow:
+        user = await ensure_user(uow, clock, Channel.TELEGRAM, "7")
+        await uow.dialogs.for_user(user.id or 0, clock.now())
+        with pytest.raises(IntegrityError):
+            await _NEW_DIALOG.run(
+                uow.session, {"user_id": user.id, "updated_at": clock.now(), "data": {}, "offered": []}
+            )
+
+
+async def _marked(db: Database, key: str) -> bool:
+    async with db.uow() as uow:
+        return not await uow.deliveries.first_time(Channel.TELEGRAM, key, FakeClock().now())
+
+
+async def _users(db: Database, external_id: str) -> bool:
+    async with db.uow() as uow:
+        return await uow.users.by_identity(Channel.TELEGRAM, external_id) is not None
+
+
+@pytest.mark.parametrize("prepared_first", [True, False])
+async def test_prepared_and_orm_writes_commit_and_roll_back_together(
+    db: Database, clock: FakeClock, prepared_first: bool
+) -> None:
+    """One transaction whichever starts it: on SQLite a prepared statement may begin it on the
+    connection before the ORM's session is made, and the session joins it."""
+    for commit in (False, True):
+        key, person = f"k-{prepared_first}-{commit}", f"p-{prepared_first}-{commit}"
+        async with db.uow() as uow:
+            if prepared_first:
+                await uow.deliveries.first_time(Channel.TELEGRAM, key, clock.now())
+                await ensure_user(uow, clock, Channel.TELEGRAM, person)
+            else:
+                await ensure_user(uow, clock, Channel.TELEGRAM, person)
+                await uow.deliveries.first_time(Channel.TELEGRAM, key, clock.now())
+            if commit:
+                await uow.commit()
+            else:
+                await uow.rollback()
+        assert await _marked(db, key) is commit
+        assert await _users(db, person) is commit
+
+
+async def test_a_unit_of_work_left_by_an_error_leaves_nothing_behind(db: Database, clock: FakeClock) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.uow() as uow:
+            await uow.deliveries.first_time(Channel.TELEGRAM, "left", clock.now())
+            await ensure_user(uow, clock, Channel.TELEGRAM, "left")
+            raise RuntimeError("the turn failed")
+    with pytest.raises(RuntimeError):
+        async with db.uow() as uow:
+            await uow.deliveries.first_time(Channel.TELEGRAM, "left-alone", clock.now())
+            raise RuntimeError("the turn failed before the ORM was used")
+    assert not await _marked(db, "left") and not await _marked(db, "left-alone")
+    assert not await _users(db, "left")
+    # After a commit, the same unit of work may go on (a refusal's bookkeeping): a new transaction.
+    async with db.uow() as uow:
+        await uow.deliveries.first_time(Channel.TELEGRAM, "first", clock.now())
+        await uow.commit()
+        await uow.deliveries.first_time(Channel.TELEGRAM, "second", clock.now())
+        await ensure_user(uow, clock, Channel.TELEGRAM, "second")
+        await uow.commit()
+    assert await _marked(db, "first") and await _marked(db, "second") and await _users(db, "second")
