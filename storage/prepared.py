@@ -97,6 +97,14 @@ class Prepared:
             return count
         return int((await session.execute(self.statement, params)).rowcount)
 
+    async def insert(self, session: LoopSession, params: Mapping[str, Any]) -> int:
+        """An INSERT on SQLite: the new row's id."""
+        cursor, _ = _run(session, self, params)
+        row_id = cursor.lastrowid
+        cursor.close()
+        assert row_id is not None
+        return row_id
+
 
 def _run(
     session: LoopSession, prepared: Prepared, params: Mapping[str, Any] | None

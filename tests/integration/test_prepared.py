@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from core.domain.activity import Activity, bounding_box
+from core.domain.audit import AuditEntry
 from core.domain.codes import ActivityMode, Channel, ServiceContent
 from core.domain.dialog import Notice
+from core.domain.people import ChannelIdentity
 from core.domain.signup import HOLDS_PLACE, Signup, SignupStatus
 from core.domain.volunteer import VolunteerStatus
 from core.ports import ActivityQuery
@@ -336,3 +338,52 @@ async def test_a_unit_of_work_left_by_an_error_leaves_nothing_behind(db: Databas
         await ensure_user(uow, clock, Channel.TELEGRAM, "second")
         await uow.commit()
     assert await _marked(db, "first") and await _marked(db, "second") and await _users(db, "second")
+
+
+async def test_an_added_item_has_its_id_and_later_changes_to_it_are_written(
+    db: Database, clock: FakeClock
+) -> None:
+    async with db.uow() as uow:
+        org = await make_org(uow, clock, "南京市鼓楼区科技志愿服务队")
+        admin = await make_admin(uow, clock)
+        activity = await make_activity(uow, clock, admin, org.id, capacity=3)
+        volunteer, _ = await make_volunteer(uow, clock)
+        assert activity.id is not None and volunteer.id is not None
+        signup = await uow.signups.add(
+            Signup(
+                activity_id=activity.id,
+                volunteer_id=volunteer.id,
+                status=SignupStatus.WAITLISTED,
+                created_at=clock.now(),
+            )
+        )
+        assert signup.id is not None
+        assert await uow.signups.get(signup.id) is signup  # in the session, as if loaded
+        signup.status = SignupStatus.CONFIRMED  # tracked: written with the commit
+        signup.confirmed_at = clock.now()
+        await uow.audit.add(
+            AuditEntry(
+                at=clock.now(),
+                actor_user_id=admin.user_id,
+                action="t.x",
+                entity="signup",
+                entity_id=signup.id,
+            )
+        )
+        assert [e.action for e in await uow.audit.for_entity("signup", signup.id)][-1] == "t.x"
+        await uow.commit()
+    async with db.uow() as uow:
+        stored = await uow.signups.get(signup.id)
+        assert stored is not None and stored is not signup
+        assert (stored.status, stored.confirmed_at) == (SignupStatus.CONFIRMED, clock.now())
+        with pytest.raises(IntegrityError):  # the same volunteer's identity twice
+            await uow.identities.add(
+                ChannelIdentity(
+                    channel=Channel.TELEGRAM, external_id="dup", user_id=admin.user_id, created_at=clock.now()
+                )
+            )
+            await uow.identities.add(
+                ChannelIdentity(
+                    channel=Channel.TELEGRAM, external_id="dup", user_id=admin.user_id, created_at=clock.now()
+                )
+            )
