@@ -119,6 +119,18 @@ async def make_volunteer(
     return volunteer, actor
 
 
+def online(url: str = "https://meeting.example.cn/1") -> dict[str, Any]:
+    """The fields of an activity held online only: no place, a meeting link."""
+    return {
+        "mode": ActivityMode.ONLINE,
+        "online_url": url,
+        "place_name": "",
+        "address": "",
+        "latitude": None,
+        "longitude": None,
+    }
+
+
 def activity_draft(org_id: int, clock: Clock, **changes: Any) -> Activity:
     """An activity plan that passes check_publishable (3-6.1.5, 4-5.1.1), starting in ten days."""
     starts = clock.now() + timedelta(days=10)

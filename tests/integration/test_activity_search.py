@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.domain.activity import bounding_box
-from core.domain.codes import ActivityMode
 from core.ports import ActivityQuery
 from storage.database import Database
-from tests.builders import make_activity, make_admin, make_org
+from tests.builders import make_activity, make_admin, make_org, online
 from tests.fakes.clock import FakeClock
 
 NANJING = (32.06, 118.78)
@@ -34,18 +33,7 @@ async def test_near_me_looks_inside_the_box_whatever_starts_first_elsewhere(
                 ends_at=clock.now() + timedelta(days=2 + day, hours=2),
             )
         near = await make_activity(uow, clock, admin, org.id, latitude=32.05, longitude=118.79)
-        online = await make_activity(
-            uow,
-            clock,
-            admin,
-            org.id,
-            mode=ActivityMode.ONLINE,
-            online_url="https://meeting.example.cn/1",
-            place_name="",
-            address="",
-            latitude=None,
-            longitude=None,
-        )
+        online_only = await make_activity(uow, clock, admin, org.id, **online())
         await uow.commit()
 
     box = bounding_box(*NANJING, 50_000)
@@ -53,7 +41,7 @@ async def test_near_me_looks_inside_the_box_whatever_starts_first_elsewhere(
         found = await uow.activities.search(ActivityQuery(starts_after=clock.now(), within=box, limit=2))
         assert [a.id for a in found] == [near.id]
         everything = await uow.activities.search(ActivityQuery(starts_after=clock.now(), limit=10))
-        assert {a.id for a in everything} >= {near.id, online.id}
+        assert {a.id for a in everything} >= {near.id, online_only.id}
         # The list's brief rows: the same activities, in the same order, with what a list shows.
         briefs = await uow.activities.search_brief(ActivityQuery(starts_after=clock.now(), limit=10))
         assert [(b.id, b.title, b.starts_at, b.capacity, b.latitude) for b in briefs] == [

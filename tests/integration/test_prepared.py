@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from core.domain.activity import Activity, bounding_box
 from core.domain.audit import AuditEntry
-from core.domain.codes import ActivityMode, Channel, ServiceContent
+from core.domain.codes import Channel, ServiceContent
 from core.domain.dialog import Notice
 from core.domain.people import ChannelIdentity
 from core.domain.signup import HOLDS_PLACE, Signup, SignupStatus
@@ -19,7 +19,7 @@ from core.domain.volunteer import VolunteerStatus
 from core.ports import ActivityQuery
 from core.services.users import ensure_user
 from storage.database import Database
-from tests.builders import make_activity, make_admin, make_org, make_volunteer, resident_id
+from tests.builders import make_activity, make_admin, make_org, make_volunteer, online, resident_id
 from tests.fakes.clock import FakeClock
 
 
@@ -183,17 +183,7 @@ async def test_every_shape_of_list_query_reads_what_the_orm_search_reads(
                 longitude=118.79,
             )
         await make_activity(
-            uow,
-            clock,
-            admin,
-            org.id,
-            mode=ActivityMode.ONLINE,
-            online_url="https://meeting.example.cn/1",
-            place_name="",
-            address="",
-            latitude=None,
-            longitude=None,
-            service_content=ServiceContent.POPULAR_LECTURE,
+            uow, clock, admin, org.id, service_content=ServiceContent.POPULAR_LECTURE, **online()
         )
         await uow.commit()
     now = clock.now()

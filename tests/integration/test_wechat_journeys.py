@@ -22,7 +22,7 @@ from bots.app import SERVICES
 from bots.wechat.receive import WECHAT_RECEIVER
 from bots.wechat.render import PASSIVE_LIMIT_BYTES
 from core.chat.messages import Command, Incoming, Say
-from core.domain.codes import ActivityMode, Channel, ServiceContent
+from core.domain.codes import Channel, ServiceContent
 from core.domain.people import Actor, ConsentKind, Role
 from core.policy import Policy
 from core.services.access import load_actor
@@ -33,7 +33,7 @@ from core.services.volunteers import RegistrationForm, give_consent, register_vo
 from locales import translator
 from scheduler.dispatcher import dispatch_due
 from storage.database import Database
-from tests.builders import make_admin
+from tests.builders import make_admin, online
 from tests.fakes.clock import FakeClock
 from tests.fakes.wechat_messages import Signer, WeChatMessages
 from tests.integration import test_wechat_receive as receive
@@ -298,13 +298,8 @@ async def test_find_recent_within_7_days_online_and_by_kind(db, clock, person) -
         db,
         clock,
         title="线上网络科普直播",
-        mode=ActivityMode.ONLINE,
-        online_url="https://live.example.cn/stvs/1",
         service_content=ServiceContent.ONLINE_POPULARIZATION,
-        place_name="",
-        address="",
-        latitude=None,
-        longitude=None,
+        **online("https://live.example.cn/stvs/1"),
         **_days(clock, 5),
     )
     await _activity(
