@@ -293,6 +293,9 @@ class VolunteerRepository(_Repository[Volunteer]):
         row = await _USER_OF_VOLUNTEER.first(self.session, {"volunteer_id": volunteer_id})
         return None if row is None else int(row[0])
 
+    async def by_number(self, number: str) -> Volunteer | None:
+        return await self._one(select(Volunteer).where(volunteers.c.volunteer_number == number))
+
     async def by_user(self, user_id: int) -> Volunteer | None:
         return await self._one(select(Volunteer).where(volunteers.c.user_id == user_id))
 

@@ -67,6 +67,7 @@ async def organizer_menu(turn: Turn, _: str = "") -> None:
         turn.choice("chat.org.reviews", "rev"),
         turn.choice("chat.org.needs", "needs"),
         turn.choice("chat.org.feedback", "fbl"),
+        turn.choice("chat.org.qualifications", "q"),
         turn.choice("chat.button.menu", "menu"),
         columns=2,
     )

@@ -15,6 +15,7 @@ from core.chat import (
     needs,
     org_application,
     organizer,
+    qualifications,
     reviews,
     surveys,
     volunteer,
@@ -94,6 +95,7 @@ def build_routes() -> Routes:
         "need": needs.start_need,
         "needs": needs.list_needs,
         "stats": surveys.stats_command,
+        "qualification": qualifications.ask_number,
     }
     buttons: dict[str, Handler] = {
         "menu": menu,
@@ -152,6 +154,9 @@ def build_routes() -> Routes:
         "nd.t": needs.take,
         "nd.c": needs.close,
         "stats": surveys.show_stats,
+        "q": qualifications.ask_number,
+        "q.r": partial(qualifications.toggle, held=True),
+        "q.w": partial(qualifications.toggle, held=False),
     }
     flows = {
         volunteer.REGISTRATION: volunteer.registration_step,
@@ -169,5 +174,6 @@ def build_routes() -> Routes:
         needs.NEED_FORM: needs.need_step,
         needs.NEED_REASON: needs.reason_step,
         surveys.SURVEY: surveys.survey_step,
+        qualifications.QUALIFICATION_LOOKUP: qualifications.number_step,
     }
     return Routes(buttons=buttons, commands=commands, flows=flows, menu=menu, start=start)

@@ -288,6 +288,7 @@ async def show_profile(turn: Turn, _: str = "") -> None:
         region=volunteer.region,
         skills=turn.join(turn.t(f"code.skill.{s}") for s in volunteer.skills) or "-",
         areas=turn.join(turn.t(f"code.service_content.{a}") for a in volunteer.service_areas) or "-",
+        qualifications=turn.join(turn.t(f"code.qualification.{q}") for q in volunteer.qualifications) or "-",
         orgs=turn.join(orgs) or "-",
     )
 

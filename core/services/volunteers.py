@@ -19,6 +19,7 @@ from core.errors import Conflict, InvalidInput, NotEligible, NotFound, Permissio
 from core.policy import Policy
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, may_see_private_data, require_staff
+from core.services.notices import enqueue
 
 NAME_MAX = 40
 
@@ -259,6 +260,46 @@ async def clear_volunteer(
             membership.status = MembershipStatus.LEFT
             membership.decided_at = clock.now()
     await audit(uow, clock, actor, "volunteer.clear", "volunteer", volunteer_id, reason)
+    return volunteer
+
+
+async def record_qualification(
+    uow: UnitOfWork, clock: Clock, actor: Actor, volunteer_id: int, qualification: str, *, held: bool
+) -> Volunteer:
+    """3-6.1.3.1: a qualification goes on record when staff have seen the certificate (the volunteer
+    shows it, with their volunteer number, to the organizer of the activity that needs it); staff
+    of any org and admins may record one, or take it off when it lapses. Every change is in the
+    audit log with who made it, and the volunteer is told."""
+    if not (actor.admin or actor.staff_of):
+        raise PermissionDenied("access.not_staff")
+    code = _codes((qualification,), Qualification, "volunteer.qualification.unknown")[0]
+    volunteer = await uow.volunteers.get(volunteer_id)
+    if volunteer is None or not volunteer.active:
+        raise NotFound("volunteer.not_found")
+    if (code in volunteer.qualifications) == held:
+        return volunteer  # already so: a second press of the same button changes nothing
+    if held:
+        volunteer.qualifications = [*volunteer.qualifications, code]
+    else:
+        volunteer.qualifications = [q for q in volunteer.qualifications if q != code]
+    await audit(
+        uow,
+        clock,
+        actor,
+        "volunteer.qualification.record" if held else "volunteer.qualification.withdraw",
+        "volunteer",
+        volunteer_id,
+        qualification=code,
+        staff_of=sorted(actor.staff_of),
+    )
+    await enqueue(
+        uow,
+        clock,
+        f"qualification:{volunteer_id}:{code}:{'on' if held else 'off'}:{clock.now().isoformat()}",
+        volunteer.user_id,
+        "notice.qualification.recorded" if held else "notice.qualification.withdrawn",
+        choices=[("chat.menu.profile", "prof")],
+    )
     return volunteer
 
 

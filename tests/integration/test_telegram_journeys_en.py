@@ -517,8 +517,8 @@ async def test_refusals_say_why_in_english(db, clock, chat) -> None:
     assert "Qualifications required: Licensed physician" in card
     assert await young.press("Sign me up") == (
         "This activity needs a recorded qualification (Licensed physician), which your profile does not have."
-        " If you hold it, please contact the activity's organizer: they record it once they have seen the"
-        " certificate."
+        " If you hold it, please show the certificate and your volunteer number (under My profile) to the"
+        " activity's organizer: once they have recorded it, you can sign up."
     )
     assert young.buttons() == ["Main menu"]
 
@@ -538,6 +538,52 @@ async def test_refusals_say_why_in_english(db, clock, chat) -> None:
     await adult.send(adult.updates.start(f"act-{drill}", person=ALICE))
     await adult.press("Sign me up")
     assert (await adult.press("I am insured")).startswith('You are signed up for "Flood rescue drill"')
+
+
+async def test_the_organizer_records_the_qualification_the_refusal_asked_for(
+    db, clock, chat, deliver
+) -> None:
+    """3-6.1.3.1: the volunteer shows the certificate and their number; staff record it in chat, the
+    volunteer is told, and the sign-up that was refused goes through."""
+    org_id = await _org(db, clock)
+    clinic = await _activity(
+        db, clock, org_id, title="Free clinic", service_content=ServiceContent.HEALTH_CLINIC
+    )
+    await _staff(db, clock, STAFF, org_id)
+    doctor = chat(ALICE)
+    await _volunteer(db, clock, ALICE, "Alice Walker", phone="13912345678")
+    await doctor.send(doctor.updates.start(f"act-{clinic}", person=ALICE))
+    assert "needs a recorded qualification (Licensed physician)" in await doctor.press("Sign me up")
+    number = _number(await doctor.say("/profile"), r"Volunteer number: (KJ\d+)")
+    assert "Qualifications (checked by an organizer): -" in doctor.text
+
+    staff = chat(STAFF)
+    await staff.say("/organizer")
+    assert await staff.press("Record a qualification") == (
+        "Please send the volunteer's number (they see it under My profile), for example: KJ20260000123.\n"
+        "Check the original certificate before you record it."
+    )
+    assert await staff.say("KJ123") == (
+        "There is no registered volunteer with the number KJ123. Please check it and send it again,"
+        " for example: KJ20260000123."
+    )
+    card = await staff.say(number)
+    assert card.startswith(
+        f"Volunteer: Alice Walker ({number})\nPhone: 139****5678\nQualifications on record: -\n\n"
+        "Tap a qualification to record it"
+    )
+    assert "+ Licensed physician" in staff.buttons() and "Another volunteer" in staff.buttons()
+    text = await staff.press("+ Licensed physician")
+    assert text.startswith("Recorded for Alice Walker: Licensed physician.")
+    assert "Qualifications on record: Licensed physician" in text
+    assert "✓ Licensed physician" in staff.buttons()
+
+    assert await deliver() == 1
+    told = doctor.new_messages()[-1]["text"]
+    assert told.startswith("An organizer has checked and recorded a qualification for you")
+    assert "Qualifications (checked by an organizer): Licensed physician" in await doctor.say("/profile")
+    await doctor.send(doctor.updates.start(f"act-{clinic}", person=ALICE))
+    assert (await doctor.press("Sign me up")).startswith('You are signed up for "Free clinic"')
 
 
 async def test_signing_up_again_names_the_sign_up_status_in_english(db, clock, chat) -> None:

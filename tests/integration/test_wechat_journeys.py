@@ -953,3 +953,28 @@ async def test_a_long_list_is_split_passive_then_active_and_every_number_still_a
     assert f"回复 {last_number}：" in rest and f"回复 {last_number}：" not in head
     text = await user.say(str(last_number))
     assert text.startswith(f"【{titles[0]}】")
+
+
+async def test_staff_record_a_qualification_in_wechat_by_number(db, clock, person) -> None:
+    """3-6.1.3.1 in WeChat: the number is typed, each qualification is a numbered option, and a
+    second pick of a recorded one takes it off."""
+    await _activity(db, clock, title="社区义诊", required_qualifications=["medical_practitioner"])
+    volunteer = person("oJourneyDoctor00000000000001")
+    await _volunteer(db, clock, volunteer.openid, "陈医生", "13812340000")
+    await volunteer.say("/profile")
+    number = re.search(r"志愿者编号：(KJ\d+)", volunteer.last)
+    assert number, volunteer.last
+    staff = person("oJourneyStaffQ00000000000001")
+    await _make_staff(db, clock, staff.openid)
+    await staff.say("/organizer")
+    text = await staff.pick("登记资质")
+    assert "请输入志愿者编号" in text and "例如：KJ20260000123" in text
+    text = await staff.say(number[1])
+    assert text.startswith(f"志愿者：陈医生（{number[1]}）\n手机：138****0000\n已登记资质：-")
+    assert "回复一项资质前的数字即为其登记" in text
+    assert "＋ 执业医师" in staff.options() and "查找其他志愿者" in staff.options()
+    text = await staff.pick("＋ 执业医师")
+    assert text.startswith("已为 陈医生 登记资质：执业医师。") and "已登记资质：执业医师" in text
+    text = await staff.pick("✓ 执业医师")
+    assert text.startswith("已撤销 陈医生 的资质：执业医师。") and "已登记资质：-" in text
+    assert "请输入志愿者编号" in await staff.pick("查找其他志愿者")

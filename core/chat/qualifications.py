@@ -1,0 +1,89 @@
+"""3-6.1.3.1 in chat: staff record a volunteer's qualification once they have seen the certificate.
+The volunteer gives their volunteer number (shown in their profile); staff type it, see the
+volunteer (name, masked phone, what is on record) and add or take off a qualification with a
+press. A sign-up that was refused for the missing qualification then goes through."""
+
+from __future__ import annotations
+
+from core.chat.messages import Choice, Input, Text
+from core.chat.turn import Turn
+from core.domain.codes import Qualification
+from core.domain.identity_numbers import mask_phone
+from core.domain.volunteer import Volunteer
+from core.services.volunteers import record_qualification
+
+QUALIFICATION_LOOKUP = "qualification_lookup"
+NUMBER_MAX = 20
+
+
+def _is_staff(turn: Turn) -> bool:
+    if turn.actor.admin or turn.actor.staff_of:
+        return True
+    turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+    return False
+
+
+async def ask_number(turn: Turn, _: str = "") -> None:
+    turn.state.clear()
+    if not _is_staff(turn):
+        return
+    turn.state.start(QUALIFICATION_LOOKUP, "number")
+    turn.say("chat.qual.ask_number", turn.choice("chat.org.menu_button", "org"))
+
+
+async def number_step(turn: Turn, given: Input) -> None:
+    if not _is_staff(turn):
+        turn.state.clear()
+        return
+    number = given.text.strip().upper().replace(" ", "") if isinstance(given, Text) else ""
+    volunteer = await turn.uow.volunteers.by_number(number) if 0 < len(number) <= NUMBER_MAX else None
+    if volunteer is None or not volunteer.active:
+        # Asked again: a number mistyped is the usual reason, and the question still stands.
+        turn.say("chat.qual.not_found", turn.choice("chat.org.menu_button", "org"), number=number or "-")
+        return
+    turn.state.clear()
+    _card(turn, volunteer)
+
+
+async def toggle(turn: Turn, arg: str, *, held: bool) -> None:
+    turn.state.clear()
+    if not _is_staff(turn):
+        return
+    volunteer_id, _, code = arg.partition(":")
+    if not volunteer_id.isdigit():
+        await ask_number(turn)
+        return
+    volunteer = await record_qualification(
+        turn.uow, turn.clock, turn.actor, int(volunteer_id), code, held=held
+    )
+    turn.say(
+        "chat.qual.recorded" if held else "chat.qual.withdrawn",
+        name=volunteer.name,
+        qualification=turn.t(f"code.qualification.{code}"),
+    )
+    _card(turn, volunteer)
+
+
+def _card(turn: Turn, volunteer: Volunteer) -> None:
+    held = set(volunteer.qualifications)
+    choices = [
+        Choice(
+            turn.t(
+                "chat.qual.button.held" if q.value in held else "chat.qual.button.add",
+                qualification=turn.t(f"code.qualification.{q.value}"),
+            ),
+            f"q.{'w' if q.value in held else 'r'}:{volunteer.id}:{q.value}",
+        )
+        for q in Qualification
+    ]
+    turn.say(
+        "chat.qual.card",
+        *choices,
+        turn.choice("chat.qual.button.other", "q"),
+        turn.choice("chat.org.menu_button", "org"),
+        columns=2,
+        name=volunteer.name,
+        number=volunteer.volunteer_number or "-",
+        phone=mask_phone(volunteer.phone),
+        qualifications=turn.join(turn.t(f"code.qualification.{q}") for q in volunteer.qualifications) or "-",
+    )
