@@ -1316,6 +1316,7 @@ async def test_profile_shows_edits_and_withdraws_a_consent_in_english(db, clock,
         "Region: Xuanwu District, Nanjing\n"
         "Fields: Information technology\n"
         "Service areas: Popular science lectures\n"
+        "Qualifications (checked by an organizer): -\n"
         "Organizations: Xuanwu Science Volunteers (member)"
     )
     assert alice.buttons() == ["Edit my profile", "Language", "My consents", "Link another app", "Main menu"]
