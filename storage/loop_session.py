@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 
 def as_sqlalchemy_error(error: sqlite3.Error, statement: str, params: Any) -> DBAPIError:
@@ -37,6 +38,13 @@ class LoopSession:
         assert isinstance(driver, sqlite3.Connection)
         self._driver = driver
         self._session: Session | None = None
+        # Written by prepared INSERTs in this transaction and then joined to the session as if loaded
+        # (storage.repositories._Repository.add): a rollback must make them new again, as the ORM
+        # does for what it inserted itself.
+        self._adopted: list[object] = []
+        # What the session held when the unit of work last committed: copies of an earlier
+        # transaction, which another connection may have changed since.
+        self._earlier: set[Any] = set()
 
     @property
     def sync_session(self) -> Session:
@@ -49,6 +57,16 @@ class LoopSession:
     def orm_session(self) -> Session | None:
         """The ORM's session if this unit of work made one (a prepared statement flushes it first)."""
         return self._session
+
+    def adopt(self, instance: object) -> None:
+        """An item just written by a prepared INSERT, its id set: joins the session as if loaded."""
+        make_transient_to_detached(instance)
+        self.sync_session.add(instance)
+        self._adopted.append(instance)
+
+    def read_earlier(self, entity: type, ident: int) -> bool:
+        """Whether the session's copy of this row, if any, was read before this transaction began."""
+        return bool(self._earlier) and identity_key(entity, ident) in self._earlier
 
     def driver(self) -> sqlite3.Connection:
         """The sqlite3 connection, in this unit of work's transaction, begun here on first use."""
@@ -85,14 +103,28 @@ class LoopSession:
             self._session.commit()  # flushes, then commits the connection's transaction
         if self._driver.in_transaction:  # begun by a prepared statement, or after the session's end
             self._raw("COMMIT")
+        self._adopted.clear()
+        if self._session is not None:
+            self._earlier = set(self._session.identity_map.keys())
 
     async def rollback(self) -> None:
+        self._forget_adopted()
         if self._session is not None:
             self._session.rollback()
         if self._driver.in_transaction:
             self._raw("ROLLBACK")
 
+    def _forget_adopted(self) -> None:
+        """Before the session's rollback expires them: out of the session and new again, with the
+        values they were given (their ids no longer exist, and SQLite will hand them out again)."""
+        for instance in self._adopted:
+            if self._session is not None and instance in self._session:
+                self._session.expunge(instance)
+            make_transient(instance)
+        self._adopted.clear()
+
     async def close(self) -> None:
+        self._forget_adopted()
         try:
             if self._session is not None:
                 self._session.close()

@@ -10,7 +10,6 @@ from sqlalchemy import Integer, bindparam, exists, func, insert, inspect, or_, s
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from core.domain.activity import Activity, ActivityMode, ActivityStatus, Base, Project
 from core.domain.audit import AuditEntry
@@ -79,8 +78,7 @@ class _Repository(Generic[T]):
         usual): a flush of the ORM's unit of work costs several times that for one row."""
         if isinstance(self.session, LoopSession):
             item.id = await _insert(self.session, item)  # type: ignore[attr-defined]
-            make_transient_to_detached(item)
-            self.session.sync_session.add(item)
+            self.session.adopt(item)
             return item
         self.session.add(item)
         await self.session.flush()
@@ -111,9 +109,11 @@ class _Repository(Generic[T]):
     async def get_for_update(self, item_id: int) -> T | None:
         """Read afresh and locked for this transaction: a row lock on PostgreSQL, where a copy already
         in the session may be older. An SQLite transaction holds the file's write lock from its first
-        statement (BEGIN IMMEDIATE), so a copy it read cannot be older: the session's is used."""
+        statement (BEGIN IMMEDIATE), so a copy read in it cannot be older: that one is used, and only a
+        copy of an earlier transaction of the unit of work (before its commit) is read again."""
         if isinstance(self.session, LoopSession):
-            return await self.session.get(self.model, item_id)
+            again = self.session.read_earlier(self.model, item_id)
+            return await self.session.get(self.model, item_id, populate_existing=again)
         return await self.session.get(self.model, item_id, with_for_update=True, populate_existing=True)
 
     async def _all(self, statement: Any) -> list[T]:
