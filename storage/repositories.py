@@ -241,7 +241,9 @@ class OrganizationRepository(_Repository[Organization]):
         return None if row is None else str(row[0])
 
     async def by_name(self, name: str) -> Organization | None:
-        return await self._one(select(Organization).where(organizations.c.name == name))
+        """The organization that holds this name: a rejected application holds none (1-5.4)."""
+        c = organizations.c
+        return await self._one(select(Organization).where(c.name == name, c.status != OrgStatus.REJECTED))
 
     async def children(self, parent_id: int) -> list[Organization]:
         c = organizations.c

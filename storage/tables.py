@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import registry
 
@@ -71,7 +72,7 @@ organizations = Table(
     "organizations",
     metadata,
     _id(),
-    Column("name", String(60), nullable=False, unique=True),
+    Column("name", String(60), nullable=False),
     Column("kind", EnumStr(OrgKind), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("parent_id", ForeignKey("organizations.id"), index=True),
@@ -89,6 +90,14 @@ organizations = Table(
     Column("applied_by", ForeignKey("users.id")),
     Column("reviewed_by", ForeignKey("users.id")),
     Column("reviewed_at", UTCDateTime),
+    # 1-5.2: one name per organization, but a rejected application leaves its name free to apply again.
+    Index(
+        "uq_organizations_name_live",
+        "name",
+        unique=True,
+        sqlite_where=text("status != 'rejected'"),
+        postgresql_where=text("status != 'rejected'"),
+    ),
 )
 
 role_grants = Table(

@@ -13,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from storage import migrate
 from storage.database import create_engine
@@ -83,3 +84,48 @@ def test_offline_mode_prints_the_sql(url: str, capsys: pytest.CaptureFixture[str
     sql = capsys.readouterr().out
     assert "CREATE TABLE organizations" in sql
     assert "alembic_version" in sql
+
+
+async def test_0009_keeps_the_organizations_and_frees_a_rejected_name(blank_db_url: str) -> None:
+    """SQLite copies the table to drop the unique constraint: the rows, their links and indexes stay,
+    and from then on only organizations that are not rejected hold their names."""
+    await migrate.upgrade(blank_db_url, "0008")
+    columns = (
+        "name, kind, created_at, service_field, service_items, requirements, leader_name, leader_contact,"
+        " member_count, status, unit_full_name, join_requires_approval, timezone"
+    )
+    values = (
+        "'{}', 'team', '2026-11-01 00:00:00', '', '[]', '', 'x', 'x', 0, '{}', false, false, 'Asia/Shanghai'"
+    )
+
+    def insert(connection: Connection, name: str, status: str) -> None:
+        connection.exec_driver_sql(
+            f"INSERT INTO organizations ({columns}) VALUES ({values.format(name, status)})"
+        )
+
+    def seed(connection: Connection) -> None:
+        insert(connection, "南京市鼓楼区科技志愿服务队", "approved")
+        insert(connection, "南京市玄武区科技志愿服务队", "rejected")
+        connection.commit()
+
+    await _on(blank_db_url, seed)
+    await migrate.upgrade(blank_db_url)
+
+    def after(connection: Connection) -> list[tuple[str, str]]:
+        insert(connection, "南京市玄武区科技志愿服务队", "applied")  # the rejected one's name, again
+        with pytest.raises(IntegrityError):
+            insert(connection, "南京市鼓楼区科技志愿服务队", "applied")
+        connection.rollback()
+        indexes = {i["name"] for i in inspect(connection).get_indexes("organizations")}
+        assert {
+            "ix_organizations_parent_id",
+            "ix_organizations_status",
+            "uq_organizations_name_live",
+        } <= indexes
+        rows = connection.exec_driver_sql("SELECT name, status FROM organizations ORDER BY id").all()
+        return [tuple(r) for r in rows]
+
+    assert await _on(blank_db_url, after) == [
+        ("南京市鼓楼区科技志愿服务队", "approved"),
+        ("南京市玄武区科技志愿服务队", "rejected"),
+    ]

@@ -165,6 +165,29 @@ async def test_rejection_needs_a_reason_which_is_kept(db: Database, clock: FakeC
             await create_activity(uow, clock, Actor.system(), activity_draft(org.id or 0, clock))
 
 
+async def test_a_rejected_application_leaves_its_name_free_to_apply_again(
+    db: Database, clock: FakeClock
+) -> None:
+    """1-5.4: rejected for what it lacked (the reason says what), the team applies again under the same
+    name; the rejected application stays on record. A name in use or under review stays taken."""
+    brigade_id, staff = await _brigade_with_staff(db, clock)
+    async with db.uow() as uow:
+        first = await apply_for_org(uow, clock, staff, org_form("海淀区科普志愿服务队", parent_id=brigade_id))
+        await review_org(uow, clock, staff, first.id or 0, approve=False, reason="请补充负责人联系方式")
+        await uow.commit()
+    async with db.uow() as uow:
+        again = await apply_for_org(uow, clock, staff, org_form("海淀区科普志愿服务队", parent_id=brigade_id))
+        with pytest.raises(Conflict) as caught:  # the new application is under review
+            await apply_for_org(uow, clock, staff, org_form("海淀区科普志愿服务队", parent_id=brigade_id))
+        assert caught.value.key == "org.name.taken"
+        await uow.commit()
+    async with db.uow() as uow:
+        found = await uow.orgs.by_name("海淀区科普志愿服务队")
+        assert found is not None and found.id == again.id and found.status is OrgStatus.APPLIED
+        rejected = await uow.orgs.get(first.id or 0)
+        assert rejected is not None and rejected.status is OrgStatus.REJECTED
+
+
 async def test_review_of_a_missing_org_is_not_found(db: Database, clock: FakeClock) -> None:
     _, staff = await _brigade_with_staff(db, clock)
     async with db.uow() as uow:
