@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 
+class RaceLost(Exception):
+    """Another transaction wrote the same unique row first (two first messages of one new user at
+    once): nothing is wrong with the request, and running the unit of work again finds that row."""
+
+
 class DomainError(Exception):
     key = "error.generic"
 

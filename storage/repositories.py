@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Integer, bindparam, exists, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.activity import Activity, ActivityMode, ActivityStatus, Base, Project
@@ -22,6 +23,7 @@ from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant,
 from core.domain.signup import LIVE, Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
+from core.errors import RaceLost
 from core.ports import ActivityBrief, ActivityQuery, Caller, SignupRef
 from storage.loop_session import LoopSession
 from storage.prepared import Prepared
@@ -186,6 +188,14 @@ class UserRepository(_Repository[User]):
 
 class IdentityRepository(_Repository[ChannelIdentity]):
     model = ChannelIdentity
+
+    async def add(self, item: ChannelIdentity) -> ChannelIdentity:
+        """An identity is unique: two first messages of one new user at once both try to add it
+        (PostgreSQL, side by side), and the later one loses the race."""
+        try:
+            return await super().add(item)
+        except IntegrityError as error:
+            raise RaceLost(f"{item.channel}:{item.external_id} was added by another transaction") from error
 
     async def get(self, channel: Channel, external_id: str) -> ChannelIdentity | None:  # type: ignore[override]
         c = channel_identities.c

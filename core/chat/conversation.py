@@ -23,7 +23,7 @@ from core.chat.messages import (
 from core.chat.turn import NUMBERED_CHANNELS, Translators, Turn
 from core.domain.dialog import DialogState
 from core.domain.people import Actor
-from core.errors import DomainError
+from core.errors import DomainError, RaceLost
 from core.policy import Policy
 from core.ports import Clock, Links, UnitOfWork, UnitOfWorkFactory
 from core.services.access import actor_with, load_actor
@@ -71,7 +71,19 @@ class Conversation:
     ) -> Outgoing | None:
         """None when this delivery was handled before (a platform's retry). ``on_turn`` is the
         channel's own bookkeeping for a first delivery (WeChat's reply window), in the same
-        transaction, and kept even when the turn itself is refused."""
+        transaction, and kept even when the turn itself is refused. A turn that lost a race for a
+        new row (``RaceLost``) is run once more, in a new transaction that sees the winner's row."""
+        try:
+            return await self._turn(incoming, delivery_key, on_turn)
+        except RaceLost:
+            return await self._turn(incoming, delivery_key, on_turn)
+
+    async def _turn(
+        self,
+        incoming: Incoming,
+        delivery_key: str | None,
+        on_turn: Callable[[UnitOfWork], Awaitable[None]] | None,
+    ) -> Outgoing | None:
         async with self.uows() as uow:
             now = self.clock.now()
             if delivery_key is not None and not await uow.deliveries.first_time(
