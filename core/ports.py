@@ -94,6 +94,10 @@ class VolunteerRepository(Protocol):
 
     async def by_user(self, user_id: int) -> Volunteer | None: ...
     async def by_number(self, number: str) -> Volunteer | None: ...
+    async def recruitable(self, org_ids: Sequence[int], activity_id: int) -> list[Recruit]:
+        """Active volunteers, active members of any of these orgs, not signed up for the activity."""
+        ...
+
     async def user_id_of(self, volunteer_id: int) -> int | None:
         """Whom to tell: the user behind a volunteer, without reading the record."""
         ...
@@ -123,6 +127,15 @@ class ActivityQuery:
     within: tuple[float, float, float, float] | None = None
     limit: int = 10
     offset: int = 0
+
+
+@dataclass(frozen=True)
+class Recruit:
+    """What a recruitment broadcast needs to know of a volunteer to decide whether to call them."""
+
+    user_id: int
+    service_areas: tuple[str, ...]
+    qualifications: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -207,6 +220,11 @@ class DialogRepository(Protocol):
 
 class NoticeRepository(Protocol):
     async def add_once(self, notice: Notice) -> bool: ...
+    async def add_for_each(self, template: Notice, recipients: Sequence[tuple[str, int]]) -> None:
+        """The template's message queued for each (key, user id), in one statement (a broadcast); a
+        key already queued is skipped, as ``add_once`` does."""
+        ...
+
     async def due(self, now: datetime, limit: int) -> list[Notice]: ...
     async def for_user(self, user_id: int) -> list[Notice]: ...
     async def pending(self, keys: Sequence[str]) -> list[Notice]:

@@ -97,6 +97,23 @@ class Prepared:
             return count
         return int((await session.execute(self.statement, params)).rowcount)
 
+    async def run_many(self, session: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once per row, in one call to the driver (executemany)."""
+        if not rows:
+            return
+        if not isinstance(session, LoopSession):
+            await session.execute(self.statement, list(rows))
+            return
+        _flush_pending(session)
+        driver = session.driver()
+        compiled = self._for(session.dialect)
+        assert compiled.plain is not None, "executemany takes statements without IN lists"
+        args = [_plain_args(compiled.plain, row) for row in rows]
+        try:
+            driver.executemany(compiled.compiled.string, args)
+        except sqlite3.Error as error:
+            raise as_sqlalchemy_error(error, compiled.compiled.string, args[:1]) from error
+
     async def insert(self, session: LoopSession, params: Mapping[str, Any]) -> int:
         """An INSERT on SQLite: the new row's id."""
         cursor, _ = _run(session, self, params)
@@ -106,23 +123,35 @@ class Prepared:
         return row_id
 
 
-def _run(
-    session: LoopSession, prepared: Prepared, params: Mapping[str, Any] | None
-) -> tuple[Any, Sequence[Callable[[Any], Any] | None]]:
+def _flush_pending(session: LoopSession) -> None:
+    """As autoflush before a query: what the turn changed through the ORM is written first."""
     orm = session.orm_session
     if orm is not None and orm.autoflush and (orm.new or orm.deleted or orm.identity_map.check_modified()):
         orm.flush()
+
+
+def _plain_args(
+    plain: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...], given: Mapping[str, Any]
+) -> list[Any]:
+    args = []
+    for name, default, processor in plain:
+        value = given.get(name, default)
+        if value is _REQUIRED:
+            raise KeyError(f"a value is required for the parameter {name!r}")
+        args.append(value if processor is None else processor(value))
+    return args
+
+
+def _run(
+    session: LoopSession, prepared: Prepared, params: Mapping[str, Any] | None
+) -> tuple[Any, Sequence[Callable[[Any], Any] | None]]:
+    _flush_pending(session)
     driver = session.driver()
     compiled = prepared._for(session.dialect)
     if compiled.plain is not None:
-        given = params or {}
-        args = []
-        for name, default, processor in compiled.plain:
-            value = given.get(name, default)
-            if value is _REQUIRED:
-                raise KeyError(f"a value is required for the parameter {name!r}")
-            args.append(value if processor is None else processor(value))
-        return _execute(driver, compiled.compiled.string, args), compiled.columns
+        return _execute(
+            driver, compiled.compiled.string, _plain_args(compiled.plain, params or {})
+        ), compiled.columns
     state = compiled.compiled.construct_expanded_state(params)
     # An IN list's values are expanded into parameters of their own, processed as its parameter is.
     processors = {**compiled.binds, **state.processors} if state.processors else compiled.binds

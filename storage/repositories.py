@@ -24,7 +24,7 @@ from core.domain.signup import LIVE, Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
 from core.errors import RaceLost
-from core.ports import ActivityBrief, ActivityQuery, Caller, SignupRef
+from core.ports import ActivityBrief, ActivityQuery, Caller, Recruit, SignupRef
 from storage.loop_session import LoopSession
 from storage.prepared import Prepared
 from storage.tables import (
@@ -304,6 +304,27 @@ class VolunteerRepository(_Repository[Volunteer]):
     async def user_id_of(self, volunteer_id: int) -> int | None:
         row = await _USER_OF_VOLUNTEER.first(self.session, {"volunteer_id": volunteer_id})
         return None if row is None else int(row[0])
+
+    async def recruitable(self, org_ids: Sequence[int], activity_id: int) -> list[Recruit]:
+        v, m, s = volunteers.c, memberships.c, signups.c
+        signed_up = exists().where(
+            s.volunteer_id == v.id, s.activity_id == activity_id, s.status.in_(sorted(LIVE))
+        )
+        statement = (
+            select(v.id, v.user_id, v.service_areas, v.qualifications)
+            .join(memberships, m.volunteer_id == v.id)
+            .where(
+                m.org_id.in_(list(org_ids)),
+                m.status == MembershipStatus.ACTIVE,
+                v.status == VolunteerStatus.ACTIVE,
+                ~signed_up,
+            )
+            .order_by(v.id)
+        )
+        found: dict[int, Recruit] = {}  # a member of two of the orgs is called once
+        for volunteer_id, user_id, areas, qualifications in await self.session.execute(statement):
+            found.setdefault(volunteer_id, Recruit(user_id, tuple(areas or ()), tuple(qualifications or ())))
+        return list(found.values())
 
     async def by_number(self, number: str) -> Volunteer | None:
         return await self._one(select(Volunteer).where(volunteers.c.volunteer_number == number))
@@ -624,6 +645,13 @@ class NoticeRepository(_Repository[Notice]):
         statement = _NOTICE_ONCE[self.session.get_bind().dialect.name]
         values = {name: getattr(notice, name) for name in _NOTICE_COLUMNS}
         return bool(await statement.run(self.session, values))
+
+    async def add_for_each(self, template: Notice, recipients: Sequence[tuple[str, int]]) -> None:
+        statement = _NOTICE_ONCE[self.session.get_bind().dialect.name]
+        common = {name: getattr(template, name) for name in _NOTICE_COLUMNS}
+        rows = [{**common, "key": key, "user_id": user_id} for key, user_id in recipients]
+        for start in range(0, len(rows), 1000):  # bounded statements on any database
+            await statement.run_many(self.session, rows[start : start + 1000])
 
     async def due(self, now: datetime, limit: int) -> list[Notice]:
         n = notices.c

@@ -595,8 +595,10 @@ async def staff_card(turn: Turn, arg: str) -> None:
     choices: list[Choice] = []
     if activity.status is ActivityStatus.DRAFT:
         choices.append(turn.choice("chat.org.publish", f"oa.pub:{activity.id}"))
+    choices.append(turn.choice("chat.org.signups", f"oa.sl:{activity.id}"))
+    if activity.status is ActivityStatus.PUBLISHED and activity.starts_at > turn.clock.now():
+        choices.append(turn.choice("chat.org.broadcast", f"oa.bc:{activity.id}"))
     choices += [
-        turn.choice("chat.org.signups", f"oa.sl:{activity.id}"),
         turn.choice("chat.org.attendance", f"oa.att:{activity.id}"),
         turn.choice("chat.org.export", f"oa.exp:{activity.id}"),
         turn.choice("chat.org.stats", f"stats:{activity.id}"),

@@ -9,6 +9,7 @@ from functools import partial
 from core.chat import (
     activities,
     activity_template,
+    broadcasts,
     deep_links,
     feedback,
     linking,
@@ -132,6 +133,8 @@ def build_routes() -> Routes:
         "oa.att": organizer.attendance,
         "oa.mk": organizer.mark,
         "oa.exp": organizer.export,
+        "oa.bc": broadcasts.preview,
+        "oa.bcs": broadcasts.send,
         "oa.cx": organizer.ask_cancel,
         "oa.ed": organizer.ask_edit,
         "oa.ef": organizer.start_edit,
