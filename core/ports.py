@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -136,6 +136,7 @@ class Recruit:
     user_id: int
     service_areas: tuple[str, ...]
     qualifications: tuple[str, ...]
+    birth_date: date | None
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,10 @@ class NoticeRepository(Protocol):
 
     async def due(self, now: datetime, limit: int) -> list[Notice]: ...
     async def for_user(self, user_id: int) -> list[Notice]: ...
+    async def pending_with_prefix(self, prefix: str) -> list[Notice]:
+        """``pending`` for every key that starts with ``prefix`` (a broadcast's calls)."""
+        ...
+
     async def pending(self, keys: Sequence[str]) -> list[Notice]:
         """Those of these keys not yet sent, given up or withdrawn, locked for this transaction
         (the dispatcher skips a locked notice)."""

@@ -55,10 +55,42 @@ async def _on_connection(url: str, work: Callable[[Connection], T]) -> T:
     """One transaction: on PostgreSQL the whole migration commits or none of it does."""
     engine = create_engine(url)
     try:
-        async with engine.begin() as connection:
-            return await connection.run_sync(work)
+        async with engine.connect() as connection:
+            return await connection.run_sync(_in_one_transaction(work))
     finally:
         await engine.dispose()
+
+
+def _in_one_transaction(work: Callable[[Connection], T]) -> Callable[[Connection], T]:
+    """SQLite changes a table by copying it (batch mode), and dropping the old copy fails while
+    foreign keys point at it: they are off for the migration, as SQLite's documentation says to
+    alter tables, and checked before it commits (a broken reference rolls it all back)."""
+
+    def run(connection: Connection) -> T:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _pragma(connection, "PRAGMA foreign_keys=OFF")  # outside a transaction, or it is ignored
+        try:
+            with connection.begin():
+                result = work(connection)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration would break foreign keys: {broken[:5]}")
+            return result
+        finally:
+            if sqlite:
+                _pragma(connection, "PRAGMA foreign_keys=ON")
+
+    return run
+
+
+def _pragma(connection: Connection, sql: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
 def _command(url: str, run: Callable[[Config], object]) -> Callable[[Connection], None]:

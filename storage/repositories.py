@@ -311,7 +311,7 @@ class VolunteerRepository(_Repository[Volunteer]):
             s.volunteer_id == v.id, s.activity_id == activity_id, s.status.in_(sorted(LIVE))
         )
         statement = (
-            select(v.id, v.user_id, v.service_areas, v.qualifications)
+            select(v.id, v.user_id, v.service_areas, v.qualifications, v.birth_date)
             .join(memberships, m.volunteer_id == v.id)
             .where(
                 m.org_id.in_(list(org_ids)),
@@ -322,8 +322,10 @@ class VolunteerRepository(_Repository[Volunteer]):
             .order_by(v.id)
         )
         found: dict[int, Recruit] = {}  # a member of two of the orgs is called once
-        for volunteer_id, user_id, areas, qualifications in await self.session.execute(statement):
-            found.setdefault(volunteer_id, Recruit(user_id, tuple(areas or ()), tuple(qualifications or ())))
+        for volunteer_id, user_id, areas, qualifications, born in await self.session.execute(statement):
+            found.setdefault(
+                volunteer_id, Recruit(user_id, tuple(areas or ()), tuple(qualifications or ()), born)
+            )
         return list(found.values())
 
     async def by_number(self, number: str) -> Volunteer | None:
@@ -661,6 +663,22 @@ class NoticeRepository(_Repository[Notice]):
             .order_by(n.due_at, n.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
+        )
+        return await self._all(statement)
+
+    async def pending_with_prefix(self, prefix: str) -> list[Notice]:
+        n = notices.c
+        statement = (
+            select(Notice)
+            .where(
+                n.key.startswith(prefix, autoescape=True),
+                n.sent_at.is_(None),
+                n.failed.is_(False),
+                n.withdrawn_at.is_(None),
+            )
+            .order_by(n.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         return await self._all(statement)
 

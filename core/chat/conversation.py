@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -175,13 +176,18 @@ class Conversation:
                 await routes.menu(turn, "")
                 return
             if name == "start":
-                await routes.start(turn, given.args.strip())
+                payload = given.args.strip()
+                await routes.start(turn, "" if _forged(payload) else payload)
                 return
             handler = routes.commands.get(name)
             if handler is None:
                 turn.say("chat.unknown_command", turn.choice("chat.button.help", "help"), command=name)
                 return
             await handler(turn, given.args.strip())
+            return
+        if isinstance(given, Button) and _forged(given.payload):
+            turn.say("chat.button_expired")
+            await routes.menu(turn, "")
             return
         if isinstance(given, Button) and not given.payload.startswith("f."):
             prefix, _, arg = given.payload.partition(":")
@@ -204,6 +210,14 @@ class Conversation:
         await routes.menu(turn, "")
 
 
+def _forged(payload: str) -> bool:
+    """Not a payload of ours: every one we make is ASCII, and its ids fit the databases' integer
+    columns. One made up by hand (a crafted callback, a typed /start) with other digits ("²") or an
+    id of ten digits or more is answered as a stale button, never parsed."""
+    return not payload.isascii() or _LONG_NUMBER.search(payload) is not None
+
+
+_LONG_NUMBER = re.compile(r"\d{10,}")
 _CANCEL_WORDS = frozenset({"取消", "退出", "cancel"})
 _MENU_WORDS = frozenset({"菜单", "主菜单", "帮助", "menu", "help", "?", "？"})
 

@@ -9,6 +9,7 @@ from core.domain.signup import LIVE, SignupStatus
 from core.errors import Conflict, InvalidInput, NotFound
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_staff
+from core.services.broadcasts import refresh_calls, withdraw_calls
 from core.services.notices import (
     move_briefings,
     notify_activity_cancelled,
@@ -104,6 +105,7 @@ async def update_activity(
     signups = await uow.signups.for_activity(activity.id)
     # 3-6.1.3.2: pending briefings follow the new time and carry the new place, link and plan.
     await move_briefings(uow, clock, activity, [s for s in signups if s.status is SignupStatus.CONFIRMED])
+    await refresh_calls(uow, clock, activity)
     if moved and activity.status in OPEN_FOR_SIGNUP:
         live = [s for s in signups if s.status in LIVE]
         await notify_activity_changed(uow, clock, activity, live)
@@ -144,6 +146,7 @@ async def cancel_activity(
             signup.cancel_reason = reason.strip()
             told.append(signup)
     await withdraw_briefings(uow, clock, told)
+    await withdraw_calls(uow, clock, activity)
     await notify_activity_cancelled(uow, clock, activity, told)
     await audit(uow, clock, actor, "activity.cancel", "activity", activity.id, reason)
     return activity

@@ -9,10 +9,12 @@ the same activity waits a day, so that volunteers are not called again and again
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from core.domain.activity import Activity, ActivityStatus
 from core.domain.dialog import Notice
+from core.domain.identity_numbers import age_on
 from core.domain.people import Actor
 from core.errors import Conflict, NotEligible, NotFound
 from core.ports import Clock, UnitOfWork
@@ -47,9 +49,51 @@ async def recruitment_audience(uow: UnitOfWork, clock: Clock, actor: Actor, acti
     user_ids = tuple(
         r.user_id
         for r in recipients
-        if (not r.service_areas or kind in r.service_areas) and needed <= set(r.qualifications)
+        if (not r.service_areas or kind in r.service_areas)
+        and needed <= set(r.qualifications)
+        and _old_enough(activity, r.birth_date)
     )
     return Audience(activity, user_ids)
+
+
+def _old_enough(activity: Activity, born: date | None) -> bool:
+    """As sign-up judges it (core.services.signups): a hazardous activity takes adults only, and
+    someone whose age is not on record would be refused."""
+    if activity.minimum_age is None:
+        return True
+    if born is None:
+        return False
+    day = activity.starts_at.astimezone(ZoneInfo(activity.timezone)).date()
+    return age_on(born, day) >= activity.minimum_age
+
+
+def _calls(activity: Activity) -> str:
+    return f"recruit:{activity.id}:"
+
+
+def _call_params(activity: Activity) -> dict[str, str]:
+    return {
+        "title": activity.title,
+        "start": local(activity.starts_at, activity.timezone),
+        "place": activity.place_name or activity.online_url,
+    }
+
+
+async def withdraw_calls(uow: UnitOfWork, clock: Clock, activity: Activity) -> None:
+    """The activity is off: calls still in the outbox are never sent (marked, not deleted)."""
+    for notice in await uow.notices.pending_with_prefix(_calls(activity)):
+        notice.withdraw(clock.now())
+
+
+async def refresh_calls(uow: UnitOfWork, clock: Clock, activity: Activity) -> None:
+    """The plan changed: calls still in the outbox carry its new title, time and place, or are
+    withdrawn once it is no longer open (begun, closed)."""
+    open_still = activity.status is ActivityStatus.PUBLISHED and activity.starts_at > clock.now()
+    for notice in await uow.notices.pending_with_prefix(_calls(activity)):
+        if open_still:
+            notice.params = {**notice.params, **_call_params(activity)}
+        else:
+            notice.withdraw(clock.now())
 
 
 async def broadcast_recruitment(uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int) -> int:
@@ -68,16 +112,11 @@ async def broadcast_recruitment(uow: UnitOfWork, clock: Clock, actor: Actor, act
         message_key="notice.recruitment",
         due_at=now,
         created_at=now,
-        params={
-            "org": await uow.orgs.name_of(activity.org_id) or "",
-            "title": activity.title,
-            "start": local(activity.starts_at, activity.timezone),
-            "place": activity.place_name or activity.online_url,
-        },
+        params={"org": await uow.orgs.name_of(activity.org_id) or "", **_call_params(activity)},
         choices=[["chat.button.view_activity", f"a:{activity.id}"]],
     )
     await uow.notices.add_for_each(
-        call, [(f"recruit:{activity.id}:{number}:{user_id}", user_id) for user_id in audience.user_ids]
+        call, [(f"{_calls(activity)}{number}:{user_id}", user_id) for user_id in audience.user_ids]
     )
     await audit(uow, clock, actor, BROADCAST, "activity", activity.id, recipients=len(audience.user_ids))
     return len(audience.user_ids)

@@ -272,6 +272,9 @@ async def record_qualification(
     audit log with who made it, and the volunteer is told."""
     if not (actor.admin or actor.staff_of):
         raise PermissionDenied("access.not_staff")
+    if actor.volunteer_id == volunteer_id:
+        # On record means someone else checked the certificate: not even staff vouch for themselves.
+        raise PermissionDenied("volunteer.qualification.own_record")
     code = _codes((qualification,), Qualification, "volunteer.qualification.unknown")[0]
     volunteer = await uow.volunteers.get(volunteer_id)
     if volunteer is None or not volunteer.active:
