@@ -20,7 +20,7 @@ from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
 from core.domain.signup import Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
-from core.domain.volunteer import Membership, Volunteer
+from core.domain.volunteer import Membership, Volunteer, VolunteerStatus
 
 
 class Clock(Protocol):
@@ -34,7 +34,8 @@ class Caller:
     user_id: int
     language: str
     dialog: DialogState
-    volunteer_id: int | None  # an active volunteer's; None for others (not registered, cleared)
+    volunteer_id: int | None  # None: not registered
+    volunteer_status: VolunteerStatus | None
     has_roles: bool  # any live role grant: only then are the grants read
 
 

@@ -68,6 +68,21 @@ async def _insert(session: LoopSession, item: object) -> int:
     return await prepared.insert(session, {name: getattr(item, name) for name in names})
 
 
+def _insert_once(
+    table: Any, columns: Sequence[str], unique: Sequence[Any] | None = None
+) -> dict[str, Prepared]:
+    """INSERT … ON CONFLICT DO NOTHING, by dialect (each has its own clause): a row whose unique key
+    is there already is skipped, and a concurrent twin waits for it and is skipped too."""
+    return {
+        name: Prepared(
+            insert(table)
+            .values({column: bindparam(column) for column in columns})
+            .on_conflict_do_nothing(index_elements=unique)
+        )
+        for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+    }
+
+
 class _Repository(Generic[T]):
     model: type[T]
 
@@ -173,7 +188,8 @@ class UserRepository(_Repository[User]):
             user_id=user_id,
             language=language,
             dialog=dialog,
-            volunteer_id=volunteer_id if status is VolunteerStatus.ACTIVE else None,
+            volunteer_id=volunteer_id,
+            volunteer_status=status,
             has_roles=bool(has_roles),
         )
 
@@ -628,14 +644,7 @@ class DialogRepository:
 
 
 _NOTICE_COLUMNS = tuple(c.name for c in notices.c if c.name != "id")
-_NOTICE_ONCE = {
-    name: Prepared(
-        insert(notices)
-        .values({column: bindparam(column) for column in _NOTICE_COLUMNS})
-        .on_conflict_do_nothing(index_elements=[notices.c.key])
-    )
-    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
+_NOTICE_ONCE = _insert_once(notices, _NOTICE_COLUMNS, unique=[notices.c.key])
 
 
 class NoticeRepository(_Repository[Notice]):
@@ -751,14 +760,7 @@ class DeliveryLog:
         )
 
 
-_FIRST_DELIVERY = {
-    name: Prepared(
-        insert(deliveries)
-        .values(channel=bindparam("channel"), key=bindparam("key"), handled_at=bindparam("handled_at"))
-        .on_conflict_do_nothing()
-    )
-    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
+_FIRST_DELIVERY = _insert_once(deliveries, ["channel", "key", "handled_at"])
 
 
 def _upsert(session: AsyncSession, table: Any, keys: list[str], **values: Any) -> Any:

@@ -23,6 +23,7 @@ from core.chat.messages import (
 )
 from core.chat.turn import NUMBERED_CHANNELS, Translators, Turn
 from core.domain.dialog import DialogState
+from core.domain.identity_numbers import ascii_form
 from core.domain.people import Actor
 from core.errors import DomainError, RaceLost
 from core.policy import Policy
@@ -148,7 +149,7 @@ class Conversation:
         caller = await uow.users.caller(incoming.channel, incoming.external_id.strip())
         if caller is not None:
             grants = await uow.grants.active_for_user(caller.user_id) if caller.has_roles else []
-            actor = actor_with(caller.user_id, grants, caller.volunteer_id)
+            actor = actor_with(caller.user_id, grants, caller.volunteer_id, caller.volunteer_status)
             return caller.user_id, caller.language, caller.dialog, actor
         user = await ensure_user(
             uow, self.clock, incoming.channel, incoming.external_id, language=_hint(incoming)
@@ -230,20 +231,17 @@ def _out_of_range(given: Input, state: DialogState) -> bool:
     """A bare number that picks none of the options shown, where no question waits for a number."""
     if not isinstance(given, Text) or state.flow or not state.offered:
         return False
-    text = given.text.strip().translate(_FULL_WIDTH_DIGITS)
-    return text.isdigit() and len(text) <= 3
+    text = ascii_form(given.text).strip()
+    return text.isascii() and text.isdigit() and len(text) <= 3
 
 
 def _numbered(given: Input, offered: list[str]) -> Input:
     """A reply of a number picks the choice offered under that number."""
     if isinstance(given, Text):
-        text = given.text.strip().translate(_FULL_WIDTH_DIGITS)
-        if text.isdigit() and 1 <= int(text) <= len(offered):
+        text = ascii_form(given.text).strip()
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(offered):
             return Button(offered[int(text) - 1])
     return given
-
-
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def _hint(incoming: Incoming) -> str:

@@ -51,7 +51,7 @@ def _back(turn: Turn) -> Choice:
 
 async def list_feedback(turn: Turn, _: str = "") -> None:
     turn.state.clear()
-    if not (turn.actor.admin or turn.actor.staff_of):
+    if not turn.actor.is_staff:
         turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
         return
     items = await open_feedback(turn.uow, turn.actor, LIST_LIMIT)

@@ -347,7 +347,7 @@ def _back(turn: Turn) -> Choice:
 
 async def list_needs(turn: Turn, _: str = "") -> None:
     turn.state.clear()
-    if not (turn.actor.admin or turn.actor.staff_of):
+    if not turn.actor.is_staff:
         turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
         return
     items = await open_needs(turn.uow, turn.actor)

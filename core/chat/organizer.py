@@ -55,7 +55,7 @@ async def manageable_orgs(turn: Turn) -> list[Organization]:
 
 
 async def organizer_menu(turn: Turn, _: str = "") -> None:
-    if not (turn.actor.admin or turn.actor.staff_of):
+    if not turn.actor.is_staff:
         turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
         return
     turn.state.clear()

@@ -5,19 +5,17 @@ press. A sign-up that was refused for the missing qualification then goes throug
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import timedelta
 
 from core.chat.messages import Choice, Input, Text
 from core.chat.turn import Turn
 from core.domain.codes import Qualification
 from core.domain.identity_numbers import mask_phone
-from core.domain.volunteer import Volunteer
+from core.domain.volunteer import Volunteer, typed_volunteer_number
 from core.services.access import audit
 from core.services.volunteers import record_qualification
 
 QUALIFICATION_LOOKUP = "qualification_lookup"
-NUMBER_MAX = 20
 # Each lookup is in the audit log (who looked up which number), and staff make a few an hour: a run of
 # them, as if walking through the numbers (they are sequential), is stopped for the hour.
 LOOKUP = "qualification.lookup"
@@ -25,7 +23,7 @@ LOOKUPS_PER_HOUR = 30
 
 
 def _is_staff(turn: Turn) -> bool:
-    if turn.actor.admin or turn.actor.staff_of:
+    if turn.actor.is_staff:
         return True
     turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
     return False
@@ -43,17 +41,14 @@ async def number_step(turn: Turn, given: Input) -> None:
     if not _is_staff(turn):
         turn.state.clear()
         return
-    # As typed: a Chinese input method in full-width mode gives ＫＪ２０２６… and ideographic spaces.
-    number = (
-        "".join(unicodedata.normalize("NFKC", given.text).split()).upper() if isinstance(given, Text) else ""
-    )
+    number = typed_volunteer_number(given.text) if isinstance(given, Text) else None
     since = turn.clock.now() - timedelta(hours=1)
     if await turn.uow.audit.count_since("user", turn.user_id, LOOKUP, since) >= LOOKUPS_PER_HOUR:
         turn.state.clear()
         turn.say("chat.qual.too_many", turn.choice("chat.org.menu_button", "org"), count=LOOKUPS_PER_HOUR)
         return
-    volunteer = await turn.uow.volunteers.by_number(number) if 0 < len(number) <= NUMBER_MAX else None
-    await audit(turn.uow, turn.clock, turn.actor, LOOKUP, "user", turn.user_id, number=number[:NUMBER_MAX])
+    volunteer = await turn.uow.volunteers.by_number(number) if number else None
+    await audit(turn.uow, turn.clock, turn.actor, LOOKUP, "user", turn.user_id, number=number)
     if volunteer is None or not volunteer.active:
         # Asked again: a number mistyped is the usual reason, and the question still stands.
         turn.say("chat.qual.not_found", turn.choice("chat.org.menu_button", "org"), number=number or "-")

@@ -49,7 +49,7 @@ def _member_pending(turn: Turn, request: JoinRequest) -> bool:
 
 async def show_reviews(turn: Turn, _: str = "") -> None:
     turn.state.clear()
-    if not (turn.actor.admin or turn.actor.staff_of):
+    if not turn.actor.is_staff:
         turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
         return
     orgs = await pending_org_applications(turn.uow, turn.actor)

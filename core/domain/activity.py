@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from core.domain.codes import (
     INSURANCE_REQUIRED_CONTENT,
@@ -152,6 +153,12 @@ class Activity:
     @property
     def minimum_age(self) -> int | None:
         return ADULT_AGE if self.hazardous else None
+
+    @property
+    def start_day(self) -> date:
+        """The day it starts where it is held, not in UTC (07:00 in Beijing is the day before in UTC):
+        ages are judged on it."""
+        return self.starts_at.astimezone(ZoneInfo(self.timezone)).date()
 
     @property
     def qualifications_needed(self) -> frozenset[str]:

@@ -15,7 +15,7 @@ _RESIDENT_ID = re.compile(r"^\d{17}[\dX]\Z", re.ASCII)
 _MOBILE = re.compile(r"^1[3-9]\d{9}\Z", re.ASCII)
 
 
-def _ascii_form(raw: str) -> str:
+def ascii_form(raw: str) -> str:
     """Full-width digits and letters (typed with a Chinese input method) become ASCII."""
     return unicodedata.normalize("NFKC", raw)
 
@@ -27,7 +27,7 @@ def resident_id_check_digit(first17: str) -> str:
 
 def parse_resident_id(raw: str) -> tuple[str, date]:
     """Returns the normalised number and the birth date it encodes, or raises InvalidInput."""
-    number = _ascii_form(raw).strip().upper()
+    number = ascii_form(raw).strip().upper()
     if not _RESIDENT_ID.match(number):
         raise InvalidInput("id.resident.format")
     if resident_id_check_digit(number[:17]) != number[17]:
@@ -41,7 +41,7 @@ def parse_resident_id(raw: str) -> tuple[str, date]:
 
 def normalise_mobile(raw: str) -> str:
     """Mainland mobile numbers; accepts +86, spaces and dashes as people type them."""
-    digits = re.sub(r"[\s\-()]", "", _ascii_form(raw))
+    digits = re.sub(r"[\s\-()]", "", ascii_form(raw))
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):

@@ -79,6 +79,11 @@ class Actor:
     staff_of: frozenset[int] = frozenset()
     volunteer_id: int | None = None
 
+    @property
+    def is_staff(self) -> bool:
+        """Staff of some organization, or an admin: who may open the organizer's tools."""
+        return self.admin or bool(self.staff_of)
+
     @classmethod
     def anonymous(cls) -> Actor:
         return cls(user_id=None)

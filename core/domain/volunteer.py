@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from core.domain.codes import IdType
-from core.domain.identity_numbers import age_on
+from core.domain.identity_numbers import age_on, ascii_form
 
 
 class VolunteerStatus(StrEnum):
@@ -70,3 +70,13 @@ class Membership:
 def volunteer_number(volunteer_id: int, registered: datetime) -> str:
     """A stable, human-readable number printed on certificates: KJ + year + seven digits."""
     return f"KJ{registered.year}{volunteer_id:07d}"
+
+
+VOLUNTEER_NUMBER_MAX = 20
+
+
+def typed_volunteer_number(raw: str) -> str | None:
+    """A volunteer number as people type it (full width from a Chinese input method, spaces, lower
+    case) in the form it is stored; None for what cannot be one."""
+    number = "".join(ascii_form(raw).split()).upper()
+    return number if 0 < len(number) <= VOLUNTEER_NUMBER_MAX and number.isascii() else None

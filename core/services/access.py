@@ -6,7 +6,7 @@ from typing import Any
 
 from core.domain.audit import AuditEntry
 from core.domain.people import Actor, Role, RoleGrant
-from core.domain.volunteer import CURRENT_MEMBERSHIP, Volunteer
+from core.domain.volunteer import CURRENT_MEMBERSHIP, Volunteer, VolunteerStatus
 from core.errors import NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork
 
@@ -20,15 +20,20 @@ async def load_actor(uow: UnitOfWork, user_id: int | None) -> Actor:
 
 
 def actor_of(user_id: int, grants: list[RoleGrant], volunteer: Volunteer | None) -> Actor:
-    return actor_with(user_id, grants, volunteer.id if volunteer and volunteer.active else None)
+    return actor_with(
+        user_id, grants, volunteer.id if volunteer else None, volunteer.status if volunteer else None
+    )
 
 
-def actor_with(user_id: int, grants: list[RoleGrant], active_volunteer_id: int | None) -> Actor:
+def actor_with(
+    user_id: int, grants: list[RoleGrant], volunteer_id: int | None, volunteer_status: VolunteerStatus | None
+) -> Actor:
+    """Only an active volunteer acts as one: a cleared volunteer (2-6.2 f) is a visitor."""
     return Actor(
         user_id=user_id,
         admin=any(g.role is Role.PLATFORM_ADMIN for g in grants),
         staff_of=frozenset(g.org_id for g in grants if g.role is Role.ORG_STAFF and g.org_id is not None),
-        volunteer_id=active_volunteer_id,
+        volunteer_id=volunteer_id if volunteer_status is VolunteerStatus.ACTIVE else None,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from core.domain.activity import Activity, ActivityStatus
 from core.domain.dialog import Notice
@@ -63,8 +62,7 @@ def _old_enough(activity: Activity, born: date | None) -> bool:
         return True
     if born is None:
         return False
-    day = activity.starts_at.astimezone(ZoneInfo(activity.timezone)).date()
-    return age_on(born, day) >= activity.minimum_age
+    return age_on(born, activity.start_day) >= activity.minimum_age
 
 
 def _calls(activity: Activity) -> str:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from core.domain.activity import Activity
 from core.domain.people import Actor
@@ -48,8 +47,7 @@ async def sign_up(
         raise NotEligible("signup.qualification_missing", qualifications=missing)
     # Hazardous activities take adults only.
     if activity.minimum_age is not None:
-        # The day it starts where it is held, not in UTC (07:00 in Beijing is the day before in UTC).
-        age = volunteer.age_on(activity.starts_at.astimezone(ZoneInfo(activity.timezone)).date())
+        age = volunteer.age_on(activity.start_day)
         if age is None:
             raise NotEligible("signup.birth_date_required", age=activity.minimum_age)
         if age < activity.minimum_age:

@@ -270,7 +270,7 @@ async def record_qualification(
     shows it, with their volunteer number, to the organizer of the activity that needs it); staff
     of any org and admins may record one, or take it off when it lapses. Every change is in the
     audit log with who made it, and the volunteer is told."""
-    if not (actor.admin or actor.staff_of):
+    if not actor.is_staff:
         raise PermissionDenied("access.not_staff")
     if actor.volunteer_id == volunteer_id:
         # On record means someone else checked the certificate: not even staff vouch for themselves.

@@ -18,6 +18,7 @@ from core.domain.signup import HOLDS_PLACE, Signup, SignupStatus
 from core.domain.volunteer import VolunteerStatus
 from core.errors import RaceLost
 from core.ports import ActivityQuery
+from core.services.access import actor_with
 from core.services.users import ensure_user
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org, make_volunteer, online, resident_id
@@ -160,7 +161,10 @@ async def test_the_caller_is_read_as_plain_values(db: Database, clock: FakeClock
         await uow.commit()
     async with db.uow() as uow:
         caller = await uow.users.caller(channel, external_id)
-        assert caller is not None and caller.volunteer_id is None  # cleared (2-6.2 f): acts as a visitor
+        assert caller is not None  # cleared (2-6.2 f): acts as a visitor
+        assert (
+            actor_with(caller.user_id, [], caller.volunteer_id, caller.volunteer_status).volunteer_id is None
+        )
         assert await uow.users.caller(channel, "someone else") is None
 
 
