@@ -16,6 +16,7 @@ from aiogram.methods import SendMessage
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bots.certificate_pdf import render_certificate
 from bots.links import TelegramLinks
 from bots.media import MediaStore
 from bots.settings import Settings
@@ -26,14 +27,18 @@ from bots.telegram.adapter import (
     set_commands,
     webhook_answer,
 )
+from bots.verify_page import render_verify_page
 from bots.wechat.receive import add_routes as add_wechat_routes
 from bots.wechat.send import messenger_from_settings
 from core.chat.conversation import Conversation
 from core.chat.routes import build_routes
 from core.clock import SystemClock
+from core.domain.certificate import CertificateSnapshot, CertificateStatus
 from core.domain.codes import Channel
 from core.ports import Clock, Messenger
+from core.services.certificates import verify_certificate
 from locales import translator
+from scheduler.attendance import close_forgotten_checkouts, purge_check_in_coordinates
 from scheduler.dispatcher import dispatch_due
 from storage.database import Database
 from storage.types import cipher
@@ -62,6 +67,13 @@ class Services:
             self.media = MediaStore(self.database.uow, self.clock)
 
 
+class PdfDocuments:
+    """core.ports.Documents: certificates as PDF (reportlab, with its built-in CJK font)."""
+
+    def certificate(self, snapshot: CertificateSnapshot, language: str) -> bytes:
+        return render_certificate(snapshot, translator(language))
+
+
 def build_services(
     settings: Settings, clock: Clock | None = None, database: Database | None = None
 ) -> Services:
@@ -70,7 +82,13 @@ def build_services(
     clock = clock or SystemClock()
     links = TelegramLinks(settings.telegram_bot_username) if settings.telegram_token else None
     conversation = Conversation(
-        database.uow, clock, settings.policy(), translator, build_routes(), links=links
+        database.uow,
+        clock,
+        settings.policy(),
+        translator,
+        build_routes(),
+        links=links,
+        documents=PdfDocuments(),
     )
     return Services(settings, database, clock, conversation, telegram_links=links)
 
@@ -126,6 +144,29 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
         )
 
     app.router.add_get("/media/{token}", media)
+
+    async def verify(request: web.Request) -> web.Response:
+        """4-5.5: anyone holding a certificate checks it here; no personal data beyond the masked name."""
+        number = request.match_info["number"]
+        async with services.database.uow() as uow:
+            found = await verify_certificate(uow, number)
+        language = "en" if request.query.get("lang") == "en" else "zh_CN"
+        page = render_verify_page(
+            found.content if found is not None and found.status is CertificateStatus.VALID else None,
+            revoked=found is not None and found.status is CertificateStatus.REVOKED,
+            revoked_reason=found.revoke_reason if found is not None else None,
+            t=translator(language),
+            language=language,
+            number=number[:40],
+        )
+        return web.Response(
+            text=page,
+            content_type="text/html",
+            status=200 if found is not None and found.status is CertificateStatus.VALID else 404,
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
+
+    app.router.add_get("/verify/{number}", verify)
 
     if settings.wechat_token:
         add_wechat_routes(app, services)
@@ -210,6 +251,24 @@ def _scheduler(services: Services):  # type: ignore[no-untyped-def]
             coalesce=True,
             misfire_grace_time=60,
             args=[services.database.uow, services.clock, services.messengers, translator],
+        )
+        every = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600, "replace_existing": True}
+        policy = services.conversation.policy
+        scheduler.add_job(
+            close_forgotten_checkouts,
+            "interval",
+            minutes=5,
+            id="attendance-close-forgotten",
+            args=[services.database.uow, services.clock, policy],
+            **every,
+        )
+        scheduler.add_job(
+            purge_check_in_coordinates,
+            "cron",
+            hour=3,
+            id="attendance-purge-coordinates",
+            args=[services.database.uow, services.clock],
+            **every,
         )
         scheduler.start()
         yield

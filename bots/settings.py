@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from decimal import Decimal
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -24,6 +25,14 @@ class Settings(BaseSettings):
     language: str = "zh_CN"
     guardian_consent_age: int = Field(default=14, ge=14, le=18)
     default_checkin_radius_m: int = Field(default=500, ge=10, le=50_000)
+    checkin_opens_before_min: int = Field(default=60, ge=0, le=24 * 60)
+    checkout_grace_min: int = Field(default=60, ge=0, le=24 * 60)
+    minimum_presence_share: float = Field(default=0.6, ge=0, le=1)
+    checkin_code_period_s: int = Field(default=300, ge=30, le=3600)
+    location_retention_days: int = Field(default=30, ge=1, le=365)
+    makeup_within_days: int = Field(default=30, ge=1, le=365)
+    star_thresholds: str = "100,300,600,1000,1500"
+    certificate_issuer: str = "科技志愿服务平台"
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
@@ -51,6 +60,14 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
         return value
 
+    @field_validator("star_thresholds")
+    @classmethod
+    def _thresholds(cls, value: str) -> str:
+        numbers = [int(x) for x in value.split(",") if x.strip().isdigit()]
+        if not numbers or numbers != sorted(set(numbers)) or len(numbers) != len(value.split(",")):
+            raise ValueError("use rising whole hours, comma-separated (100,300,600,1000,1500)")
+        return value
+
     @field_validator("wechat_template_fields")
     @classmethod
     def _template_fields(cls, value: str) -> str:
@@ -68,6 +85,15 @@ class Settings(BaseSettings):
             guardian_consent_age=self.guardian_consent_age,
             default_checkin_radius_m=self.default_checkin_radius_m,
             default_timezone=self.timezone,
+            checkin_opens_before_min=self.checkin_opens_before_min,
+            checkout_grace_min=self.checkout_grace_min,
+            minimum_presence_share=Decimal(str(self.minimum_presence_share)),
+            checkin_code_period_s=self.checkin_code_period_s,
+            location_retention_days=self.location_retention_days,
+            makeup_within_days=self.makeup_within_days,
+            star_thresholds=tuple(int(x) for x in self.star_thresholds.split(",") if x.strip()),
+            public_url=(self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/"),
+            certificate_issuer=self.certificate_issuer,
         )
 
     def data_keys(self) -> list[str]:

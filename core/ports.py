@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
 from core.chat.messages import Reply
 from core.domain.activity import Activity, ActivityStatus, Base, Project
+from core.domain.attendance import Attendance, MakeupRequest, ServiceRecord
 from core.domain.audit import AuditEntry
+from core.domain.certificate import Certificate, CertificateSnapshot
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.linking import LinkCode
@@ -274,6 +277,67 @@ class SurveyRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Attendable:
+    """A sign-up whose activity is near enough in time to check in or out of."""
+
+    signup_id: int
+    activity_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class AttendanceRepository(Protocol):
+    async def add(self, attendance: Attendance) -> Attendance: ...
+    async def get(self, attendance_id: int) -> Attendance | None: ...
+    async def for_signup(self, signup_id: int) -> Attendance | None:
+        """Locked for this transaction (a check-in and a check-out racing for one row)."""
+        ...
+
+    async def for_activity(self, activity_id: int) -> list[Attendance]: ...
+    async def attendable(
+        self, volunteer_id: int, starts_before: datetime, ends_after: datetime
+    ) -> list[Attendable]:
+        """Confirmed or attended sign-ups of published activities that start before ``starts_before``
+        and end after ``ends_after``, soonest first."""
+        ...
+
+    async def open_ended_before(self, moment: datetime, limit: int) -> list[Attendance]:
+        """Still open (no check-out) though their activity ended before ``moment``."""
+        ...
+
+    async def coordinates_expired(self, now: datetime, limit: int) -> list[Attendance]: ...
+
+
+class ServiceRecordRepository(Protocol):
+    async def add(self, record: ServiceRecord) -> ServiceRecord: ...
+    async def get(self, record_id: int) -> ServiceRecord | None: ...
+    async def get_for_update(self, record_id: int) -> ServiceRecord | None: ...
+    async def live(self, volunteer_id: int, activity_id: int) -> ServiceRecord | None:
+        """The pending or confirmed record of this volunteer at this activity (at most one)."""
+        ...
+
+    async def for_volunteer(self, volunteer_id: int) -> list[ServiceRecord]: ...
+    async def for_activity(self, activity_id: int) -> list[ServiceRecord]: ...
+    async def pending_for_orgs(self, org_ids: Sequence[int] | None, limit: int) -> list[ServiceRecord]: ...
+    async def confirmed_hours(self, volunteer_id: int) -> Decimal: ...
+
+
+class MakeupRepository(Protocol):
+    async def add(self, request: MakeupRequest) -> MakeupRequest: ...
+    async def get(self, request_id: int) -> MakeupRequest | None: ...
+    async def get_for_update(self, request_id: int) -> MakeupRequest | None: ...
+    async def pending(self, volunteer_id: int, activity_id: int) -> MakeupRequest | None: ...
+    async def pending_for_orgs(self, org_ids: Sequence[int] | None, limit: int) -> list[MakeupRequest]: ...
+
+
+class CertificateRepository(Protocol):
+    async def add(self, certificate: Certificate) -> Certificate: ...
+    async def by_number(self, number: str) -> Certificate | None: ...
+    async def for_volunteer(self, volunteer_id: int) -> list[Certificate]: ...
+
+
 class DeliveryLog(Protocol):
     async def first_time(self, channel: Channel, key: str, now: datetime) -> bool:
         """Records that an inbound delivery was handled; False when it was already (a redelivery)."""
@@ -303,6 +367,12 @@ class Links(Protocol):
     def qr_png(self, channel: Channel, payload: str) -> bytes | None: ...
 
 
+class Documents(Protocol):
+    """Documents the conversation hands out, rendered outside core (a PDF library is an adapter)."""
+
+    def certificate(self, snapshot: CertificateSnapshot, language: str) -> bytes: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
@@ -325,6 +395,10 @@ class UnitOfWork(Protocol):
     link_codes: LinkCodeRepository
     needs: NeedRepository
     surveys: SurveyRepository
+    attendances: AttendanceRepository
+    records: ServiceRecordRepository
+    makeups: MakeupRepository
+    certificates: CertificateRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Integer, bindparam, exists, func, insert, inspect, or_, select, update
@@ -13,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.activity import Activity, ActivityMode, ActivityStatus, Base, Project
+from core.domain.attendance import Attendance, MakeupRequest, MakeupStatus, RecordStatus, ServiceRecord
 from core.domain.audit import AuditEntry
+from core.domain.certificate import Certificate
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.linking import LinkCode
@@ -24,25 +27,29 @@ from core.domain.signup import LIVE, Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
 from core.errors import RaceLost
-from core.ports import ActivityBrief, ActivityQuery, Caller, Recruit, SignupRef
+from core.ports import ActivityBrief, ActivityQuery, Attendable, Caller, Recruit, SignupRef
 from storage.loop_session import LoopSession
 from storage.prepared import Prepared
 from storage.tables import (
     activities,
+    attendances,
     audit_log,
     bases,
+    certificates,
     channel_identities,
     consents,
     deliveries,
     dialogs,
     feedback,
     link_codes,
+    makeup_requests,
     media,
     memberships,
     needs,
     notices,
     organizations,
     role_grants,
+    service_records,
     signups,
     survey_respondents,
     survey_responses,
@@ -890,3 +897,120 @@ class SurveyRepository(_Repository[SurveyResponse]):
         )
         result = await self.session.execute(statement)
         return bool(result.rowcount)
+
+
+class AttendanceRepository(_Repository[Attendance]):
+    model = Attendance
+
+    async def for_signup(self, signup_id: int) -> Attendance | None:
+        statement = select(Attendance).where(attendances.c.signup_id == signup_id).with_for_update()
+        return await self._one(statement.execution_options(populate_existing=True))
+
+    async def for_activity(self, activity_id: int) -> list[Attendance]:
+        a = attendances.c
+        return await self._all(select(Attendance).where(a.activity_id == activity_id).order_by(a.id))
+
+    async def attendable(
+        self, volunteer_id: int, starts_before: datetime, ends_after: datetime
+    ) -> list[Attendable]:
+        s, a = signups.c, activities.c
+        statement = (
+            select(s.id, a.id, a.title, a.starts_at, a.ends_at)
+            .join(activities, a.id == s.activity_id)
+            .where(
+                s.volunteer_id == volunteer_id,
+                s.status.in_([SignupStatus.CONFIRMED, SignupStatus.ATTENDED]),
+                a.status.in_([ActivityStatus.PUBLISHED, ActivityStatus.ONGOING, ActivityStatus.FINISHED]),
+                a.starts_at <= starts_before,
+                a.ends_at >= ends_after,
+            )
+            .order_by(a.starts_at, a.id)
+            .limit(10)
+        )
+        return [Attendable(*row) for row in (await self.session.execute(statement)).all()]
+
+    async def open_ended_before(self, moment: datetime, limit: int) -> list[Attendance]:
+        a = attendances.c
+        statement = (
+            select(Attendance)
+            .join(activities, activities.c.id == a.activity_id)
+            .where(a.checked_out_at.is_(None), activities.c.ends_at < moment)
+            .order_by(a.id)
+            .limit(limit)
+        )
+        return await self._all(statement)
+
+    async def coordinates_expired(self, now: datetime, limit: int) -> list[Attendance]:
+        a = attendances.c
+        statement = select(Attendance).where(a.coordinates_until < now).order_by(a.id).limit(limit)
+        return await self._all(statement)
+
+
+_LIVE_RECORD = (RecordStatus.PENDING, RecordStatus.CONFIRMED)
+
+
+class ServiceRecordRepository(_Repository[ServiceRecord]):
+    model = ServiceRecord
+
+    async def live(self, volunteer_id: int, activity_id: int) -> ServiceRecord | None:
+        r = service_records.c
+        return await self._one(
+            select(ServiceRecord).where(
+                r.volunteer_id == volunteer_id, r.activity_id == activity_id, r.status.in_(_LIVE_RECORD)
+            )
+        )
+
+    async def for_volunteer(self, volunteer_id: int) -> list[ServiceRecord]:
+        r = service_records.c
+        return await self._all(
+            select(ServiceRecord).where(r.volunteer_id == volunteer_id).order_by(r.started_at, r.id)
+        )
+
+    async def for_activity(self, activity_id: int) -> list[ServiceRecord]:
+        r = service_records.c
+        return await self._all(select(ServiceRecord).where(r.activity_id == activity_id).order_by(r.id))
+
+    async def pending_for_orgs(self, org_ids: Sequence[int] | None, limit: int) -> list[ServiceRecord]:
+        r = service_records.c
+        statement = select(ServiceRecord).where(r.status == RecordStatus.PENDING)
+        if org_ids is not None:
+            statement = statement.where(r.org_id.in_(list(org_ids)))
+        return await self._all(statement.order_by(r.activity_id, r.id).limit(limit))
+
+    async def confirmed_hours(self, volunteer_id: int) -> Decimal:
+        r = service_records.c
+        statement = select(func.coalesce(func.sum(r.credited_hours), 0)).where(
+            r.volunteer_id == volunteer_id, r.status == RecordStatus.CONFIRMED
+        )
+        tenths = (await self.session.execute(statement)).scalar_one()
+        return (Decimal(int(tenths)) / 10).quantize(Decimal("0.1"))
+
+
+class MakeupRepository(_Repository[MakeupRequest]):
+    model = MakeupRequest
+
+    async def pending(self, volunteer_id: int, activity_id: int) -> MakeupRequest | None:
+        m = makeup_requests.c
+        return await self._one(
+            select(MakeupRequest).where(
+                m.volunteer_id == volunteer_id, m.activity_id == activity_id, m.status == MakeupStatus.PENDING
+            )
+        )
+
+    async def pending_for_orgs(self, org_ids: Sequence[int] | None, limit: int) -> list[MakeupRequest]:
+        m = makeup_requests.c
+        statement = select(MakeupRequest).where(m.status == MakeupStatus.PENDING)
+        if org_ids is not None:
+            statement = statement.where(m.org_id.in_(list(org_ids)))
+        return await self._all(statement.order_by(m.id).limit(limit))
+
+
+class CertificateRepository(_Repository[Certificate]):
+    model = Certificate
+
+    async def by_number(self, number: str) -> Certificate | None:
+        return await self._one(select(Certificate).where(certificates.c.number == number))
+
+    async def for_volunteer(self, volunteer_id: int) -> list[Certificate]:
+        c = certificates.c
+        return await self._all(select(Certificate).where(c.volunteer_id == volunteer_id).order_by(c.id))

@@ -17,12 +17,23 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import registry
 
 from core.domain.activity import Activity, ActivityStatus, Base, Project
+from core.domain.attendance import (
+    Attendance,
+    CheckMethod,
+    MakeupRequest,
+    MakeupStatus,
+    RecordSource,
+    RecordStatus,
+    ServiceRecord,
+)
 from core.domain.audit import AuditEntry
+from core.domain.certificate import Certificate, CertificateStatus
 from core.domain.codes import ActivityMode, BaseKind, Channel, IdType, OrgKind, RiskLevel, ServiceContent
 from core.domain.dialog import Feedback, Notice
 from core.domain.linking import LinkCode
@@ -32,7 +43,7 @@ from core.domain.people import ChannelIdentity, Consent, ConsentKind, Role, Role
 from core.domain.signup import Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
-from storage.types import Encrypted, EnumStr, JsonDict, JsonList, UTCDateTime
+from storage.types import Encrypted, EnumStr, Fixed, JsonDict, JsonList, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -215,6 +226,9 @@ activities = Table(
     Column("longitude", Float),
     Column("checkin_radius_m", Integer, nullable=False),
     Column("online_url", String(500), nullable=False),
+    Column("hours_coefficient", Fixed(2), nullable=False, server_default="100"),
+    Column("checkin_code_required", Boolean, nullable=False, server_default=false()),
+    Column("checkin_secret", String(64), nullable=False, server_default=""),
     Column("capacity", Integer, nullable=False),
     Column("required_skills", JsonList, nullable=False),
     Column("required_qualifications", JsonList, nullable=False),
@@ -413,6 +427,102 @@ survey_respondents = Table(
     PrimaryKeyConstraint("activity_id", "kind", "user_id"),
 )
 
+# 2-6.3 a, 2-7.5.2: one volunteer at one activity. Raw coordinates only with location consent, and
+# only until coordinates_until (PIPL art. 28); the distance and the result are kept.
+attendances = Table(
+    "attendances",
+    metadata,
+    _id(),
+    Column("activity_id", ForeignKey("activities.id"), nullable=False, index=True),
+    Column("volunteer_id", ForeignKey("volunteers.id"), nullable=False, index=True),
+    Column("signup_id", ForeignKey("signups.id"), nullable=False, unique=True),
+    Column("checked_in_at", UTCDateTime, nullable=False),
+    Column("checkin_method", EnumStr(CheckMethod), nullable=False),
+    Column("checkin_distance_m", Integer),
+    Column("checkin_latitude", Float),
+    Column("checkin_longitude", Float),
+    Column("checked_out_at", UTCDateTime),
+    Column("checkout_method", EnumStr(CheckMethod)),
+    Column("checkout_distance_m", Integer),
+    Column("checkout_latitude", Float),
+    Column("checkout_longitude", Float),
+    Column("coordinates_until", UTCDateTime, index=True),
+    Column("needs_review", Boolean, nullable=False),
+    Column("recorded_by", ForeignKey("users.id")),
+)
+
+# 2-6.3, 4-5.4: hours per session, kept at least 10 years, never deleted. Hours in tenths.
+service_records = Table(
+    "service_records",
+    metadata,
+    _id(),
+    Column("volunteer_id", ForeignKey("volunteers.id"), nullable=False),
+    Column("activity_id", ForeignKey("activities.id"), nullable=False, index=True),
+    Column("org_id", ForeignKey("organizations.id"), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=False),
+    Column("onsite_hours", Fixed(1), nullable=False),
+    Column("coefficient", Fixed(2), nullable=False),
+    Column("credited_hours", Fixed(1), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("source", EnumStr(RecordSource), nullable=False),
+    Column("status", EnumStr(RecordStatus), nullable=False),
+    Column("manual", Boolean, nullable=False),
+    Column("needs_review", Boolean, nullable=False),
+    Column("below_minimum", Boolean, nullable=False),
+    Column("attendance_id", ForeignKey("attendances.id")),
+    Column("makeup_id", ForeignKey("makeup_requests.id")),
+    Column("decided_by", ForeignKey("users.id")),
+    Column("decided_at", UTCDateTime),
+    Column("void_reason", Text),
+    Index(None, "volunteer_id", "status"),
+    Index(None, "org_id", "status"),
+    # One standing record per volunteer and activity; a voided one leaves room for its correction.
+    Index(
+        "uq_service_records_live",
+        "volunteer_id",
+        "activity_id",
+        unique=True,
+        sqlite_where=text("status != 'voided'"),
+        postgresql_where=text("status != 'voided'"),
+    ),
+)
+
+# 2-6.3 c: 补录 requests, decided by staff of the organizing org.
+makeup_requests = Table(
+    "makeup_requests",
+    metadata,
+    _id(),
+    Column("volunteer_id", ForeignKey("volunteers.id"), nullable=False, index=True),
+    Column("activity_id", ForeignKey("activities.id"), nullable=False),
+    Column("org_id", ForeignKey("organizations.id"), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status", EnumStr(MakeupStatus), nullable=False),
+    Column("approved_hours", Fixed(1)),
+    Column("decided_by", ForeignKey("users.id")),
+    Column("decided_at", UTCDateTime),
+    Column("decision_reason", Text),
+    Column("record_id", Integer),
+    Index(None, "org_id", "status"),
+)
+
+# 4-5.5: the register of issued certificates; each an immutable snapshot, revoked only with a reason.
+certificates = Table(
+    "certificates",
+    metadata,
+    _id(),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("volunteer_id", ForeignKey("volunteers.id"), nullable=False, index=True),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("snapshot", JsonDict, nullable=False),
+    Column("status", EnumStr(CertificateStatus), nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("revoke_reason", Text),
+)
+
 mapper_registry = registry(metadata=metadata)
 _MAPPED = (
     (User, users),
@@ -432,6 +542,10 @@ _MAPPED = (
     (LinkCode, link_codes),
     (Need, needs),
     (SurveyResponse, survey_responses),
+    (Attendance, attendances),
+    (ServiceRecord, service_records),
+    (MakeupRequest, makeup_requests),
+    (Certificate, certificates),
 )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import JSON, DateTime, String, Text
+from sqlalchemy import JSON, DateTime, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.mutable import MutableDict, MutableList
@@ -71,6 +72,32 @@ class Encrypted(TypeDecorator[str]):
             return cipher.fernet.decrypt(value.encode("ascii")).decode()
         except InvalidToken:
             raise RuntimeError("personal data cannot be decrypted: wrong STVS_DATA_KEY") from None
+
+
+class Fixed(TypeDecorator[Decimal]):
+    """A decimal with a fixed number of places, stored as a whole number of its smallest unit (hours in
+    tenths, coefficients in hundredths): exact and the same on both databases (SQLite has no DECIMAL)."""
+
+    impl = Integer
+    cache_ok = True
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.places = places
+        self.unit = Decimal(1).scaleb(-places)
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value).scaleb(self.places)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.places} decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(value) * self.unit).quantize(self.unit)
 
 
 # Two distinct type objects: as_mutable() ties its listener to the instance it is given.

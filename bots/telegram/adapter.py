@@ -23,7 +23,21 @@ from core.ports import DeliveryFailed
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "menu", "find", "my", "profile", "feedback", "link", "language", "cancel", "help")
+COMMANDS = (
+    "start",
+    "menu",
+    "find",
+    "checkin",
+    "my",
+    "hours",
+    "certificate",
+    "profile",
+    "feedback",
+    "link",
+    "language",
+    "cancel",
+    "help",
+)
 
 
 def language_of(code: str | None) -> str:
@@ -39,6 +53,8 @@ def message_input(message: Message) -> Input | None:
             accuracy_m=loc.horizontal_accuracy,
             live=loc.live_period is not None,
             forwarded=message.forward_origin is not None,
+            # A live location's later points arrive as edits: only its first point is an answer.
+            update=message.edit_date is not None,
         )
     if message.contact is not None:
         own = message.from_user is not None and message.contact.user_id == message.from_user.id

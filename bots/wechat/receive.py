@@ -54,16 +54,15 @@ _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 MENU_COMMANDS: dict[str, Command] = {
     "FIND": Command("find"),
     "MY": Command("my"),
-    "CHECKIN": Command("my"),
+    "CHECKIN": Command("checkin"),  # 签到: then a location message (GCJ-02, converted below)
+    "HOURS": Command("hours"),
+    "CERTIFICATE": Command("certificate"),
     "MORE": Command("help"),
     "MENU": Command("menu"),
     "PROFILE": Command("profile"),
     "FEEDBACK": Command("feedback"),
     "LINK": Command("link"),
 }
-# Check-in by location is not built yet: 签到 shows one's activities and says that the organizer
-# records attendance on site (2-7.5.2).
-MENU_NOTES: dict[str, str] = {"CHECKIN": "wechat.checkin.by_organizer"}
 UNSUPPORTED = "wechat.unsupported"
 
 
@@ -83,7 +82,7 @@ class Inbound:
     openid: str
     input: Input
     delivery_key: str
-    note: str = ""  # a catalog key said before the answer (a message we cannot read, MENU_NOTES)
+    note: str = ""  # a catalog key said before the answer (a message we cannot read)
     from_user: bool = True  # a message the user sent, not an event (menu click, follow, scan)
 
 
@@ -106,8 +105,7 @@ def inbound(message: BaseMessage, msg_type: str) -> Inbound | None:
     if msg_type.lower() == "event":
         key = f"{openid}:{message.time}:{getattr(message, 'event', '')}"
         given = _event_input(message)
-        note = MENU_NOTES.get(_menu_key(message), "") if isinstance(message, ClickEvent) else ""
-        return Inbound(openid, given, key, note=note, from_user=False) if given is not None else None
+        return Inbound(openid, given, key, from_user=False) if given is not None else None
     key = str(message.id) if message.id else f"{openid}:{message.time}:{message.type}"
     if isinstance(message, TextMessage):
         text = message.content or ""

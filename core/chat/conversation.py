@@ -27,7 +27,7 @@ from core.domain.identity_numbers import ascii_form
 from core.domain.people import Actor
 from core.errors import DomainError, RaceLost
 from core.policy import Policy
-from core.ports import Clock, Links, UnitOfWork, UnitOfWorkFactory
+from core.ports import Clock, Documents, Links, UnitOfWork, UnitOfWorkFactory
 from core.services.access import actor_with, load_actor
 from core.services.users import ensure_user
 
@@ -46,6 +46,8 @@ class Routes:
     flows: Mapping[str, FlowStep]
     menu: Handler
     start: Handler
+    # A location sent outside any question; True when it was taken (a check-in), else the usual answer.
+    location: Callable[[Turn, Location], Awaitable[bool]] | None = None
 
 
 class Conversation:
@@ -57,8 +59,10 @@ class Conversation:
         translators: Translators,
         routes: Routes,
         links: Links | None = None,
+        documents: Documents | None = None,
     ) -> None:
         self.links = links
+        self.documents = documents
         self.uows = uows
         self.clock = clock
         self.policy = policy
@@ -106,6 +110,7 @@ class Conversation:
                 state,
                 self.translators,
                 self.links,
+                self.documents,
             )
             before = (state.flow, state.step, copy.deepcopy(state.data), list(state.offered))
             try:
@@ -203,6 +208,10 @@ class Conversation:
         if isinstance(given, Button):
             turn.say("chat.button_expired")
             await routes.menu(turn, "")
+            return
+        if isinstance(given, Location) and given.update:
+            return  # a live location moving on: its first point was answered
+        if isinstance(given, Location) and routes.location is not None and await routes.location(turn, given):
             return
         if isinstance(given, Location | Contact):
             turn.say("chat.unexpected_attachment")

@@ -42,6 +42,7 @@ class Location:
     accuracy_m: float | None = None
     live: bool = False
     forwarded: bool = False
+    update: bool = False  # a later point of a live location (Telegram sends each as an edit)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from core.domain.codes import (
 )
 from core.domain.identity_numbers import mask_phone
 from core.domain.organization import Organization, OrgStatus
-from core.domain.signup import HOLDS_PLACE, SignupStatus
+from core.domain.signup import SignupStatus
 from core.errors import DomainError, InvalidInput, NotFound
 from core.ports import ActivityQuery
 from core.services.access import may_see_private_data, require_staff
@@ -38,7 +38,6 @@ from core.services.activities import (
     publish_activity,
     update_activity,
 )
-from core.services.signups import mark_attendance
 
 NEW_ACTIVITY = "new_activity"
 CANCEL_ACTIVITY = "cancel_activity"
@@ -68,6 +67,7 @@ async def organizer_menu(turn: Turn, _: str = "") -> None:
         turn.choice("chat.org.needs", "needs"),
         turn.choice("chat.org.feedback", "fbl"),
         turn.choice("chat.org.qualifications", "q"),
+        turn.choice("makeup.staff.list_button", "mk.l"),
         turn.choice("chat.button.menu", "menu"),
         columns=2,
     )
@@ -600,6 +600,8 @@ async def staff_card(turn: Turn, arg: str) -> None:
         choices.append(turn.choice("chat.org.broadcast", f"oa.bc:{activity.id}"))
     choices += [
         turn.choice("chat.org.attendance", f"oa.att:{activity.id}"),
+        turn.choice("checkin.button.code", f"oa.code:{activity.id}"),
+        turn.choice("records.button.review", f"rc:{activity.id}"),
         turn.choice("chat.org.export", f"oa.exp:{activity.id}"),
         turn.choice("chat.org.stats", f"stats:{activity.id}"),
     ]
@@ -674,29 +676,6 @@ async def signup_list(turn: Turn, arg: str) -> None:
         turn.t("chat.org.signups.title", title=activity.title) + "\n" + "\n".join(lines),
         turn.choice("chat.org.view", f"oa:{activity.id}"),
     )
-
-
-async def attendance(turn: Turn, arg: str) -> None:
-    activity = await _viewed(turn, arg)
-    rows = [r for r in await _roster(turn, activity) if r[3] in HOLDS_PLACE]
-    if not rows:
-        turn.say("chat.org.signups.none", turn.choice("chat.org.view", f"oa:{activity.id}"))
-        return
-    mark = {SignupStatus.ATTENDED: "✅", SignupStatus.ABSENT: "❌", SignupStatus.CONFIRMED: "⬜"}
-    choices = []
-    for signup_id, name, _, status in rows:
-        attended = status is not SignupStatus.ATTENDED
-        choices.append(Choice(f"{mark[status]} {name}"[:60], f"oa.mk:{signup_id}.{int(attended)}"))
-    choices.append(turn.choice("chat.org.view", f"oa:{activity.id}"))
-    turn.say("chat.org.attendance.title", *choices, columns=2, title=activity.title)
-
-
-async def mark(turn: Turn, arg: str) -> None:
-    signup_id, _, attended = arg.partition(".")
-    if not signup_id.isdigit() or attended not in ("0", "1"):
-        raise NotFound("signup.not_found")
-    signup = await mark_attendance(turn.uow, turn.clock, turn.actor, int(signup_id), attended=attended == "1")
-    await attendance(turn, str(signup.activity_id))
 
 
 async def export(turn: Turn, arg: str) -> None:

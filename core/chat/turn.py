@@ -17,7 +17,7 @@ from core.domain.people import Actor
 from core.domain.signup import SignupStatus
 from core.errors import DomainError
 from core.policy import Policy
-from core.ports import Clock, Links, UnitOfWork
+from core.ports import Clock, Documents, Links, UnitOfWork
 
 # Channels that show choices as numbered options rather than buttons.
 NUMBERED_CHANNELS = frozenset({Channel.WECHAT, Channel.CONSOLE})
@@ -67,6 +67,7 @@ class Turn:
     state: DialogState
     translators: Translators
     links: Links | None = None
+    documents: Documents | None = None
     replies: list[Reply] = field(default_factory=list)
 
     def __post_init__(self) -> None:

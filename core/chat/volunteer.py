@@ -35,6 +35,8 @@ async def show_menu(turn: Turn, _: str = "") -> None:
     if turn.actor.volunteer_id is None:
         choices.insert(0, turn.choice("chat.menu.register", "reg"))
     else:
+        choices.append(turn.choice("chat.menu.checkin", "ci"))
+        choices.append(turn.choice("chat.menu.hours", "hours"))
         choices.append(turn.choice("chat.menu.profile", "prof"))
         choices.append(turn.choice("chat.menu.found_org", "orgapp"))
     choices.append(turn.choice("chat.menu.need", "need"))

@@ -3,9 +3,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from core.domain.attendance import check_coefficient
 from core.domain.codes import (
     INSURANCE_REQUIRED_CONTENT,
     ActivityMode,
@@ -119,6 +121,11 @@ class Activity:
     longitude: float | None = None
     checkin_radius_m: int = 500
     online_url: str = ""
+    # 2-6.3 b: the brigade's weighting for hard conditions (weather, distance, environment)
+    hours_coefficient: Decimal = Decimal("1")
+    # The leader's rotating code is asked besides the location (always for online activities, 3-5.3.2)
+    checkin_code_required: bool = False
+    checkin_secret: str = ""
     # who may come
     capacity: int = 0
     required_skills: list[str] = field(default_factory=list)
@@ -190,6 +197,7 @@ class Activity:
             raise InvalidInput("activity.time.end_before_start")
         if self.capacity < 0:
             raise InvalidInput("activity.capacity.negative")
+        check_coefficient(self.hours_coefficient)
         if not 10 <= self.checkin_radius_m <= 50_000:
             raise InvalidInput("activity.radius.range", min=10, max=50_000)
         if self.latitude is not None or self.longitude is not None:

@@ -4,6 +4,7 @@ from dataclasses import fields
 from typing import Any
 
 from core.domain.activity import OPEN_FOR_SIGNUP, Activity, ActivityStatus
+from core.domain.attendance import new_code_secret
 from core.domain.people import Actor
 from core.domain.signup import LIVE, SignupStatus
 from core.errors import Conflict, InvalidInput, NotFound
@@ -42,6 +43,7 @@ EDITABLE = frozenset(f.name for f in fields(Activity)) - {
     "created_at",
     "created_by",
     "published_at",
+    "checkin_secret",
 }
 
 
@@ -66,6 +68,7 @@ async def create_activity(uow: UnitOfWork, clock: Clock, actor: Actor, activity:
     activity.status = ActivityStatus.DRAFT
     activity.created_at = clock.now()
     activity.created_by = actor.user_id
+    activity.checkin_secret = new_code_secret()
     await _base_place(uow, activity)
     activity.check()
     await uow.activities.add(activity)

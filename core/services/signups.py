@@ -185,6 +185,8 @@ async def mark_attendance(
         raise Conflict("signup.not_markable", status=signup.status)
     if clock.now() < activity.starts_at:
         raise NotEligible("attendance.not_started")
+    if not attended and await uow.attendances.for_signup(signup_id) is not None:
+        raise Conflict("attendance.checked_in")  # 2-6.3 a: a check-in stands until its record is voided
     before = signup.status
     signup.status = SignupStatus.ATTENDED if attended else SignupStatus.ABSENT
     # Begun: a briefing still waiting (the dispatcher was down) has nothing left to tell.

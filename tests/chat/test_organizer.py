@@ -117,11 +117,11 @@ async def test_sign_ups_attendance_export_and_cancel(db, clock, chat_user) -> No
     await staff.press("查看活动")
     await staff.press("考勤")
     await staff.press("志愿者一")
-    assert "活动尚未开始" in staff.texts()
+    assert "还未到签到时间" in staff.texts()  # 2-6.3 a: by hand too, only inside the check-in window
     clock.set(activity.starts_at)
     await staff.send_payload(f"oa.att:{activity.id}")
-    await staff.press("志愿者一")
-    assert "✅ 志愿者一" in staff.buttons()
+    await staff.press("志愿者一 · 签到")
+    assert "🟢 志愿者一 · 签退" in staff.buttons()
     await staff.send_payload(f"oa.exp:{activity.id}")
     (document,) = [r for r in staff.last if isinstance(r, Document)]
     text = document.data.decode("utf-8-sig")

@@ -972,22 +972,29 @@ async def test_organizer_sees_sign_ups_edits_and_marks_attendance_in_english(
     )
 
     assert await staff.press("Attendance") == (
-        'Attendance for "Robot lab": tap a name to switch ✅ present / ❌ absent (CVST 2 7.5.2).'
+        'Attendance for "Robot lab": ⬜ not in · 🟢 in · ✅ out · ❌ absent\n'
+        "Pick a volunteer to check them in or out by hand (recorded as manual)."
     )
-    assert staff.buttons() == ["⬜ Alice Walker", "⬜ Wang Fang", "⬜ Bob Brown", "View the activity"]
-    assert await staff.press("Alice Walker") == (
-        "The activity has not started; attendance is recorded once it has."
+    people = ["Alice Walker", "Wang Fang", "Bob Brown"]
+    tools = ["Check-in code", "Confirm hours", "View the activity"]
+    assert staff.buttons() == [f"{x}" for p in people for x in (f"⬜ {p} · check in", f"{p} · absent")] + tools
+    assert await staff.press("Alice Walker · check in") == (
+        "Check-in is not open yet. It opens at 2026-12-12 13:00 (the activity starts at 2026-12-12 14:00)."
     )
     clock.advance(days=11, hours=6)  # 15:00 on the day: under way
     await staff.say("/organizer")
     await staff.press("Our activities")
     await staff.press("Robot lab")
     await staff.press("Attendance")
-    await staff.press("Alice Walker")
-    await staff.press("Bob Brown")
-    assert staff.buttons() == ["✅ Alice Walker", "⬜ Wang Fang", "✅ Bob Brown", "View the activity"]
-    await staff.press("Bob Brown")  # a slip, put right: Bob did not come after all
-    assert staff.buttons() == ["✅ Alice Walker", "⬜ Wang Fang", "❌ Bob Brown", "View the activity"]
+    await staff.press("Alice Walker · check in")
+    await staff.press("Bob Brown · absent")
+    assert staff.buttons() == [
+        "🟢 Alice Walker · check out",
+        "⬜ Wang Fang · check in",
+        "Wang Fang · absent",
+        "❌ Bob Brown · check in",
+        *tools,
+    ]
     text = await staff.press("View the activity")
     assert "Places: 3; confirmed 3, waitlist 0, awaiting approval 0, attended 1" in text
     await staff.press("Sign-ups")

@@ -597,20 +597,24 @@ async def test_organizer_staff_card_sign_ups_attendance_and_cancelling(
     await staff.pick("本组织活动")
     await staff.pick("青少年机器人科普课")
     text = await staff.pick("考勤")
-    assert staff.options() == ["⬜ 志愿者1", "⬜ 志愿者2", "查看活动"]
+    tools = ["签到码", "工时确认", "查看活动"]
+    assert staff.options() == ["⬜ 志愿者1 · 签到", "志愿者1 · 缺席", "⬜ 志愿者2 · 签到", "志愿者2 · 缺席", *tools]
     text = await staff.say("1")
-    assert text.startswith(T("attendance.not_started"))  # why; and it is said before the start only
+    assert text.startswith("还未到签到时间。签到从")  # why; by hand too, only inside the window (2-6.3 a)
 
     clock.advance(days=10, minutes=30)  # the activity has begun
     await staff.say("/organizer")
     await staff.pick("本组织活动")
     await staff.pick("青少年机器人科普课")
     await staff.pick("考勤")
-    await staff.pick("志愿者1")
-    assert staff.options() == ["✅ 志愿者1", "⬜ 志愿者2", "查看活动"]
-    await staff.pick("志愿者1")  # pressed again: absent
-    await staff.pick("志愿者2")
-    assert staff.options() == ["❌ 志愿者1", "✅ 志愿者2", "查看活动"]
+    await staff.pick("⬜ 志愿者1 · 签到")
+    assert staff.options() == ["🟢 志愿者1 · 签退", "⬜ 志愿者2 · 签到", "志愿者2 · 缺席", *tools]
+    await staff.pick("志愿者2 · 缺席")
+    assert staff.options() == ["🟢 志愿者1 · 签退", "❌ 志愿者2 · 签到", *tools]
+    await staff.pick("🟢 志愿者1 · 签退")  # by hand, on site: recorded as manual
+    assert staff.options() == ["✅ 志愿者1", "❌ 志愿者2 · 签到", *tools]
+    text = await staff.pick("工时确认")
+    assert "1. 志愿者1" in text and "待确认" in text and "人工" in text
     text = await staff.pick("查看活动")
     assert "已签到 1" in text
 

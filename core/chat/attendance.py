@@ -1,0 +1,656 @@
+"""Check-in and check-out in chat (2-6.3 a, 2-7.5.2, 3-6.2.3), my hours, make-up requests (补录,
+2-6.3 c) and the service certificate (4-5.5), for volunteers; the check-in code, check-in by hand,
+confirming hours and deciding make-ups, for staff."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from core.chat.messages import Choice, Document, Input, Location, Text
+from core.chat.turn import Turn
+from core.domain.activity import Activity
+from core.domain.attendance import RecordStatus, ServiceRecord
+from core.domain.identity_numbers import ascii_form
+from core.domain.signup import HOLDS_PLACE, SignupStatus
+from core.errors import DomainError, InvalidInput, NotFound
+from core.services.access import require_staff
+from core.services.activities import read_activity
+from core.services.attendance import (
+    Attended,
+    Proof,
+    attend,
+    attendable_now,
+    current_code,
+    staff_check,
+    wants_code,
+    wants_location,
+)
+from core.services.certificates import issue_certificate
+from core.services.records import (
+    confirm_records,
+    decide_makeup,
+    hours_of,
+    makeup_candidates,
+    makeup_cap,
+    request_makeup,
+    void_record,
+)
+from core.services.signups import mark_attendance
+
+CHECKIN = "checkin"
+MAKEUP = "makeup"
+STAFF_REASON = "staff_reason"
+_CODE = re.compile(r"^\d{6}$")
+_SPAN = re.compile(r"^\s*(\d{1,2})[:：.](\d{2})\s*[-–—~至到]\s*(\d{1,2})[:：.](\d{2})\s*$")
+
+
+def _int(arg: str) -> int:
+    if not arg.isdigit():
+        raise NotFound("activity.not_found")
+    return int(arg)
+
+
+# ---- volunteers: check-in and check-out ------------------------------------------------------------
+
+
+async def checkin_menu(turn: Turn, _: str = "") -> None:
+    """签到/签退: the activities open for it now; with one, straight to what it needs."""
+    turn.state.clear()
+    if turn.actor.volunteer_id is None:
+        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+        return
+    found = await attendable_now(turn.uow, turn.clock, turn.policy, turn.actor.volunteer_id)
+    if not found:
+        turn.say(
+            "checkin.none",
+            turn.choice("chat.menu.mine", "my"),
+            turn.choice("chat.button.makeup", "mk.new"),
+            turn.choice("chat.button.menu", "menu"),
+            before=turn.policy.checkin_opens_before_min,
+        )
+        return
+    if len(found) == 1:
+        await ask_proof(turn, str(found[0].signup_id))
+        return
+    choices = [
+        Choice(
+            turn.label("checkin.item", "title", title=a.title, when=turn.local_time(a.starts_at)[11:]),
+            f"ci.a:{a.signup_id}",
+        )
+        for a in found
+    ]
+    turn.say("checkin.choose", *choices, turn.choice("chat.button.menu", "menu"))
+
+
+async def ask_proof(turn: Turn, arg: str) -> None:
+    signup_id = _int(arg)
+    signup = await turn.uow.signups.get(signup_id)
+    if signup is None or signup.volunteer_id != turn.actor.volunteer_id:
+        raise NotFound("signup.not_found")
+    activity = await read_activity(turn.uow, signup.activity_id)
+    attendance = await turn.uow.attendances.for_signup(signup_id)
+    action = turn.t("checkin.word.out" if attendance is not None else "checkin.word.in")
+    if wants_location(activity):
+        turn.state.start(CHECKIN, "location", signup=signup_id)
+        turn.ask_location(
+            "checkin.ask_location", action=action, title=activity.title, radius=activity.checkin_radius_m
+        )
+        return
+    turn.state.start(CHECKIN, "code", signup=signup_id)
+    turn.say("checkin.ask_code", turn.choice("chat.button.menu", "menu"), action=action, title=activity.title)
+
+
+async def checkin_step(turn: Turn, given: Input) -> None:
+    data = turn.state.data
+    signup_id = int(data.get("signup", 0))
+    if isinstance(given, Location):
+        if given.update:
+            return  # a live location's later points: its first point was the answer
+        proof = _location_proof(turn, given)
+        activity = await _activity_of_signup(turn, signup_id)
+        if wants_code(activity):
+            # The location first, then the leader's code: kept in the dialog until the code comes.
+            turn.state.go(
+                "code", lat=given.latitude, lon=given.longitude, acc=given.accuracy_m, fwd=given.forwarded
+            )
+            turn.say("checkin.ask_code_too", clear_keyboard=True)
+            return
+        await _attend(turn, signup_id, proof)
+        return
+    code = ascii_form(given.text).strip() if isinstance(given, Text) else ""
+    if _CODE.match(code):
+        location = Proof(
+            latitude=data.get("lat"),
+            longitude=data.get("lon"),
+            accuracy_m=data.get("acc"),
+            forwarded=bool(data.get("fwd")),
+            in_china_only=_in_china_only(turn),
+            code=code,
+        )
+        await _attend(turn, signup_id, location)
+        return
+    if turn.state.step == "location":
+        activity = await _activity_of_signup(turn, signup_id)
+        turn.ask_location("checkin.need_location", radius=activity.checkin_radius_m)
+        return
+    turn.say("checkin.code_format", turn.choice("chat.button.menu", "menu"))
+
+
+def _in_china_only(turn: Turn) -> bool:
+    """WeChat positions are GCJ-02, defined in China only."""
+    return turn.channel.value == "wechat"
+
+
+def _location_proof(turn: Turn, given: Location) -> Proof:
+    return Proof(
+        latitude=given.latitude,
+        longitude=given.longitude,
+        accuracy_m=given.accuracy_m,
+        forwarded=given.forwarded,
+        in_china_only=_in_china_only(turn),
+    )
+
+
+async def _activity_of_signup(turn: Turn, signup_id: int) -> Activity:
+    signup = await turn.uow.signups.get(signup_id)
+    if signup is None:
+        raise NotFound("signup.not_found")
+    return await read_activity(turn.uow, signup.activity_id)
+
+
+async def _attend(turn: Turn, signup_id: int, proof: Proof) -> None:
+    turn.state.clear()
+    try:
+        done = await attend(turn.uow, turn.clock, turn.policy, turn.actor, signup_id, proof)
+    except DomainError as error:
+        # Said here rather than by the conversation: the volunteer can try again at once.
+        turn.say("checkin.refused_intro", clear_keyboard=True)
+        turn.refuse(
+            error,
+            turn.choice("checkin.button.again", f"ci.a:{signup_id}"),
+            turn.choice("chat.button.makeup", "mk.new"),
+            turn.choice("chat.button.menu", "menu"),
+        )
+        return
+    _said_attended(turn, done)
+
+
+def _said_attended(turn: Turn, done: Attended) -> None:
+    activity = done.activity
+    where = turn.t("checkin.distance", distance=done.distance_m) if done.distance_m is not None else ""
+    if not done.checked_out:
+        at = turn.local_time(done.attendance.checked_in_at, activity.timezone)
+        turn.say("checkin.done_in", clear_keyboard=True, title=activity.title, at=at, where=where)
+        turn.say(
+            "checkin.after_in",
+            turn.choice("checkin.button.out", f"ci.a:{done.attendance.signup_id}"),
+            turn.choice("chat.button.menu", "menu"),
+        )
+        return
+    at = turn.local_time(done.attendance.checked_out_at or turn.clock.now(), activity.timezone)
+    turn.say("checkin.done_out", clear_keyboard=True, title=activity.title, at=at, where=where)
+    record = done.record
+    if record is None:
+        turn.say("checkin.record_exists", turn.choice("chat.button.hours", "hours"))
+    elif record.below_minimum:
+        turn.say(
+            "checkin.below_minimum",
+            turn.choice("chat.button.hours", "hours"),
+            turn.choice("chat.button.menu", "menu"),
+            onsite=record.onsite_hours,
+            share=int(turn.policy.minimum_presence_share * 100),
+        )
+    else:
+        turn.say(
+            "checkin.hours",
+            turn.choice("chat.button.hours", "hours"),
+            turn.choice("chat.button.menu", "menu"),
+            onsite=record.onsite_hours,
+            coefficient=record.coefficient,
+            credited=record.credited_hours,
+        )
+
+
+async def location_anywhere(turn: Turn, given: Location) -> bool:
+    """A location sent outside any question (Telegram's attachment menu, WeChat's + button): a check-in
+    or check-out when exactly one activity is open for it. False: not one, said otherwise."""
+    if turn.actor.volunteer_id is None:
+        return False
+    found = await attendable_now(turn.uow, turn.clock, turn.policy, turn.actor.volunteer_id)
+    if len(found) != 1:
+        return False
+    await _attend(turn, found[0].signup_id, _location_proof(turn, given))
+    return True
+
+
+# ---- volunteers: hours, make-up, certificate ------------------------------------------------------
+
+
+def _record_mark(record: ServiceRecord) -> str:
+    return "✔" if record.status is RecordStatus.CONFIRMED else "…"
+
+
+async def my_hours(turn: Turn, _: str = "") -> None:
+    """我的时长: confirmed and pending hours, by activity; only confirmed hours count (2-6.3)."""
+    turn.state.clear()
+    if turn.actor.volunteer_id is None:
+        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+        return
+    hours = await hours_of(turn.uow, turn.policy, turn.actor.volunteer_id)
+    lines = [
+        turn.t(
+            "hours.summary",
+            confirmed=hours.confirmed,
+            pending=hours.pending,
+            stars="★" * hours.stars if hours.stars else turn.t("hours.no_star"),
+        )
+    ]
+    if hours.next_threshold is not None:
+        lines.append(
+            turn.t(
+                "hours.next_star",
+                hours=hours.next_threshold - hours.confirmed,
+                threshold=hours.next_threshold,
+            )
+        )
+    for line in hours.lines[:20]:
+        status = turn.t(f"code.record_status.{line.record.status.value}")
+        lines.append(
+            turn.t(
+                "hours.line",
+                mark=_record_mark(line.record),
+                day=turn.local_time(line.starts_at, line.timezone)[:10],
+                title=line.title,
+                hours=line.record.credited_hours,
+                status=status,
+            )
+        )
+    if not hours.lines:
+        lines.append(turn.t("hours.none"))
+    turn.say_text(
+        "\n".join(lines),
+        turn.choice("chat.button.certificate", "cert"),
+        turn.choice("chat.button.makeup", "mk.new"),
+        turn.choice("chat.button.menu", "menu"),
+        columns=2,
+    )
+
+
+async def start_makeup(turn: Turn, _: str = "") -> None:
+    turn.state.clear()
+    if turn.actor.volunteer_id is None:
+        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+        return
+    found = await makeup_candidates(turn.uow, turn.clock, turn.policy, turn.actor.volunteer_id)
+    if not found:
+        turn.say(
+            "makeup.none", turn.choice("chat.button.hours", "hours"), days=turn.policy.makeup_within_days
+        )
+        return
+    choices = [
+        Choice(
+            turn.label(
+                "checkin.item", "title", title=a.title, when=turn.local_time(a.starts_at, a.timezone)[5:16]
+            ),
+            f"mk.act:{a.id}",
+        )
+        for a in found[:10]
+    ]
+    turn.say("makeup.choose", *choices, turn.choice("chat.button.menu", "menu"))
+
+
+async def makeup_activity(turn: Turn, arg: str) -> None:
+    activity = await read_activity(turn.uow, _int(arg))
+    turn.state.start(MAKEUP, "times", activity=activity.id)
+    turn.say(
+        "makeup.ask_times",
+        turn.choice("chat.button.menu", "menu"),
+        title=activity.title,
+        start=turn.local_time(activity.starts_at, activity.timezone)[11:],
+        end=turn.local_time(activity.ends_at, activity.timezone)[11:],
+    )
+
+
+def _span(activity: Activity, text: str) -> tuple[datetime, datetime]:
+    """09:00-11:30 on the day the activity is held, where it is held."""
+    found = _SPAN.match(ascii_form(text))
+    if found is None:
+        raise InvalidInput("makeup.times_format")
+    h1, m1, h2, m2 = (int(x) for x in found.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise InvalidInput("makeup.times_format")
+    zone = ZoneInfo(activity.timezone)
+    day = activity.start_day
+    return (
+        datetime.combine(day, time(h1, m1), zone),
+        datetime.combine(day, time(h2, m2), zone),
+    )
+
+
+async def makeup_step(turn: Turn, given: Input) -> None:
+    data = turn.state.data
+    text = given.text.strip() if isinstance(given, Text) else ""
+    if not text:
+        turn.say("makeup.text_please", turn.choice("chat.button.menu", "menu"))
+        return
+    activity = await read_activity(turn.uow, int(data.get("activity", 0)))
+    if turn.state.step == "times":
+        try:
+            start, end = _span(activity, text)
+            if end <= start:
+                raise InvalidInput("makeup.end_before_start")
+            if end <= activity.starts_at or start >= activity.ends_at:
+                raise InvalidInput(
+                    "makeup.outside_schedule",
+                    start=turn.local_time(activity.starts_at, activity.timezone),
+                    end=turn.local_time(activity.ends_at, activity.timezone)[11:],
+                )
+        except DomainError as error:
+            turn.refuse(error, turn.choice("chat.button.menu", "menu"))
+            return
+        turn.state.go("reason", start=start.isoformat(), end=end.isoformat())
+        turn.say("makeup.ask_reason", turn.choice("chat.button.menu", "menu"))
+        return
+    request = await request_makeup(
+        turn.uow,
+        turn.clock,
+        turn.policy,
+        turn.actor,
+        activity.id or 0,
+        datetime.fromisoformat(data["start"]),
+        datetime.fromisoformat(data["end"]),
+        text,
+    )
+    turn.state.clear()
+    turn.say(
+        "makeup.submitted",
+        turn.choice("chat.button.hours", "hours"),
+        turn.choice("chat.button.menu", "menu"),
+        title=activity.title,
+        hours=request.requested_hours,
+    )
+
+
+async def certificate(turn: Turn, _: str = "") -> None:
+    """4-5.5: free, on request; a PDF where the channel can carry one, and its number to verify."""
+    turn.state.clear()
+    if turn.actor.volunteer_id is None:
+        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+        return
+    issued = await issue_certificate(turn.uow, turn.clock, turn.policy, turn.actor)
+    content = issued.content
+    if turn.documents is not None:
+        data = turn.documents.certificate(content, turn.language)
+        turn.replies.append(
+            Document(data, f"{content.number}.pdf", turn.t("cert.caption", number=content.number))
+        )
+    turn.say(
+        "cert.issued",
+        turn.choice("chat.button.hours", "hours"),
+        turn.choice("chat.button.menu", "menu"),
+        number=content.number,
+        hours=content.total_hours,
+        url=content.verify_url,
+    )
+
+
+# ---- staff ------------------------------------------------------------------------------------------
+
+
+async def show_code(turn: Turn, arg: str) -> None:
+    """The rotating code the leader shows on site or reads out online (3-5.3.2)."""
+    activity = await read_activity(turn.uow, _int(arg))
+    shown = await current_code(turn.uow, turn.clock, turn.policy, turn.actor, activity.id or 0)
+    turn.say(
+        "checkin.code_shown",
+        turn.choice("checkin.button.refresh", f"oa.code:{activity.id}"),
+        turn.choice("chat.org.view", f"oa:{activity.id}"),
+        columns=2,
+        title=activity.title,
+        code=shown.code,
+        until=turn.local_time(shown.valid_until, activity.timezone)[11:],
+    )
+
+
+async def roster(turn: Turn, arg: str) -> None:
+    """2-6.3 a: who is in, out or absent; staff check people in and out by hand (recorded as manual)."""
+    activity = await read_activity(turn.uow, _int(arg))
+    await require_staff(turn.uow, turn.actor, activity.org_id, write=False)
+    turn.state.clear()
+    assert activity.id is not None
+    present = {a.signup_id: a for a in await turn.uow.attendances.for_activity(activity.id)}
+    choices: list[Choice] = []
+    for signup in await turn.uow.signups.for_activity(activity.id):
+        if signup.status not in HOLDS_PLACE or signup.id is None:
+            continue
+        volunteer = await turn.uow.volunteers.read(signup.volunteer_id)
+        name = volunteer.name if volunteer else "?"
+        attendance = present.get(signup.id)
+        if attendance is None:
+            mark = "❌" if signup.status is SignupStatus.ABSENT else "⬜"
+            choices.append(
+                Choice(
+                    turn.label("attendance.check_in", "name", mark=mark, name=name), f"oa.mk:{signup.id}.1"
+                )
+            )
+            if signup.status is not SignupStatus.ABSENT:
+                choices.append(
+                    Choice(turn.label("attendance.absent", "name", name=name), f"oa.mk:{signup.id}.0")
+                )
+        elif attendance.open:
+            choices.append(
+                Choice(turn.label("attendance.check_out", "name", name=name), f"oa.mk:{signup.id}.1")
+            )
+        else:
+            choices.append(Choice(turn.label("attendance.done", "name", name=name), f"oa.att:{activity.id}"))
+    if not choices:
+        turn.say("chat.org.signups.none", turn.choice("chat.org.view", f"oa:{activity.id}"))
+        return
+    choices += [
+        turn.choice("checkin.button.code", f"oa.code:{activity.id}"),
+        turn.choice("records.button.review", f"rc:{activity.id}"),
+        turn.choice("chat.org.view", f"oa:{activity.id}"),
+    ]
+    turn.say("attendance.title", *choices, columns=2, title=activity.title)
+
+
+async def mark(turn: Turn, arg: str) -> None:
+    signup_id, _, present = arg.partition(".")
+    if not signup_id.isdigit() or present not in ("0", "1"):
+        raise NotFound("signup.not_found")
+    if present == "1":
+        done = await staff_check(turn.uow, turn.clock, turn.policy, turn.actor, int(signup_id))
+        activity_id = done.activity.id
+    else:
+        signup = await mark_attendance(turn.uow, turn.clock, turn.actor, int(signup_id), attended=False)
+        activity_id = signup.activity_id
+    await roster(turn, str(activity_id))
+
+
+async def review_records(turn: Turn, arg: str) -> None:
+    """谁组织谁记录: the activity's pending records, to confirm or void; flagged ones say why."""
+    activity = await read_activity(turn.uow, _int(arg))
+    await require_staff(turn.uow, turn.actor, activity.org_id, write=False)
+    turn.state.clear()
+    records = [
+        r
+        for r in await turn.uow.records.for_activity(activity.id or 0)
+        if r.status is not RecordStatus.VOIDED
+    ]
+    if not records:
+        turn.say("records.none", turn.choice("chat.org.view", f"oa:{activity.id}"), title=activity.title)
+        return
+    lines = [turn.t("records.title", title=activity.title)]
+    choices: list[Choice] = []
+    for n, record in enumerate(records, 1):
+        volunteer = await turn.uow.volunteers.read(record.volunteer_id)
+        flags = []
+        if record.needs_review:
+            flags.append(turn.t("records.flag.auto" if not record.below_minimum else "records.flag.short"))
+        if record.manual:
+            flags.append(turn.t("records.flag.manual"))
+        lines.append(
+            turn.t(
+                "records.line",
+                n=n,
+                name=volunteer.name if volunteer else "?",
+                start=turn.local_time(record.started_at, activity.timezone)[11:],
+                end=turn.local_time(record.ended_at, activity.timezone)[11:],
+                onsite=record.onsite_hours,
+                coefficient=record.coefficient,
+                credited=record.credited_hours,
+                status=turn.t(f"code.record_status.{record.status.value}"),
+                flags=(" · " + turn.join(flags)) if flags else "",
+            )
+        )
+        if record.status is RecordStatus.PENDING:
+            choices.append(Choice(turn.t("records.button.confirm_one", n=n), f"rc.c:{record.id}"))
+        choices.append(Choice(turn.t("records.button.void", n=n), f"rc.v:{record.id}"))
+    if any(r.status is RecordStatus.PENDING for r in records):
+        choices.insert(0, turn.choice("records.button.confirm_all", f"rc.all:{activity.id}"))
+    choices.append(turn.choice("chat.org.view", f"oa:{activity.id}"))
+    turn.say_text("\n".join(lines), *choices, columns=2)
+
+
+async def confirm_one(turn: Turn, arg: str) -> None:
+    records = await confirm_records(turn.uow, turn.clock, turn.policy, turn.actor, [_int(arg)])
+    turn.say("records.confirmed", count=len(records))
+    await review_records(turn, str(records[0].activity_id))
+
+
+async def confirm_all(turn: Turn, arg: str) -> None:
+    activity_id = _int(arg)
+    pending = [
+        r.id or 0
+        for r in await turn.uow.records.for_activity(activity_id)
+        if r.status is RecordStatus.PENDING
+    ]
+    records = await confirm_records(turn.uow, turn.clock, turn.policy, turn.actor, pending)
+    turn.say("records.confirmed", count=len(records))
+    await review_records(turn, str(activity_id))
+
+
+async def ask_void(turn: Turn, arg: str) -> None:
+    record = await turn.uow.records.get(_int(arg))
+    if record is None:
+        raise NotFound("record.not_found")
+    await require_staff(turn.uow, turn.actor, record.org_id)
+    turn.state.start(STAFF_REASON, "void", record=record.id)
+    turn.say("records.ask_void_reason", turn.choice("chat.button.menu", "menu"))
+
+
+async def open_makeups(turn: Turn, _: str = "") -> None:
+    """补录申请 waiting for the staff's orgs."""
+    turn.state.clear()
+    if not turn.actor.is_staff:
+        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+        return
+    org_ids = None if turn.actor.admin else sorted(turn.actor.staff_of)
+    waiting = await turn.uow.makeups.pending_for_orgs(org_ids, 20)
+    if not waiting:
+        turn.say("makeup.staff.none", turn.choice("chat.menu.organizer", "org"))
+        return
+    choices = []
+    for request in waiting:
+        volunteer = await turn.uow.volunteers.read(request.volunteer_id)
+        activity = await read_activity(turn.uow, request.activity_id)
+        label = turn.label(
+            "makeup.staff.item", "title", name=volunteer.name if volunteer else "?", title=activity.title
+        )
+        choices.append(Choice(label, f"mk.o:{request.id}"))
+    turn.say("makeup.staff.list", *choices, turn.choice("chat.menu.organizer", "org"))
+
+
+async def show_makeup(turn: Turn, arg: str) -> None:
+    request = await turn.uow.makeups.get(_int(arg))
+    if request is None:
+        raise NotFound("makeup.not_found")
+    await require_staff(turn.uow, turn.actor, request.org_id, write=False)
+    turn.state.clear()
+    activity = await read_activity(turn.uow, request.activity_id)
+    volunteer = await turn.uow.volunteers.read(request.volunteer_id)
+    text = turn.t(
+        "makeup.staff.card",
+        name=volunteer.name if volunteer else "?",
+        number=(volunteer.volunteer_number if volunteer else "") or "-",
+        title=activity.title,
+        scheduled=turn.local_time(activity.starts_at, activity.timezone)
+        + "–"
+        + turn.local_time(activity.ends_at, activity.timezone)[11:],
+        start=turn.local_time(request.started_at, activity.timezone)[11:],
+        end=turn.local_time(request.ended_at, activity.timezone)[11:],
+        cap=makeup_cap(request, activity),
+        coefficient=activity.hours_coefficient,
+        reason=request.reason,
+        status=turn.t(f"code.makeup_status.{request.status.value}"),
+    )
+    choices = [turn.choice("makeup.staff.list_button", "mk.l")]
+    if request.status.value == "pending":
+        choices[:0] = [
+            turn.choice("makeup.button.approve", f"mk.a:{request.id}"),
+            turn.choice("makeup.button.partial", f"mk.p:{request.id}"),
+            turn.choice("makeup.button.reject", f"mk.r:{request.id}"),
+        ]
+    turn.say_text(text, *choices)
+
+
+async def approve_makeup(turn: Turn, arg: str) -> None:
+    request = await decide_makeup(turn.uow, turn.clock, turn.policy, turn.actor, _int(arg), approve=True)
+    turn.say("makeup.staff.approved", hours=request.approved_hours)
+    await open_makeups(turn)
+
+
+async def ask_partial(turn: Turn, arg: str) -> None:
+    request = await turn.uow.makeups.get(_int(arg))
+    if request is None:
+        raise NotFound("makeup.not_found")
+    activity = await read_activity(turn.uow, request.activity_id)
+    turn.state.start(STAFF_REASON, "partial", makeup=request.id)
+    turn.say(
+        "makeup.staff.ask_hours", turn.choice("chat.button.menu", "menu"), cap=makeup_cap(request, activity)
+    )
+
+
+async def ask_reject(turn: Turn, arg: str) -> None:
+    request = await turn.uow.makeups.get(_int(arg))
+    if request is None:
+        raise NotFound("makeup.not_found")
+    turn.state.start(STAFF_REASON, "reject", makeup=request.id)
+    turn.say("makeup.staff.ask_reason", turn.choice("chat.button.menu", "menu"))
+
+
+async def staff_reason_step(turn: Turn, given: Input) -> None:
+    """The typed answer a staff decision waits for: a void reason, fewer hours, a rejection reason."""
+    text = given.text.strip() if isinstance(given, Text) else ""
+    if not text or text.startswith("/"):
+        turn.say("makeup.text_please", turn.choice("chat.button.menu", "menu"))
+        return
+    data, step = turn.state.data, turn.state.step
+    if step == "void":
+        record = await void_record(turn.uow, turn.clock, turn.policy, turn.actor, int(data["record"]), text)
+        turn.state.clear()
+        turn.say("records.voided")
+        await review_records(turn, str(record.activity_id))
+        return
+    if step == "partial":
+        try:
+            hours = Decimal(ascii_form(text).replace("小时", "").replace("h", "").strip())
+        except InvalidOperation:
+            turn.say("makeup.staff.hours_format", turn.choice("chat.button.menu", "menu"))
+            return
+        request = await decide_makeup(
+            turn.uow, turn.clock, turn.policy, turn.actor, int(data["makeup"]), approve=True, hours=hours
+        )
+        turn.state.clear()
+        turn.say("makeup.staff.approved", hours=request.approved_hours)
+        await open_makeups(turn)
+        return
+    await decide_makeup(
+        turn.uow, turn.clock, turn.policy, turn.actor, int(data["makeup"]), approve=False, reason=text
+    )
+    turn.state.clear()
+    turn.say("makeup.staff.rejected")
+    await open_makeups(turn)

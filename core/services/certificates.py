@@ -1,0 +1,126 @@
+"""4-5.5: the service-record certificate (志愿服务记录证明), free and truthful, on request, with a number a
+third party verifies at <public url>/verify/<number>. The register keeps what each certificate said."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from core.domain.attendance import RecordStatus
+from core.domain.certificate import (
+    Certificate,
+    CertificateLine,
+    CertificateSnapshot,
+    CertificateStatus,
+    new_certificate_number,
+)
+from core.domain.identity_numbers import mask_id_number
+from core.domain.people import Actor
+from core.domain.volunteer import MembershipStatus
+from core.errors import Conflict, InvalidInput, NotEligible, NotFound
+from core.policy import Policy
+from core.ports import Clock, UnitOfWork
+from core.services.access import audit, require_admin
+
+REVOKE_REASON_MAX = 500
+
+
+async def issue_certificate(uow: UnitOfWork, clock: Clock, policy: Policy, actor: Actor) -> Certificate:
+    """A snapshot of the volunteer's confirmed hours now. Asked again with nothing changed the same day,
+    the certificate already issued is given again rather than a second number."""
+    if actor.volunteer_id is None:
+        raise NotEligible("volunteer.not_registered")
+    volunteer = await uow.volunteers.get(actor.volunteer_id)
+    assert volunteer is not None and volunteer.id is not None
+    now = clock.now()
+    today = now.astimezone(ZoneInfo(policy.default_timezone)).date()
+    lines = []
+    for record in await uow.records.for_volunteer(volunteer.id):
+        if record.status is not RecordStatus.CONFIRMED:
+            continue  # only confirmed hours count anywhere
+        activity = await uow.activities.read(record.activity_id)
+        assert activity is not None
+        org = await uow.orgs.name_of(record.org_id) or ""
+        lines.append(CertificateLine(activity.title, org, activity.start_day, record.credited_hours))
+    lines.sort(key=lambda line: line.day)
+    number = new_certificate_number(today)
+    snapshot = CertificateSnapshot(
+        number=number,
+        volunteer_name=volunteer.name,
+        masked_id_number=mask_id_number(volunteer.id_number) if volunteer.id_number else "",
+        volunteer_number=volunteer.volunteer_number or "",
+        period_start=lines[0].day if lines else None,
+        period_end=lines[-1].day if lines else None,
+        total_hours=sum((line.hours for line in lines), Decimal("0.0")),
+        lines=tuple(lines),
+        issuer=await _issuer(uow, policy, volunteer.id),
+        issued_on=today,
+        verify_url=f"{policy.public_url.rstrip('/')}/verify/{number}",
+    )
+    for earlier in reversed(await uow.certificates.for_volunteer(volunteer.id)):
+        if earlier.status is CertificateStatus.VALID and _same(earlier.content, snapshot):
+            return earlier
+    certificate = Certificate(
+        number=number, volunteer_id=volunteer.id, issued_at=now, snapshot=snapshot.as_json()
+    )
+    await uow.certificates.add(certificate)
+    await audit(
+        uow,
+        clock,
+        actor,
+        "certificate.issue",
+        "certificate",
+        certificate.id,
+        number=number,
+        hours=str(snapshot.total_hours),
+    )
+    return certificate
+
+
+def _same(earlier: CertificateSnapshot, now: CertificateSnapshot) -> bool:
+    """Nothing on the certificate would differ but its number."""
+    return (
+        earlier.issued_on == now.issued_on
+        and earlier.lines == now.lines
+        and earlier.volunteer_name == now.volunteer_name
+        and earlier.issuer == now.issuer
+        and earlier.masked_id_number == now.masked_id_number
+    )
+
+
+async def _issuer(uow: UnitOfWork, policy: Policy, volunteer_id: int) -> str:
+    """The org the volunteer first joined (its record keeper, 4-5.4), else the platform."""
+    for membership in await uow.memberships.for_volunteer(volunteer_id):
+        if membership.status is MembershipStatus.ACTIVE:
+            name = await uow.orgs.name_of(membership.org_id)
+            if name:
+                return name
+    return policy.certificate_issuer
+
+
+async def verify_certificate(uow: UnitOfWork, number: str) -> Certificate | None:
+    """What the /verify page shows; None for a number never issued."""
+    number = number.strip().upper()
+    if not number or len(number) > 32:
+        return None
+    return await uow.certificates.by_number(number)
+
+
+async def revoke_certificate(
+    uow: UnitOfWork, clock: Clock, actor: Actor, number: str, reason: str
+) -> Certificate:
+    """A certificate found wrong stops verifying; the reason is kept and shown (nothing is deleted)."""
+    require_admin(actor)
+    reason = reason.strip()
+    if not reason or len(reason) > REVOKE_REASON_MAX:
+        raise InvalidInput("cert.reason_required", max=REVOKE_REASON_MAX)
+    certificate = await verify_certificate(uow, number)
+    if certificate is None:
+        raise NotFound("cert.not_found")
+    if certificate.status is CertificateStatus.REVOKED:
+        raise Conflict("cert.revoked")
+    certificate.status = CertificateStatus.REVOKED
+    certificate.revoked_at = clock.now()
+    certificate.revoke_reason = reason
+    await audit(uow, clock, actor, "certificate.revoke", "certificate", certificate.id, reason)
+    return certificate

@@ -1,0 +1,137 @@
+"""4-5.5: the verify page confirms a certificate to a third party with the name masked and no ID."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bots.verify_page import render_verify_page
+from core.domain.certificate import CertificateLine, CertificateSnapshot
+from core.domain.identity_numbers import mask_name
+from locales import translator
+
+FULL_ID = "11010519491231002X"
+MASKED_ID = "1101**********002X"
+
+
+def snapshot(*lines: CertificateLine) -> CertificateSnapshot:
+    if not lines:
+        lines = (
+            CertificateLine(
+                "社区老年人智能手机使用辅导", "海淀区科学技术协会", date(2026, 3, 7), Decimal("4.0")
+            ),
+            CertificateLine(
+                "青少年科学实验开放日", "北京市青少年科技中心", date(2026, 4, 12), Decimal("8.5")
+            ),
+        )
+    return CertificateSnapshot(
+        number="STVS-2026-7K3QX9M2",
+        volunteer_name="张小三",
+        masked_id_number=MASKED_ID,
+        volunteer_number="V2026000123",
+        period_start=date(2026, 3, 7),
+        period_end=date(2026, 4, 12),
+        total_hours=Decimal("12.5"),
+        lines=lines,
+        issuer="海淀区科学技术协会",
+        issued_on=date(2026, 6, 1),
+        verify_url="https://stvs.example.cn/verify/STVS-2026-7K3QX9M2",
+    )
+
+
+def test_valid_certificate_shows_the_masked_name_and_hours() -> None:
+    page = render_verify_page(snapshot(), revoked_reason=None, revoked=False, t=translator("zh_CN"))
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<html lang="zh-CN">' in page
+    assert "证书有效" in page
+    assert "张*三" in page
+    assert "V2026000123" in page
+    assert "12.5 小时" in page
+    assert "2026年3月7日 至 2026年4月12日" in page
+    assert "海淀区科学技术协会" in page
+    assert "2026年6月1日" in page
+    assert "社区老年人智能手机使用辅导" in page
+    assert "8.5" in page
+
+
+def test_valid_page_holds_no_personal_data_beyond_the_masked_name() -> None:
+    page = render_verify_page(snapshot(), revoked_reason=None, revoked=False, t=translator("zh_CN"))
+    assert "张小三" not in page
+    assert FULL_ID not in page
+    assert MASKED_ID not in page
+    assert "身份证件号码" not in page
+
+
+def test_page_loads_nothing_else() -> None:
+    page = render_verify_page(snapshot(), revoked_reason=None, revoked=False, t=translator("zh_CN"))
+    assert "<script" not in page
+    assert "<link" not in page
+    assert "src=" not in page
+    assert "url(" not in page
+
+
+def test_revoked_certificate_shows_the_reason() -> None:
+    page = render_verify_page(
+        snapshot(), revoked_reason="时长记录有误，已重新出具", revoked=True, t=translator("zh_CN")
+    )
+    assert "证书已撤销" in page
+    assert "时长记录有误，已重新出具" in page
+    assert "证书有效" not in page
+    assert "张小三" not in page
+
+
+def test_unknown_number_is_not_verified() -> None:
+    page = render_verify_page(None, revoked_reason=None, revoked=False, t=translator("zh_CN"))
+    assert "未找到该证书编号" in page
+    assert "证书有效" not in page
+
+
+def test_the_asked_number_is_escaped() -> None:
+    page = render_verify_page(
+        None, revoked_reason=None, revoked=False, t=translator("zh_CN"), number="<img src=x onerror=alert(1)>"
+    )
+    assert "<img" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_every_value_is_escaped() -> None:
+    line = CertificateLine("<script>alert(1)</script>", "A&B 协会", date(2026, 3, 7), Decimal("1.0"))
+    page = render_verify_page(snapshot(line), revoked_reason=None, revoked=False, t=translator("zh_CN"))
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "A&amp;B 协会" in page
+    revoked = render_verify_page(
+        snapshot(), revoked_reason="<script>x</script>", revoked=True, t=translator("zh_CN")
+    )
+    assert "<script>" not in revoked
+
+
+def test_english_page() -> None:
+    page = render_verify_page(snapshot(), revoked_reason=None, revoked=False, t=translator("en"))
+    assert '<html lang="en">' in page
+    assert "Certificate valid" in page
+    assert "12.5 hours" in page
+    forced = render_verify_page(
+        snapshot(), revoked_reason=None, revoked=False, t=translator("en"), language="zh_CN"
+    )
+    assert '<html lang="zh-CN">' in forced
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张三", "张*"),
+        ("张小三", "张*三"),
+        ("欧阳小明", "欧**明"),
+        ("  李四 ", "李*"),
+        ("张", "*"),
+        ("John Smith", "J*** S****"),
+        ("Li", "L*"),
+        ("", ""),
+        ("   ", ""),
+    ],
+)
+def test_mask_name(name: str, masked: str) -> None:
+    assert mask_name(name) == masked
