@@ -977,7 +977,9 @@ async def test_organizer_sees_sign_ups_edits_and_marks_attendance_in_english(
     )
     people = ["Alice Walker", "Wang Fang", "Bob Brown"]
     tools = ["Check-in code", "Confirm hours", "View the activity"]
-    assert staff.buttons() == [f"{x}" for p in people for x in (f"⬜ {p} · check in", f"{p} · absent")] + tools
+    assert (
+        staff.buttons() == [f"{x}" for p in people for x in (f"⬜ {p} · check in", f"{p} · absent")] + tools
+    )
     assert await staff.press("Alice Walker · check in") == (
         "Check-in is not open yet. It opens at 2026-12-12 13:00 (the activity starts at 2026-12-12 14:00)."
     )

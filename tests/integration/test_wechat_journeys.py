@@ -598,7 +598,13 @@ async def test_organizer_staff_card_sign_ups_attendance_and_cancelling(
     await staff.pick("青少年机器人科普课")
     text = await staff.pick("考勤")
     tools = ["签到码", "工时确认", "查看活动"]
-    assert staff.options() == ["⬜ 志愿者1 · 签到", "志愿者1 · 缺席", "⬜ 志愿者2 · 签到", "志愿者2 · 缺席", *tools]
+    assert staff.options() == [
+        "⬜ 志愿者1 · 签到",
+        "志愿者1 · 缺席",
+        "⬜ 志愿者2 · 签到",
+        "志愿者2 · 缺席",
+        *tools,
+    ]
     text = await staff.say("1")
     assert text.startswith("还未到签到时间。签到从")  # why; by hand too, only inside the window (2-6.3 a)
 
