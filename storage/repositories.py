@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Integer, bindparam, exists, func, insert, inspect, or_, select, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, inspect, or_, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -979,7 +979,8 @@ class ServiceRecordRepository(_Repository[ServiceRecord]):
 
     async def confirmed_hours(self, volunteer_id: int) -> Decimal:
         r = service_records.c
-        statement = select(func.coalesce(func.sum(r.credited_hours), 0)).where(
+        # Summed as stored, in tenths: exact, then read back as hours.
+        statement = select(func.coalesce(func.sum(type_coerce(r.credited_hours, Integer)), 0)).where(
             r.volunteer_id == volunteer_id, r.status == RecordStatus.CONFIRMED
         )
         tenths = (await self.session.execute(statement)).scalar_one()
