@@ -37,6 +37,7 @@ from core.domain.people import Actor, Role
 from core.domain.signup import HOLDS_PLACE, SignupStatus
 from core.errors import DomainError
 from core.ports import ActivityQuery, Clock, UnitOfWork
+from core.services.certificates import revoke_certificate
 from core.services.organizations import OrgApplication, create_org, summarize_org
 from core.services.users import ensure_user, grant_role
 from locales import DEFAULT_LANGUAGE, Translator, translator
@@ -227,6 +228,14 @@ async def wechat_qrcode(ctx: Context, args: argparse.Namespace) -> None:
         # Made here from the address the code holds: no second request to WeChat for the image.
         segno.make(content, error="m").save(args.out, kind="png", scale=8, border=2)
         ctx.say("cli.wechat.qrcode.saved", path=args.out)
+
+
+async def certificate_revoke(ctx: Context, args: argparse.Namespace) -> None:
+    """4-5.5: a certificate found wrong stops verifying; its reason is shown on the verify page."""
+    async with _database(ctx) as db, db.uow() as uow:
+        certificate = await revoke_certificate(uow, ctx.clock, Actor.system(), args.number, args.reason)
+        await uow.commit()
+    ctx.say("cli.certificate.revoked", number=certificate.number)
 
 
 async def demo(ctx: Context, args: argparse.Namespace) -> None:
@@ -440,7 +449,9 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     _localise(parser, t)
     parser.add_argument("--lang", metavar="{zh_CN,en}", help=t("cli.help.lang"))
     parser.add_argument("--debug", action="store_true", help=t("cli.help.debug"))
-    commands = _commands(parser, t, ("serve", "demo", "db", "admin", "org", "activity", "seed", "wechat"))
+    commands = _commands(
+        parser, t, ("serve", "demo", "db", "admin", "org", "activity", "seed", "wechat", "certificate")
+    )
 
     serve = _add(commands, "serve", t, serve_command)
     serve.add_argument("--polling", action="store_true", help=t("cli.help.polling"))
@@ -456,6 +467,11 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     grant.add_argument("--user", required=True, metavar="ID", help=t("cli.help.user"))
     grant.add_argument("--role", required=True, metavar="{admin,staff}", help=t("cli.help.role"))
     grant.add_argument("--org", metavar="ORG", help=t("cli.help.grant_org"))
+
+    certificate = _commands(_add(commands, "certificate", t), t, ("revoke",))
+    revoke = _add(certificate, "revoke", t, certificate_revoke, group="certificate")
+    revoke.add_argument("number", metavar="NUMBER", help=t("cli.help.certificate_number"))
+    revoke.add_argument("--reason", required=True, help=t("cli.help.revoke_reason"))
 
     org = _commands(_add(commands, "org", t), t, ("create", "list"))
     create = _add(org, "create", t, org_create, group="org")

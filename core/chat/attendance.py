@@ -47,6 +47,11 @@ _CODE = re.compile(r"^\d{6}$")
 _SPAN = re.compile(r"^\s*(\d{1,2})[:：.](\d{2})\s*[-–—~至到]\s*(\d{1,2})[:：.](\d{2})\s*$")
 
 
+def _onward(turn: Turn) -> tuple[Choice, Choice]:
+    """Where a volunteer goes after an answer about hours: to their hours, or the menu."""
+    return turn.choice("chat.button.hours", "hours"), turn.choice("chat.button.menu", "menu")
+
+
 def _int(arg: str) -> int:
     if not arg.isdigit():
         raise NotFound("activity.not_found")
@@ -198,16 +203,14 @@ def _said_attended(turn: Turn, done: Attended) -> None:
     elif record.below_minimum:
         turn.say(
             "checkin.below_minimum",
-            turn.choice("chat.button.hours", "hours"),
-            turn.choice("chat.button.menu", "menu"),
+            *_onward(turn),
             onsite=record.onsite_hours,
             share=int(turn.policy.minimum_presence_share * 100),
         )
     else:
         turn.say(
             "checkin.hours",
-            turn.choice("chat.button.hours", "hours"),
-            turn.choice("chat.button.menu", "menu"),
+            *_onward(turn),
             onsite=record.onsite_hours,
             coefficient=record.coefficient,
             credited=record.credited_hours,
@@ -367,8 +370,7 @@ async def makeup_step(turn: Turn, given: Input) -> None:
     turn.state.clear()
     turn.say(
         "makeup.submitted",
-        turn.choice("chat.button.hours", "hours"),
-        turn.choice("chat.button.menu", "menu"),
+        *_onward(turn),
         title=activity.title,
         hours=request.requested_hours,
     )
@@ -389,8 +391,7 @@ async def certificate(turn: Turn, _: str = "") -> None:
         )
     turn.say(
         "cert.issued",
-        turn.choice("chat.button.hours", "hours"),
-        turn.choice("chat.button.menu", "menu"),
+        *_onward(turn),
         number=content.number,
         hours=content.total_hours,
         url=content.verify_url,

@@ -262,3 +262,41 @@ def test_the_command_runs_as_a_process(tmp_path: Path) -> None:
     bad = stvs("admin grant --channel telegram --user 1 --role root")
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == ["stvs: error: 未知的角色“root”，可选：admin, staff"]
+
+
+def test_certificate_revoke_stops_it_verifying(upgraded: Stvs, tmp_path: Path) -> None:
+    """4-5.5: the operator revokes a wrong certificate with a reason; an unknown number is said so."""
+    from core.policy import Policy
+    from core.services.certificates import issue_certificate, verify_certificate
+    from storage.database import Database
+    from tests.builders import make_org, make_volunteer
+    from tests.fakes.clock import FakeClock
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'stvs.sqlite3'}"
+
+    async def issue() -> str:
+        db, clock = Database(url), FakeClock()
+        try:
+            async with db.uow() as uow:
+                org = await make_org(uow, clock, "南京科普宣讲志愿服务队")
+                _, actor = await make_volunteer(uow, clock, org_id=org.id)
+                number = (await issue_certificate(uow, clock, Policy(), actor)).number
+                await uow.commit()
+            return number
+        finally:
+            await db.dispose()
+
+    async def reason(number: str) -> str | None:
+        db = Database(url)
+        try:
+            async with db.uow() as uow:
+                return (await verify_certificate(uow, number)).revoke_reason
+        finally:
+            await db.dispose()
+
+    number = asyncio.run(issue())
+    run = upgraded(f"certificate revoke {number} --reason 记录有误")
+    assert run.code == 0 and run.out.strip() == f"服务证明 {number} 已撤销。", run.err
+    assert asyncio.run(reason(number)) == "记录有误"
+    assert upgraded(f"certificate revoke {number} --reason 再次").error == "该证明已撤销。"
+    assert upgraded("certificate revoke STVS-2026-NOTREAL2 --reason x").error == "找不到编号为该值的证明。"
