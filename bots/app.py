@@ -148,21 +148,23 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
     async def verify(request: web.Request) -> web.Response:
         """4-5.5: anyone holding a certificate checks it here; no personal data beyond the masked name."""
         number = request.match_info["number"]
-        async with services.database.uow() as uow:
-            found = await verify_certificate(uow, number)
         language = "en" if request.query.get("lang") == "en" else "zh_CN"
-        page = render_verify_page(
-            found.content if found is not None and found.status is CertificateStatus.VALID else None,
-            revoked=found is not None and found.status is CertificateStatus.REVOKED,
-            revoked_reason=found.revoke_reason if found is not None else None,
-            t=translator(language),
-            language=language,
-            number=number[:40],
-        )
+        async with services.database.uow() as uow:
+            # Read while the unit of work is open: leaving it expires what it loaded.
+            found = await verify_certificate(uow, number)
+            valid = found is not None and found.status is CertificateStatus.VALID
+            page = render_verify_page(
+                found.content if found is not None and valid else None,
+                revoked=found is not None and found.status is CertificateStatus.REVOKED,
+                revoked_reason=found.revoke_reason if found is not None else None,
+                t=translator(language),
+                language=language,
+                number=number[:40],
+            )
         return web.Response(
             text=page,
             content_type="text/html",
-            status=200 if found is not None and found.status is CertificateStatus.VALID else 404,
+            status=200 if valid else 404,
             headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
         )
 

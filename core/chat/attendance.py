@@ -52,6 +52,11 @@ def _onward(turn: Turn) -> tuple[Choice, Choice]:
     return turn.choice("chat.button.hours", "hours"), turn.choice("chat.button.menu", "menu")
 
 
+def _coefficient(value: Decimal) -> str:
+    """1, 1.5, 1.25: as the brigade set it, not as stored (1.00)."""
+    return format(value.normalize(), "f")
+
+
 def _int(arg: str) -> int:
     if not arg.isdigit():
         raise NotFound("activity.not_found")
@@ -114,8 +119,13 @@ async def checkin_step(turn: Turn, given: Input) -> None:
     if isinstance(given, Location):
         if given.update:
             return  # a live location's later points: its first point was the answer
-        proof = _location_proof(turn, given)
         activity = await _activity_of_signup(turn, signup_id)
+        if not wants_location(activity):
+            # 3-5.3.2: online, by code only; the question stays open for it.
+            turn.state.go("code")
+            turn.say("checkin.online_needs_code", turn.choice("chat.button.menu", "menu"))
+            return
+        proof = _location_proof(turn, given)
         if wants_code(activity):
             # The location first, then the leader's code: kept in the dialog until the code comes.
             turn.state.go(
@@ -212,7 +222,7 @@ def _said_attended(turn: Turn, done: Attended) -> None:
             "checkin.hours",
             *_onward(turn),
             onsite=record.onsite_hours,
-            coefficient=record.coefficient,
+            coefficient=_coefficient(record.coefficient),
             credited=record.credited_hours,
         )
 
@@ -225,7 +235,9 @@ async def location_anywhere(turn: Turn, given: Location) -> bool:
     found = await attendable_now(turn.uow, turn.clock, turn.policy, turn.actor.volunteer_id)
     if len(found) != 1:
         return False
-    await _attend(turn, found[0].signup_id, _location_proof(turn, given))
+    # As if asked: a code still to come, or an online activity's code, is asked for next.
+    turn.state.start(CHECKIN, "location", signup=found[0].signup_id)
+    await checkin_step(turn, given)
     return True
 
 
@@ -501,7 +513,7 @@ async def review_records(turn: Turn, arg: str) -> None:
                 start=turn.local_time(record.started_at, activity.timezone)[11:],
                 end=turn.local_time(record.ended_at, activity.timezone)[11:],
                 onsite=record.onsite_hours,
-                coefficient=record.coefficient,
+                coefficient=_coefficient(record.coefficient),
                 credited=record.credited_hours,
                 status=turn.t(f"code.record_status.{record.status.value}"),
                 flags=(" · " + turn.join(flags)) if flags else "",
@@ -584,7 +596,7 @@ async def show_makeup(turn: Turn, arg: str) -> None:
         start=turn.local_time(request.started_at, activity.timezone)[11:],
         end=turn.local_time(request.ended_at, activity.timezone)[11:],
         cap=makeup_cap(request, activity),
-        coefficient=activity.hours_coefficient,
+        coefficient=_coefficient(activity.hours_coefficient),
         reason=request.reason,
         status=turn.t(f"code.makeup_status.{request.status.value}"),
     )
