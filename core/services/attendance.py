@@ -31,6 +31,7 @@ from core.services.records import write_record
 # Statuses of an activity whose volunteers may still check in or out: held, not cancelled, not filed.
 ATTENDABLE = frozenset({ActivityStatus.PUBLISHED, ActivityStatus.ONGOING, ActivityStatus.FINISHED})
 PRESENT = frozenset({SignupStatus.CONFIRMED, SignupStatus.ATTENDED})
+LOOKAHEAD = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,12 @@ def wants_location(activity: Activity) -> bool:
 async def attendable_now(
     uow: UnitOfWork, clock: Clock, policy: Policy, volunteer_id: int
 ) -> list[Attendable]:
-    """The volunteer's activities that can be checked into or out of now."""
+    """The volunteer's activities that can be checked into or out of now, and those of the next day: a
+    volunteer who comes too early is told when check-in opens rather than that there is nothing."""
     now = clock.now()
     return await uow.attendances.attendable(
         volunteer_id,
-        starts_before=now + timedelta(minutes=policy.checkin_opens_before_min),
+        starts_before=now + timedelta(minutes=policy.checkin_opens_before_min) + LOOKAHEAD,
         ends_after=now - timedelta(minutes=policy.checkout_grace_min),
     )
 
