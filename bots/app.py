@@ -33,7 +33,7 @@ from bots.wechat.send import messenger_from_settings
 from core.chat.conversation import Conversation
 from core.chat.routes import build_routes
 from core.clock import SystemClock
-from core.domain.certificate import CertificateSnapshot, CertificateStatus
+from core.domain.certificate import CertificateSnapshot
 from core.domain.codes import Channel
 from core.ports import Clock, Messenger
 from core.services.certificates import verify_certificate
@@ -152,10 +152,10 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
         async with services.database.uow() as uow:
             # Read while the unit of work is open: leaving it expires what it loaded.
             found = await verify_certificate(uow, number)
-            valid = found is not None and found.status is CertificateStatus.VALID
+            valid = found is not None and found.verifies
             page = render_verify_page(
                 found.content if found is not None and valid else None,
-                revoked=found is not None and found.status is CertificateStatus.REVOKED,
+                revoked=found is not None and not valid,
                 revoked_reason=found.revoke_reason if found is not None else None,
                 t=translator(language),
                 language=language,

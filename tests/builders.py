@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 from itertools import count
 from typing import Any
 
 from core.domain.activity import Activity
+from core.domain.certificate import CertificateLine, CertificateSnapshot
 from core.domain.codes import ActivityMode, Channel, OrgKind, ServiceContent
 from core.domain.identity_numbers import resident_id_check_digit
 from core.domain.organization import Organization
@@ -162,3 +164,30 @@ async def make_activity(uow: UnitOfWork, clock: Clock, actor: Actor, org_id: int
     activity = await create_activity(uow, clock, actor, activity_draft(org_id, clock, **changes))
     assert activity.id is not None
     return await publish_activity(uow, clock, actor, activity.id)
+
+
+CERTIFICATE_LINES = (
+    CertificateLine("社区老年人智能手机使用辅导", "海淀区科学技术协会", date(2026, 3, 7), Decimal("4.0")),
+    CertificateLine("青少年科学实验开放日", "北京市青少年科技中心", date(2026, 4, 12), Decimal("5.5")),
+    CertificateLine("农村科普大篷车巡展讲解", "延庆区科普志愿服务队", date(2026, 5, 16), Decimal("3.0")),
+)
+
+
+def certificate_snapshot(
+    lines: tuple[CertificateLine, ...] = CERTIFICATE_LINES, **changes: Any
+) -> CertificateSnapshot:
+    """A certificate as issued (4-5.5): 12.5 hours over three activities, unless changed."""
+    snapshot = CertificateSnapshot(
+        number="STVS-2026-7K3QX9M2",
+        volunteer_name="欧阳小明",
+        masked_id_number="1101**********002X",
+        volunteer_number="V2026000123",
+        period_start=date(2026, 3, 7),
+        period_end=date(2026, 5, 16),
+        total_hours=Decimal("12.5"),
+        lines=lines,
+        issuer="海淀区科学技术协会",
+        issued_on=date(2026, 6, 1),
+        verify_url="https://stvs.example.cn/verify/STVS-2026-7K3QX9M2",
+    )
+    return replace(snapshot, **changes)

@@ -266,10 +266,10 @@ async def do_cancel(turn: Turn, arg: str) -> None:
 
 
 async def my_activities(turn: Turn, _: str = "") -> None:
-    if turn.actor.volunteer_id is None:
-        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+    volunteer_id = turn.registered()
+    if volunteer_id is None:
         return
-    signups = await turn.uow.signups.for_volunteer(turn.actor.volunteer_id)
+    signups = await turn.uow.signups.for_volunteer(volunteer_id)
     if not signups:
         turn.say("chat.my.none", turn.choice("chat.menu.find", "find"))
         return

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from core.chat.messages import Choice, Document, Input, Location, Text
 from core.chat.turn import Turn
 from core.domain.activity import Activity
-from core.domain.attendance import RecordStatus, ServiceRecord
+from core.domain.attendance import MakeupStatus, RecordStatus, ServiceRecord
+from core.domain.codes import Channel
 from core.domain.identity_numbers import ascii_form
 from core.domain.signup import HOLDS_PLACE, SignupStatus
 from core.errors import DomainError, InvalidInput, NotFound
@@ -30,6 +31,7 @@ from core.services.attendance import (
 )
 from core.services.certificates import issue_certificate
 from core.services.records import (
+    check_makeup_span,
     confirm_records,
     decide_makeup,
     hours_of,
@@ -69,10 +71,10 @@ def _int(arg: str) -> int:
 async def checkin_menu(turn: Turn, _: str = "") -> None:
     """签到/签退: the activities open for it now; with one, straight to what it needs."""
     turn.state.clear()
-    if turn.actor.volunteer_id is None:
-        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+    volunteer_id = turn.registered()
+    if volunteer_id is None:
         return
-    found = await attendable_now(turn.uow, turn.clock, turn.policy, turn.actor.volunteer_id)
+    found = await attendable_now(turn.uow, turn.clock, turn.policy, volunteer_id)
     if not found:
         turn.say(
             "checkin.none",
@@ -156,7 +158,7 @@ async def checkin_step(turn: Turn, given: Input) -> None:
 
 def _in_china_only(turn: Turn) -> bool:
     """WeChat positions are GCJ-02, defined in China only."""
-    return turn.channel.value == "wechat"
+    return turn.channel is Channel.WECHAT
 
 
 def _location_proof(turn: Turn, given: Location) -> Proof:
@@ -251,10 +253,10 @@ def _record_mark(record: ServiceRecord) -> str:
 async def my_hours(turn: Turn, _: str = "") -> None:
     """我的时长: confirmed and pending hours, by activity; only confirmed hours count (2-6.3)."""
     turn.state.clear()
-    if turn.actor.volunteer_id is None:
-        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+    volunteer_id = turn.registered()
+    if volunteer_id is None:
         return
-    hours = await hours_of(turn.uow, turn.policy, turn.actor.volunteer_id)
+    hours = await hours_of(turn.uow, turn.policy, volunteer_id)
     lines = [
         turn.t(
             "hours.summary",
@@ -296,10 +298,10 @@ async def my_hours(turn: Turn, _: str = "") -> None:
 
 async def start_makeup(turn: Turn, _: str = "") -> None:
     turn.state.clear()
-    if turn.actor.volunteer_id is None:
-        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+    volunteer_id = turn.registered()
+    if volunteer_id is None:
         return
-    found = await makeup_candidates(turn.uow, turn.clock, turn.policy, turn.actor.volunteer_id)
+    found = await makeup_candidates(turn.uow, turn.clock, turn.policy, volunteer_id)
     if not found:
         turn.say(
             "makeup.none", turn.choice("chat.button.hours", "hours"), days=turn.policy.makeup_within_days
@@ -355,14 +357,7 @@ async def makeup_step(turn: Turn, given: Input) -> None:
     if turn.state.step == "times":
         try:
             start, end = _span(activity, text)
-            if end <= start:
-                raise InvalidInput("makeup.end_before_start")
-            if end <= activity.starts_at or start >= activity.ends_at:
-                raise InvalidInput(
-                    "makeup.outside_schedule",
-                    start=turn.local_time(activity.starts_at, activity.timezone),
-                    end=turn.local_time(activity.ends_at, activity.timezone)[11:],
-                )
+            check_makeup_span(activity, start, end)
         except DomainError as error:
             turn.refuse(error, turn.choice("chat.button.menu", "menu"))
             return
@@ -391,8 +386,8 @@ async def makeup_step(turn: Turn, given: Input) -> None:
 async def certificate(turn: Turn, _: str = "") -> None:
     """4-5.5: free, on request; a PDF where the channel can carry one, and its number to verify."""
     turn.state.clear()
-    if turn.actor.volunteer_id is None:
-        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+    volunteer_id = turn.registered()
+    if volunteer_id is None:
         return
     issued = await issue_certificate(turn.uow, turn.clock, turn.policy, turn.actor)
     content = issued.content
@@ -601,7 +596,7 @@ async def show_makeup(turn: Turn, arg: str) -> None:
         status=turn.t(f"code.makeup_status.{request.status.value}"),
     )
     choices = [turn.choice("makeup.staff.list_button", "mk.l")]
-    if request.status.value == "pending":
+    if request.status is MakeupStatus.PENDING:
         choices[:0] = [
             turn.choice("makeup.button.approve", f"mk.a:{request.id}"),
             turn.choice("makeup.button.partial", f"mk.p:{request.id}"),

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from core.chat.messages import AskContact, AskLocation, Choice, Reply, Say
-from core.domain.activity import ActivityStatus
+from core.domain.activity import ActivityStatus, Distance
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState
 from core.domain.organization import OrgStatus
@@ -95,12 +95,22 @@ class Turn:
     def ask_contact(self, key: str, **params: Any) -> None:
         self.replies.append(AskContact(self.t(key, **params), self.t("chat.button.share_phone")))
 
+    def registered(self) -> int | None:
+        """The caller's volunteer id; None once an unregistered caller has been told how to register."""
+        if self.actor.volunteer_id is None:
+            self.say("volunteer.not_registered", self.choice("chat.menu.register", "reg"))
+        return self.actor.volunteer_id
+
     def refuse(self, error: DomainError, *choices: Choice) -> None:
         """Every refusal says why (and the catalog text says how to fix it)."""
         params = {k: self.label_param(v, _CODE_PARAMS.get(k)) for k, v in error.params.items()}
         self.say(error.key, *choices, **params)
 
     def label_param(self, value: Any, table: str | None = None) -> Any:
+        if isinstance(value, Distance):
+            if value.metres >= 1000:
+                return self.t("unit.km", value=f"{value.metres / 1000:.1f}")
+            return self.t("unit.m", value=value.metres)
         if isinstance(value, list | tuple):
             return self.join(str(self.label_param(v, table)) for v in value)
         if table is None:

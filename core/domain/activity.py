@@ -50,6 +50,13 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+@dataclass(frozen=True)
+class Distance:
+    """A distance to say to a person: the conversation words it (1.9 公里 rather than 1900 米)."""
+
+    metres: int
+
+
 def bounding_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
     """(south, north, west, east) in degrees, enclosing every point within ``radius_m``: a filter a
     database index can use before the exact distance. Near a pole or the antimeridian: all longitudes."""

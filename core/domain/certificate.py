@@ -113,5 +113,10 @@ class Certificate:
     id: int | None = None
 
     @property
+    def verifies(self) -> bool:
+        """4-5.5: what a third party is told; a revoked certificate attests nothing."""
+        return self.status is CertificateStatus.VALID
+
+    @property
     def content(self) -> CertificateSnapshot:
         return CertificateSnapshot.from_json(self.snapshot)

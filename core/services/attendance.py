@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.domain.activity import Activity, ActivityMode, ActivityStatus, distance_m
+from core.domain.activity import Activity, ActivityMode, ActivityStatus, Distance, distance_m
 from core.domain.attendance import (
     Attendance,
     CheckMethod,
@@ -117,13 +117,8 @@ def _check_location(activity: Activity, proof: Proof) -> int:
         raise NotEligible("checkin.inaccurate", accuracy=round(proof.accuracy_m), radius=radius)
     distance = round(distance_m(proof.latitude, proof.longitude, activity.latitude, activity.longitude))
     if distance > radius:
-        raise NotEligible("checkin.too_far", distance=_spoken_distance(distance), radius=radius)
+        raise NotEligible("checkin.too_far", distance=Distance(distance), radius=radius)
     return distance
-
-
-def _spoken_distance(metres: int) -> str:
-    """1.9 公里 rather than 1900 米, as people say it."""
-    return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres} m"
 
 
 def check_proof(activity: Activity, proof: Proof, policy: Policy, now: datetime) -> int | None:
@@ -145,6 +140,16 @@ def check_proof(activity: Activity, proof: Proof, policy: Policy, now: datetime)
     return distance
 
 
+@dataclass(frozen=True)
+class _Mark:
+    """How presence was shown at one moment: by whom, how, how far, and (with consent) where."""
+
+    method: CheckMethod
+    distance_m: int | None = None
+    point: tuple[float, float] | None = None  # raw coordinates, kept only with the location consent
+    recorded_by: int | None = None  # staff, by hand
+
+
 async def attend(
     uow: UnitOfWork, clock: Clock, policy: Policy, actor: Actor, signup_id: int, proof: Proof
 ) -> Attended:
@@ -154,65 +159,82 @@ async def attend(
         raise NotEligible("checkin.not_confirmed", status=signup.status)
     if activity.status not in ATTENDABLE:
         raise NotEligible("checkin.activity_closed", status=activity.status)
+    attendance = await _open_for(uow, clock, policy, activity, signup_id)
+    distance = check_proof(activity, proof, policy, clock.now())
+    point = None
+    # PIPL art. 28: raw coordinates only with consent, and only for the retention period.
+    consented = (
+        proof.has_location and await uow.consents.active(actor.user_id or 0, ConsentKind.LOCATION) is not None
+    )
+    if consented and proof.latitude is not None and proof.longitude is not None:
+        point = (proof.latitude, proof.longitude)
+    method = CheckMethod.LOCATION if proof.has_location else CheckMethod.CODE
+    return await _mark(
+        uow, clock, policy, actor, signup, activity, attendance, _Mark(method, distance, point)
+    )
+
+
+async def _open_for(
+    uow: UnitOfWork, clock: Clock, policy: Policy, activity: Activity, signup_id: int
+) -> Attendance | None:
+    """The sign-up's attendance still open (None: not in yet), locked, when the window allows the next
+    step now: check-in until the end, check-out until the end plus the grace period."""
     now = clock.now()
     times = window(activity, policy)
     attendance = await uow.attendances.for_signup(signup_id)
     if attendance is not None and not attendance.open:
         raise Conflict("checkin.already_out", at=local(attendance.checked_out_at, activity.timezone))
-    checking_out = attendance is not None
-    if not checking_out and not times.check_in_open(now):
+    if attendance is None and not times.check_in_open(now):
         _refuse_window(activity, times, now, "checkin")
-    if checking_out and not times.check_out_open(now):
+    if attendance is not None and not times.check_out_open(now):
         _refuse_window(activity, times, now, "checkout")
-    distance = check_proof(activity, proof, policy, now)
-    method = CheckMethod.LOCATION if proof.has_location else CheckMethod.CODE
-    keep = (
-        proof.has_location and await uow.consents.active(actor.user_id or 0, ConsentKind.LOCATION) is not None
-    )
+    return attendance
+
+
+async def _mark(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: Policy,
+    actor: Actor,
+    signup: Signup,
+    activity: Activity,
+    attendance: Attendance | None,
+    mark: _Mark,
+) -> Attended:
+    """Checks in (a new attendance), or checks out the open one and writes its service record."""
+    now = clock.now()
+    kept_until = now + timedelta(days=policy.location_retention_days) if mark.point else None
     if attendance is None:
         attendance = Attendance(
             activity_id=activity.id or 0,
             volunteer_id=signup.volunteer_id,
-            signup_id=signup_id,
+            signup_id=signup.id or 0,
             checked_in_at=now,
-            checkin_method=method,
-            checkin_distance_m=distance,
+            checkin_method=mark.method,
+            checkin_distance_m=mark.distance_m,
+            recorded_by=mark.recorded_by,
         )
-        if keep:
-            # PIPL art. 28: raw coordinates only with consent, and only for the retention period.
-            attendance.checkin_latitude, attendance.checkin_longitude = proof.latitude, proof.longitude
-            attendance.coordinates_until = now + timedelta(days=policy.location_retention_days)
+        if mark.point:
+            attendance.checkin_latitude, attendance.checkin_longitude = mark.point
+            attendance.coordinates_until = kept_until
         await uow.attendances.add(attendance)
         await _present(uow, clock, signup)
-        await audit(
-            uow,
-            clock,
-            actor,
-            "attendance.check_in",
-            "attendance",
-            attendance.id,
-            method=method,
-            distance_m=distance,
-        )
-        return Attended(attendance, activity, checked_out=False, distance_m=distance)
-    attendance.checked_out_at = now
-    attendance.checkout_method = method
-    attendance.checkout_distance_m = distance
-    if keep:
-        attendance.checkout_latitude, attendance.checkout_longitude = proof.latitude, proof.longitude
-        attendance.coordinates_until = now + timedelta(days=policy.location_retention_days)
-    record = await write_record(uow, clock, policy, activity, attendance)
+        record = None
+    else:
+        attendance.checked_out_at = now
+        attendance.checkout_method = mark.method
+        attendance.checkout_distance_m = mark.distance_m
+        attendance.recorded_by = mark.recorded_by or attendance.recorded_by
+        if mark.point:
+            attendance.checkout_latitude, attendance.checkout_longitude = mark.point
+            attendance.coordinates_until = kept_until
+        record = await write_record(uow, clock, policy, activity, attendance)
+    checked_out = attendance.checked_out_at is not None
+    action = "attendance.check_out" if checked_out else "attendance.check_in"
     await audit(
-        uow,
-        clock,
-        actor,
-        "attendance.check_out",
-        "attendance",
-        attendance.id,
-        method=method,
-        distance_m=distance,
+        uow, clock, actor, action, "attendance", attendance.id, method=mark.method, distance_m=mark.distance_m
     )
-    return Attended(attendance, activity, checked_out=True, distance_m=distance, record=record)
+    return Attended(attendance, activity, checked_out=checked_out, distance_m=mark.distance_m, record=record)
 
 
 def _refuse_window(activity: Activity, times: Window, now: datetime, what: str) -> None:
@@ -272,38 +294,9 @@ async def staff_check(
         raise Conflict("signup.not_markable", status=signup.status)
     if activity.status not in ATTENDABLE:
         raise NotEligible("checkin.activity_closed", status=activity.status)
-    now = clock.now()
-    times = window(activity, policy)
-    if not times.check_out_open(now):
-        _refuse_window(activity, times, now, "checkout" if now > times.ends else "checkin")
-    attendance = await uow.attendances.for_signup(signup_id)
-    if attendance is not None and not attendance.open:
-        raise Conflict("checkin.already_out", at=local(attendance.checked_out_at, activity.timezone))
-    if attendance is None:
-        if now > times.ends:
-            _refuse_window(activity, times, now, "checkin")
-        attendance = Attendance(
-            activity_id=activity.id or 0,
-            volunteer_id=signup.volunteer_id,
-            signup_id=signup_id,
-            checked_in_at=now,
-            checkin_method=CheckMethod.MANUAL,
-            recorded_by=actor.user_id,
-        )
-        await uow.attendances.add(attendance)
-        await _present(uow, clock, signup)
-        await audit(
-            uow, clock, actor, "attendance.check_in", "attendance", attendance.id, method=CheckMethod.MANUAL
-        )
-        return Attended(attendance, activity, checked_out=False, distance_m=None)
-    attendance.checked_out_at = now
-    attendance.checkout_method = CheckMethod.MANUAL
-    attendance.recorded_by = actor.user_id
-    record = await write_record(uow, clock, policy, activity, attendance)
-    await audit(
-        uow, clock, actor, "attendance.check_out", "attendance", attendance.id, method=CheckMethod.MANUAL
-    )
-    return Attended(attendance, activity, checked_out=True, distance_m=None, record=record)
+    attendance = await _open_for(uow, clock, policy, activity, signup_id)
+    mark = _Mark(CheckMethod.MANUAL, recorded_by=actor.user_id)
+    return await _mark(uow, clock, policy, actor, signup, activity, attendance, mark)
 
 
 # ---- what the system does on its own (scheduler/) ------------------------------------------------

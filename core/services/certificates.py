@@ -3,6 +3,7 @@ third party verifies at <public url>/verify/<number>. The register keeps what ea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -58,7 +59,7 @@ async def issue_certificate(uow: UnitOfWork, clock: Clock, policy: Policy, actor
         verify_url=f"{policy.public_url.rstrip('/')}/verify/{number}",
     )
     for earlier in reversed(await uow.certificates.for_volunteer(volunteer.id)):
-        if earlier.status is CertificateStatus.VALID and _same(earlier.content, snapshot):
+        if earlier.verifies and _same(earlier.content, snapshot):
             return earlier
     certificate = Certificate(
         number=number, volunteer_id=volunteer.id, issued_at=now, snapshot=snapshot.as_json()
@@ -78,14 +79,8 @@ async def issue_certificate(uow: UnitOfWork, clock: Clock, policy: Policy, actor
 
 
 def _same(earlier: CertificateSnapshot, now: CertificateSnapshot) -> bool:
-    """Nothing on the certificate would differ but its number."""
-    return (
-        earlier.issued_on == now.issued_on
-        and earlier.lines == now.lines
-        and earlier.volunteer_name == now.volunteer_name
-        and earlier.issuer == now.issuer
-        and earlier.masked_id_number == now.masked_id_number
-    )
+    """Nothing on the certificate would differ but its number (and the link made of it)."""
+    return replace(earlier, number=now.number, verify_url=now.verify_url) == now
 
 
 async def _issuer(uow: UnitOfWork, policy: Policy, volunteer_id: int) -> str:
@@ -117,7 +112,7 @@ async def revoke_certificate(
     certificate = await verify_certificate(uow, number)
     if certificate is None:
         raise NotFound("cert.not_found")
-    if certificate.status is CertificateStatus.REVOKED:
+    if not certificate.verifies:
         raise Conflict("cert.revoked")
     certificate.status = CertificateStatus.REVOKED
     certificate.revoked_at = clock.now()

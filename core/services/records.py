@@ -211,14 +211,7 @@ async def request_makeup(
     reason = reason.strip()
     if not reason or len(reason) > REASON_MAX:
         raise InvalidInput("makeup.reason_required", max=REASON_MAX)
-    if ended_at <= started_at:
-        raise InvalidInput("makeup.end_before_start")
-    if presence(started_at, ended_at, activity.starts_at, activity.ends_at, ZERO).onsite_hours <= 0:
-        raise InvalidInput(
-            "makeup.outside_schedule",
-            start=local(activity.starts_at, activity.timezone),
-            end=local(activity.ends_at, activity.timezone),
-        )
+    check_makeup_span(activity, started_at, ended_at)
     request = MakeupRequest(
         volunteer_id=volunteer_id,
         activity_id=activity_id,
@@ -241,6 +234,18 @@ async def request_makeup(
             title=activity.title,
         )
     return request
+
+
+def check_makeup_span(activity: Activity, started_at: datetime, ended_at: datetime) -> None:
+    """The time a make-up asks for: forward, and overlapping the schedule (only that part counts)."""
+    if ended_at <= started_at:
+        raise InvalidInput("makeup.end_before_start")
+    if ended_at <= activity.starts_at or started_at >= activity.ends_at:
+        raise InvalidInput(
+            "makeup.outside_schedule",
+            start=local(activity.starts_at, activity.timezone),
+            end=local(activity.ends_at, activity.timezone)[11:],
+        )
 
 
 def makeup_cap(request: MakeupRequest, activity: Activity) -> Decimal:
@@ -280,9 +285,14 @@ async def decide_makeup(
         request.status = MakeupStatus.REJECTED
         await audit(uow, clock, actor, "makeup.reject", "makeup_request", request.id, reason)
         await _tell(
-            uow, clock, request.volunteer_id, f"makeup-decided:{request.id}", "notice.makeup_rejected",
-            title=activity.title, reason=reason,
-        )  # fmt: skip
+            uow,
+            clock,
+            request.volunteer_id,
+            f"makeup-decided:{request.id}",
+            "notice.makeup_rejected",
+            title=activity.title,
+            reason=reason,
+        )
         return request
     cap = makeup_cap(request, activity)
     onsite = cap if hours is None else hours
@@ -313,13 +323,26 @@ async def decide_makeup(
     request.approved_hours = onsite
     request.record_id = record.id
     await audit(
-        uow, clock, actor, "makeup.approve", "makeup_request", request.id, reason or None,
-        hours=str(onsite), requested=str(cap), record_id=record.id,
-    )  # fmt: skip
+        uow,
+        clock,
+        actor,
+        "makeup.approve",
+        "makeup_request",
+        request.id,
+        reason or None,
+        hours=str(onsite),
+        requested=str(cap),
+        record_id=record.id,
+    )
     await _tell(
-        uow, clock, request.volunteer_id, f"makeup-decided:{request.id}", "notice.makeup_approved",
-        title=activity.title, hours=str(record.credited_hours),
-    )  # fmt: skip
+        uow,
+        clock,
+        request.volunteer_id,
+        f"makeup-decided:{request.id}",
+        "notice.makeup_approved",
+        title=activity.title,
+        hours=str(record.credited_hours),
+    )
     await _announce_star(uow, clock, policy, request.volunteer_id, before, before + record.credited_hours)
     return request
 
@@ -338,9 +361,14 @@ async def _announce_star(
     old, new = star_level(before, policy.star_thresholds), star_level(after, policy.star_thresholds)
     if new > old:
         await _tell(
-            uow, clock, volunteer_id, f"star:{volunteer_id}:{new}", "notice.star_up",
-            stars="★" * new, hours=str(after),
-        )  # fmt: skip
+            uow,
+            clock,
+            volunteer_id,
+            f"star:{volunteer_id}:{new}",
+            "notice.star_up",
+            stars="★" * new,
+            hours=str(after),
+        )
 
 
 @dataclass(frozen=True)

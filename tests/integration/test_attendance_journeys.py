@@ -269,7 +269,7 @@ async def test_location_two_km_away_is_refused_with_the_distance(db, clock, chat
 
     text = await _location(volunteer, north_of(VENUE, 2_000))
     assert "未能完成签到/签退。" in text
-    assert "您距活动地点约 2.0 km，需在 500 米内。" in text
+    assert "您距活动地点约 2.0 公里，需在 500 米内。" in text
     assert await _attendance_open(db, world.signups[str(VOLUNTEER.id)]) is None
 
     await volunteer.press("重新发送")  # tried again from where they stand now

@@ -212,9 +212,15 @@ async def test_make_up_approved_in_part_is_confirmed_manual_and_capped(
     clock.set(start + timedelta(days=1))
     async with db.uow() as uow:
         request = await request_makeup(
-            uow, clock, Policy(), s.volunteer, s.activity_id, start - timedelta(hours=1), start + timedelta(hours=2),
+            uow,
+            clock,
+            Policy(),
+            s.volunteer,
+            s.activity_id,
+            start - timedelta(hours=1),
+            start + timedelta(hours=2),
             "现场没有信号",
-        )  # fmt: skip
+        )
         await uow.commit()
     async with db.uow() as uow:
         with pytest.raises(Conflict):
@@ -364,3 +370,27 @@ async def test_0010_steps_down_and_up_on_a_database_in_use(blank_db_url: str, cl
             assert (await uow.signups.get(s.signup_id)).status is SignupStatus.CONFIRMED
     finally:
         await db.dispose()
+
+
+async def test_make_up_time_must_overlap_the_schedule(db: Database, clock: FakeClock) -> None:
+    s = await _setup(db, clock)
+    start = await _start(db, s)
+    clock.set(start + timedelta(days=1))
+    async with db.uow() as uow:
+        with pytest.raises(InvalidInput) as refused:
+            await request_makeup(
+                uow,
+                clock,
+                Policy(),
+                s.volunteer,
+                s.activity_id,
+                start + timedelta(hours=3),
+                start + timedelta(hours=4),
+                "结束后才到",
+            )
+    assert refused.value.key == "makeup.outside_schedule"
+    assert refused.value.params["end"] == "12:00"  # said as the schedule: 2026-12-11 09:00–12:00
+    async with db.uow() as uow:
+        with pytest.raises(InvalidInput) as refused:
+            await request_makeup(uow, clock, Policy(), s.volunteer, s.activity_id, start, start, "零时长")
+    assert refused.value.key == "makeup.end_before_start"

@@ -12,32 +12,15 @@ from pypdf import PdfReader
 from bots.certificate_pdf import render_certificate
 from core.domain.certificate import CertificateLine, CertificateSnapshot
 from locales import translator
+from tests.builders import CERTIFICATE_LINES, certificate_snapshot
 
 FULL_ID = "11010519491231002X"
 URL = "https://stvs.example.cn/verify/STVS-2026-7K3QX9M2"
-TITLES = ("社区老年人智能手机使用辅导", "青少年科学实验开放日", "农村科普大篷车巡展讲解")
+TITLES = tuple(line.activity_title for line in CERTIFICATE_LINES)
 
 
 def snapshot(lines: tuple[CertificateLine, ...] | None = None) -> CertificateSnapshot:
-    if lines is None:
-        lines = (
-            CertificateLine(TITLES[0], "海淀区科学技术协会", date(2026, 3, 7), Decimal("4.0")),
-            CertificateLine(TITLES[1], "北京市青少年科技中心", date(2026, 4, 12), Decimal("5.5")),
-            CertificateLine(TITLES[2], "延庆区科普志愿服务队", date(2026, 5, 16), Decimal("3.0")),
-        )
-    return CertificateSnapshot(
-        number="STVS-2026-7K3QX9M2",
-        volunteer_name="欧阳小明",
-        masked_id_number="1101**********002X",
-        volunteer_number="V2026000123",
-        period_start=date(2026, 3, 7),
-        period_end=date(2026, 5, 16),
-        total_hours=Decimal("12.5"),
-        lines=lines,
-        issuer="海淀区科学技术协会",
-        issued_on=date(2026, 6, 1),
-        verify_url=URL,
-    )
+    return certificate_snapshot() if lines is None else certificate_snapshot(lines)
 
 
 def read(data: bytes) -> tuple[PdfReader, str]:

@@ -11,6 +11,7 @@ from bots.verify_page import render_verify_page
 from core.domain.certificate import CertificateLine, CertificateSnapshot
 from core.domain.identity_numbers import mask_name
 from locales import translator
+from tests.builders import CERTIFICATE_LINES, certificate_snapshot
 
 FULL_ID = "11010519491231002X"
 MASKED_ID = "1101**********002X"
@@ -19,26 +20,12 @@ MASKED_ID = "1101**********002X"
 def snapshot(*lines: CertificateLine) -> CertificateSnapshot:
     if not lines:
         lines = (
-            CertificateLine(
-                "社区老年人智能手机使用辅导", "海淀区科学技术协会", date(2026, 3, 7), Decimal("4.0")
-            ),
+            CERTIFICATE_LINES[0],
             CertificateLine(
                 "青少年科学实验开放日", "北京市青少年科技中心", date(2026, 4, 12), Decimal("8.5")
             ),
         )
-    return CertificateSnapshot(
-        number="STVS-2026-7K3QX9M2",
-        volunteer_name="张小三",
-        masked_id_number=MASKED_ID,
-        volunteer_number="V2026000123",
-        period_start=date(2026, 3, 7),
-        period_end=date(2026, 4, 12),
-        total_hours=Decimal("12.5"),
-        lines=lines,
-        issuer="海淀区科学技术协会",
-        issued_on=date(2026, 6, 1),
-        verify_url="https://stvs.example.cn/verify/STVS-2026-7K3QX9M2",
-    )
+    return certificate_snapshot(lines, volunteer_name="张小三", period_end=date(2026, 4, 12))
 
 
 def test_valid_certificate_shows_the_masked_name_and_hours() -> None:
