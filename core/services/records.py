@@ -106,16 +106,16 @@ async def confirm_records(
             uow, clock, actor, "record.confirm", "service_record", record.id, hours=str(record.credited_hours)
         )
         activity = await _title(uow, record.activity_id)
-        await _tell(
+        await _credited(
             uow,
             clock,
-            record.volunteer_id,
+            policy,
+            record,
+            before,
             f"record-confirmed:{record.id}",
             "notice.record_confirmed",
-            title=activity.title,
-            hours=str(record.credited_hours),
+            activity,
         )
-        await _announce_star(uow, clock, policy, record.volunteer_id, before, before + record.credited_hours)
         confirmed.append(record)
     return confirmed
 
@@ -334,16 +334,9 @@ async def decide_makeup(
         requested=str(cap),
         record_id=record.id,
     )
-    await _tell(
-        uow,
-        clock,
-        request.volunteer_id,
-        f"makeup-decided:{request.id}",
-        "notice.makeup_approved",
-        title=activity.title,
-        hours=str(record.credited_hours),
+    await _credited(
+        uow, clock, policy, record, before, f"makeup-decided:{request.id}", "notice.makeup_approved", activity
     )
-    await _announce_star(uow, clock, policy, request.volunteer_id, before, before + record.credited_hours)
     return request
 
 
@@ -353,6 +346,22 @@ async def decide_makeup(
 def star_level(hours: Decimal, thresholds: Sequence[int]) -> int:
     """4-6.2.1: one star at the first threshold (100 h by default), five at the last (1500 h)."""
     return sum(1 for threshold in thresholds if hours >= threshold)
+
+
+async def _credited(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: Policy,
+    record: ServiceRecord,
+    before: Decimal,
+    key: str,
+    message_key: str,
+    activity: Activity,
+) -> None:
+    """Confirmed hours reached the volunteer: they hear of them, and of a new star (4-6.2.1)."""
+    hours = record.credited_hours
+    await _tell(uow, clock, record.volunteer_id, key, message_key, title=activity.title, hours=str(hours))
+    await _announce_star(uow, clock, policy, record.volunteer_id, before, before + hours)
 
 
 async def _announce_star(

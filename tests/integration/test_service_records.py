@@ -15,7 +15,7 @@ from core.domain.people import Actor, ConsentKind
 from core.domain.signup import SignupStatus
 from core.errors import Conflict, InvalidInput, NotEligible, PermissionDenied
 from core.policy import Policy
-from core.services.attendance import Proof, attend, close_forgotten, purge_coordinates, staff_check
+from core.services.attendance import Attended, Proof, attend, close_forgotten, purge_coordinates, staff_check
 from core.services.certificates import issue_certificate, revoke_certificate, verify_certificate
 from core.services.records import confirm_records, decide_makeup, hours_of, request_makeup, void_record
 from core.services.signups import sign_up
@@ -47,6 +47,14 @@ async def _setup(db: Database, clock: FakeClock, **activity: object) -> Setup:
         signup = await sign_up(uow, clock, actor, act.id)
         await uow.commit()
     return Setup(org.id, staff, act.id, actor, volunteer.id, signup.id)
+
+
+async def _attend(db: Database, clock: FakeClock, s: Setup) -> Attended:
+    """The volunteer sends their location from the venue (in, then out), in a transaction of its own."""
+    async with db.uow() as uow:
+        done = await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)
+        await uow.commit()
+    return done
 
 
 async def _start(db: Database, s: Setup):
@@ -94,9 +102,7 @@ async def test_a_third_time_check_is_refused_once_out(db: Database, clock: FakeC
     s = await _setup(db, clock)
     clock.set(await _start(db, s))
     for _ in range(2):
-        async with db.uow() as uow:
-            await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)
-            await uow.commit()
+        await _attend(db, clock, s)
     async with db.uow() as uow:
         with pytest.raises(Conflict) as refused:
             await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)
@@ -128,12 +134,10 @@ async def test_staff_of_another_org_cannot_confirm_or_void(db: Database, clock: 
 async def test_a_voided_record_keeps_its_reason_and_counts_nowhere(db: Database, clock: FakeClock) -> None:
     s = await _setup(db, clock)
     clock.set(await _start(db, s))
-    async with db.uow() as uow:
-        await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)
-        await uow.commit()
+    await _attend(db, clock, s)
     clock.advance(hours=3)
+    record = (await _attend(db, clock, s)).record
     async with db.uow() as uow:
-        record = (await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)).record
         await confirm_records(uow, clock, Policy(), s.staff, [record.id])
         await uow.commit()
     async with db.uow() as uow:
@@ -152,9 +156,7 @@ async def test_a_forgotten_check_out_is_closed_at_the_end_for_review(db: Databas
     s = await _setup(db, clock)
     start = await _start(db, s)
     clock.set(start)
-    async with db.uow() as uow:
-        await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)
-        await uow.commit()
+    await _attend(db, clock, s)
     clock.set(start + timedelta(hours=3, minutes=60))  # the end plus the grace period, not past it
     async with db.uow() as uow:
         assert await close_forgotten(uow, clock, Policy()) == 0
@@ -180,18 +182,14 @@ async def test_raw_coordinates_only_with_consent_and_purged_after_retention(
     """PIPL art. 28: without the location consent only the distance is kept."""
     s = await _setup(db, clock)
     clock.set(await _start(db, s))
-    async with db.uow() as uow:
-        await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)
-        await uow.commit()
+    await _attend(db, clock, s)
     async with db.uow() as uow:
         kept = await uow.attendances.for_signup(s.signup_id)
         assert kept.checkin_latitude is None and kept.checkin_distance_m is not None
         await give_consent(uow, clock, s.volunteer.user_id, ConsentKind.LOCATION, policy=Policy())
         await uow.commit()
     clock.advance(hours=3)
-    async with db.uow() as uow:
-        await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)
-        await uow.commit()
+    await _attend(db, clock, s)
     async with db.uow() as uow:
         kept = await uow.attendances.for_signup(s.signup_id)
         assert kept.checkout_latitude == NEAR.latitude and kept.coordinates_until is not None
@@ -288,13 +286,11 @@ async def test_a_star_is_announced_when_confirmed_hours_reach_a_threshold(
 ) -> None:
     s = await _setup(db, clock)
     clock.set(await _start(db, s))
-    async with db.uow() as uow:
-        await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)
-        await uow.commit()
+    await _attend(db, clock, s)
     clock.advance(hours=3)
     policy = Policy(star_thresholds=(3, 10))
+    record = (await _attend(db, clock, s)).record
     async with db.uow() as uow:
-        record = (await attend(uow, clock, policy, s.volunteer, s.signup_id, NEAR)).record
         await confirm_records(uow, clock, policy, s.staff, [record.id])
         await uow.commit()
     async with db.uow() as uow:
@@ -310,13 +306,9 @@ async def test_a_certificate_is_a_snapshot_that_verifies_until_revoked(
 ) -> None:
     s = await _setup(db, clock, title="智能手机助老课堂")
     clock.set(await _start(db, s))
-    async with db.uow() as uow:
-        await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)
-        await uow.commit()
+    await _attend(db, clock, s)
     clock.advance(hours=2)
-    async with db.uow() as uow:
-        pending = (await attend(uow, clock, Policy(), s.volunteer, s.signup_id, NEAR)).record
-        await uow.commit()
+    pending = (await _attend(db, clock, s)).record
     async with db.uow() as uow:
         early = await issue_certificate(uow, clock, Policy(), s.volunteer)
         await uow.commit()
