@@ -21,6 +21,7 @@ from core.domain.linking import LinkCode
 from core.domain.need import Need
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
+from core.domain.report import ActivityReport
 from core.domain.signup import Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, Volunteer, VolunteerStatus
@@ -338,6 +339,11 @@ class CertificateRepository(Protocol):
     async def for_volunteer(self, volunteer_id: int) -> list[Certificate]: ...
 
 
+class ActivityReportRepository(Protocol):
+    async def add(self, report: ActivityReport) -> ActivityReport: ...
+    async def for_activity(self, activity_id: int) -> ActivityReport | None: ...
+
+
 class DeliveryLog(Protocol):
     async def first_time(self, channel: Channel, key: str, now: datetime) -> bool:
         """Records that an inbound delivery was handled; False when it was already (a redelivery)."""
@@ -399,6 +405,7 @@ class UnitOfWork(Protocol):
     records: ServiceRecordRepository
     makeups: MakeupRepository
     certificates: CertificateRepository
+    reports: ActivityReportRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

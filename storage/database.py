@@ -152,6 +152,7 @@ class SqlUnitOfWork:
     records = _repository(repos.ServiceRecordRepository)
     makeups = _repository(repos.MakeupRepository)
     certificates = _repository(repos.CertificateRepository)
+    reports = _repository(repos.ActivityReportRepository)
     media = _repository(repos.MediaRepository)
     wechat_tokens = _repository(repos.WeChatTokenRepository)
     wechat_windows = _repository(repos.WeChatWindowRepository)

@@ -23,6 +23,7 @@ from core.domain.linking import LinkCode
 from core.domain.need import Need, NeedStatus
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
+from core.domain.report import ActivityReport
 from core.domain.signup import LIVE, Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
@@ -32,6 +33,7 @@ from storage.loop_session import LoopSession
 from storage.prepared import Prepared
 from storage.tables import (
     activities,
+    activity_reports,
     attendances,
     audit_log,
     bases,
@@ -1015,3 +1017,10 @@ class CertificateRepository(_Repository[Certificate]):
     async def for_volunteer(self, volunteer_id: int) -> list[Certificate]:
         c = certificates.c
         return await self._all(select(Certificate).where(c.volunteer_id == volunteer_id).order_by(c.id))
+
+
+class ActivityReportRepository(_Repository[ActivityReport]):
+    model = ActivityReport
+
+    async def for_activity(self, activity_id: int) -> ActivityReport | None:
+        return await self._one(select(ActivityReport).where(activity_reports.c.activity_id == activity_id))

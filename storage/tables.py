@@ -33,13 +33,23 @@ from core.domain.attendance import (
     ServiceRecord,
 )
 from core.domain.audit import AuditEntry
-from core.domain.certificate import Certificate, CertificateStatus
-from core.domain.codes import ActivityMode, BaseKind, Channel, IdType, OrgKind, RiskLevel, ServiceContent
+from core.domain.certificate import Certificate, CertificateKind, CertificateStatus
+from core.domain.codes import (
+    ActivityMode,
+    BaseKind,
+    Channel,
+    IdType,
+    OrgKind,
+    RiskLevel,
+    ServiceContent,
+    TrainingKind,
+)
 from core.domain.dialog import Feedback, Notice
 from core.domain.linking import LinkCode
 from core.domain.need import Need, NeedStatus
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, Role, RoleGrant, User
+from core.domain.report import ActivityReport
 from core.domain.signup import Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
 from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
@@ -233,6 +243,7 @@ activities = Table(
     Column("required_skills", JsonList, nullable=False),
     Column("required_qualifications", JsonList, nullable=False),
     Column("required_training", Text, nullable=False),
+    Column("training_kind", EnumStr(TrainingKind)),
     Column("special_groups", JsonList, nullable=False),
     Column("high_privacy", Boolean, nullable=False),
     Column("field_work", Boolean, nullable=False),
@@ -518,9 +529,31 @@ certificates = Table(
     Column("volunteer_id", ForeignKey("volunteers.id"), nullable=False, index=True),
     Column("issued_at", UTCDateTime, nullable=False),
     Column("snapshot", JsonDict, nullable=False),
+    Column("kind", EnumStr(CertificateKind), nullable=False, server_default=CertificateKind.SERVICE.value),
     Column("status", EnumStr(CertificateStatus), nullable=False),
     Column("revoked_at", UTCDateTime),
     Column("revoke_reason", Text),
+)
+
+# 3-6.3: one activity record per activity, filed within 7 days after it ends.
+activity_reports = Table(
+    "activity_reports",
+    metadata,
+    _id(),
+    Column("activity_id", ForeignKey("activities.id"), nullable=False, unique=True),
+    Column("org_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("beneficiaries", Text, nullable=False),
+    Column("beneficiary_count", Integer, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("served_from", UTCDateTime, nullable=False),
+    Column("served_until", UTCDateTime, nullable=False),
+    Column("quality", Integer, nullable=False),
+    Column("leader", String(100), nullable=False),
+    Column("recorder", String(100), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("filed_by", ForeignKey("users.id"), nullable=False),
+    Column("filed_at", UTCDateTime, nullable=False),
+    Column("revised_at", UTCDateTime),
 )
 
 mapper_registry = registry(metadata=metadata)
@@ -546,6 +579,7 @@ _MAPPED = (
     (ServiceRecord, service_records),
     (MakeupRequest, makeup_requests),
     (Certificate, certificates),
+    (ActivityReport, activity_reports),
 )
 
 

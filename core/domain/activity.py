@@ -15,6 +15,7 @@ from core.domain.codes import (
     Qualification,
     RiskLevel,
     ServiceContent,
+    TrainingKind,
 )
 from core.errors import InvalidInput
 
@@ -138,6 +139,8 @@ class Activity:
     required_skills: list[str] = field(default_factory=list)
     required_qualifications: list[str] = field(default_factory=list)
     required_training: str = ""
+    # 2-7.4, 3-6.2.1: set when the activity is a training; its hours are training, not service
+    training_kind: TrainingKind | None = None
     special_groups: list[str] = field(default_factory=list)  # 3-7.2
     high_privacy: bool = False  # 3-7.3
     field_work: bool = False  # 4-5.1.4 b

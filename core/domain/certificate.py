@@ -19,6 +19,11 @@ def new_certificate_number(issued_on: date) -> str:
     return f"STVS-{issued_on.year}-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
 
 
+class CertificateKind(StrEnum):
+    SERVICE = "service"  # 4-5.5: 志愿服务记录证明
+    TRAINING = "training"  # 2-7.4: 科技志愿培训证明
+
+
 class CertificateStatus(StrEnum):
     VALID = "valid"
     REVOKED = "revoked"
@@ -107,6 +112,7 @@ class Certificate:
     volunteer_id: int
     issued_at: datetime
     snapshot: dict[str, Any] = field(default_factory=dict)  # CertificateSnapshot.as_json()
+    kind: CertificateKind = CertificateKind.SERVICE
     status: CertificateStatus = CertificateStatus.VALID
     revoked_at: datetime | None = None
     revoke_reason: str | None = None

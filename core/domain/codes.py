@@ -109,6 +109,16 @@ class RiskLevel(StrEnum):
     HIGH = "high"
 
 
+class TrainingKind(StrEnum):
+    """3-6.2.1, 2-7.4, 4-5.1.3: the trainings an org gives its volunteers; a training is an activity of
+    one of these kinds, attended like any other, and earns a training certificate (not service hours)."""
+
+    GENERAL = "general"  # 通用培训: spirit, ideas, basic knowledge and skills
+    PROFESSIONAL = "professional"  # 专业培训: for services that need special knowledge
+    POST = "post"  # 岗位培训: the tasks, process and rules of a post
+    SAFETY = "safety"  # 安全培训 (4-5.1.3)
+
+
 class OrgKind(StrEnum):
     """1-5.2 note 1: brigades (总队) for national societies and provincial associations."""
 
