@@ -125,6 +125,8 @@ def build_routes() -> Routes:
         "prof.ed": volunteer.edit_profile,
         "prof.consents": volunteer.show_consents,
         "prof.wd": volunteer.withdraw,
+        "prof.gr": volunteer.explain_consent,
+        "prof.gra": volunteer.grant,
         "prof.link": linking.link,
         "a.qr": deep_links.activity_qr,
         "a.sqr": deep_links.survey_qr,

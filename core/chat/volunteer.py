@@ -377,14 +377,48 @@ async def choose_language(turn: Turn, arg: str) -> None:
     )
 
 
+# Consents a volunteer may give later from the consents screen, each after reading what it allows.
+GRANTABLE = (ConsentKind.LOCATION,)
+
+
 async def show_consents(turn: Turn, _: str = "") -> None:
     choices = []
+    active = set()
     for consent in await turn.uow.consents.for_user(turn.user_id):
         if consent.active:
+            active.add(consent.kind)
             label = turn.t("chat.consent.withdraw", kind=turn.t(f"code.consent.{consent.kind.value}"))
             choices.append(Choice(label, f"prof.wd:{consent.kind.value}"))
+    key = "chat.consent.list" if choices else "chat.consent.none"
+    for kind in GRANTABLE:
+        if kind not in active:
+            label = turn.t("chat.consent.grant", kind=turn.t(f"code.consent.{kind.value}"))
+            choices.append(Choice(label, f"prof.gr:{kind.value}"))
     choices.append(turn.choice("chat.button.menu", "menu"))
-    turn.say("chat.consent.list" if len(choices) > 1 else "chat.consent.none", *choices)
+    turn.say(key, *choices)
+
+
+async def explain_consent(turn: Turn, kind: str) -> None:
+    """PIPL art. 14: the consent is informed — what is kept, for how long, and that it can be withdrawn."""
+    if kind not in GRANTABLE:
+        await show_consents(turn)
+        return
+    turn.say(
+        f"chat.consent.explain.{kind}",
+        turn.choice("chat.consent.agree", f"prof.gra:{kind}"),
+        turn.choice("chat.consent.back", "prof.consents"),
+        days=turn.policy.location_retention_days,
+    )
+
+
+async def grant(turn: Turn, kind: str) -> None:
+    if kind not in GRANTABLE:
+        await show_consents(turn)
+        return
+    if await turn.uow.consents.active(turn.user_id, ConsentKind(kind)) is None:
+        await give_consent(turn.uow, turn.clock, turn.user_id, ConsentKind(kind), policy=turn.policy)
+    turn.say("chat.consent.granted", kind=turn.t(f"code.consent.{kind}"))
+    await show_consents(turn)
 
 
 async def withdraw(turn: Turn, kind: str) -> None:

@@ -678,3 +678,60 @@ async def test_verify_page_of_an_unknown_number_is_404(app_client) -> None:
     missing = await app_client.get("/verify/STVS-2026-NOTREAL1")
     assert missing.status == 404
     assert "STVS-2026-NOTREAL1" in await missing.text()
+
+
+# ---- the location consent, given and withdrawn in chat (PIPL art. 14, 15, 28) ----------------------
+
+
+def _labels(user: Chat) -> list[str]:
+    return [
+        button["text"]
+        for message in user.last
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        for button in row
+    ]
+
+
+async def _coordinates(db: Database, signup_id: int) -> tuple[float | None, float | None]:
+    async with db.uow() as uow:
+        attendance = await uow.attendances.for_signup(signup_id)
+        assert attendance is not None
+        return attendance.checkin_latitude, attendance.checkout_latitude
+
+
+async def test_location_consent_given_in_chat_keeps_coordinates_until_withdrawn(db, clock, chat) -> None:
+    world = await _world(db, clock, on_telegram(VOLUNTEER))
+    volunteer = chat(VOLUNTEER)
+    at_venue = north_of(VENUE, 50)
+
+    await volunteer.say("/profile")
+    text = await volunteer.press("我的授权")
+    assert "您已给予以下同意" in text and "撤回：隐私声明" in _labels(volunteer)
+    text = await volunteer.press("同意：保存签到坐标")
+    assert "30 天后自动删除" in text and "不同意也可以正常用位置签到" in text
+    text = await volunteer.press("同意")
+    assert "已同意：保存签到坐标" in text and "撤回：保存签到坐标" in _labels(volunteer)
+
+    clock.set(world.starts - timedelta(minutes=10))
+    assert "签到成功" in await _location(volunteer, at_venue)
+    signup = world.signups[str(VOLUNTEER.id)]
+    assert (await _coordinates(db, signup))[0] == pytest.approx(at_venue[0])
+
+    await volunteer.say("/profile")
+    await volunteer.press("我的授权")
+    text = await volunteer.press("撤回：保存签到坐标")
+    assert "已撤回：保存签到坐标" in text and "同意：保存签到坐标" in _labels(volunteer)
+
+    clock.set(world.ends)
+    assert "签退成功" in await _location(volunteer, at_venue)
+    assert (await _coordinates(db, signup))[1] is None
+
+
+async def test_a_forged_consent_button_grants_nothing(db, clock, chat) -> None:
+    world = await _world(db, clock, on_telegram(VOLUNTEER))
+    volunteer = chat(VOLUNTEER)
+    for forged in ("prof.gra:id_number", "prof.gra:guardian", "prof.gr:data_sharing"):
+        await volunteer.send(volunteer.updates.callback(forged, person=VOLUNTEER))
+    async with db.uow() as uow:
+        kinds = {c.kind for c in await uow.consents.for_user(world.users[str(VOLUNTEER.id)]) if c.active}
+    assert kinds == {ConsentKind.PRIVACY_NOTICE}
