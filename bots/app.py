@@ -16,6 +16,7 @@ from aiogram.methods import SendMessage
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bots import spreadsheets
 from bots.certificate_pdf import render_certificate
 from bots.links import TelegramLinks
 from bots.media import MediaStore
@@ -35,11 +36,11 @@ from core.chat.routes import build_routes
 from core.clock import SystemClock
 from core.domain.certificate import CertificateSnapshot
 from core.domain.codes import Channel
-from core.ports import Clock, Messenger
+from core.ports import Clock, Messenger, Sheet, SheetFormat
 from core.services.certificates import verify_certificate
 from locales import translator
-from scheduler.attendance import close_forgotten_checkouts, purge_check_in_coordinates
-from scheduler.dispatcher import dispatch_due
+from scheduler.dispatcher import Pace, Pacer
+from scheduler.jobs import register_jobs
 from storage.database import Database
 from storage.types import cipher
 
@@ -67,11 +68,15 @@ class Services:
             self.media = MediaStore(self.database.uow, self.clock)
 
 
-class PdfDocuments:
-    """core.ports.Documents: certificates as PDF (reportlab, with its built-in CJK font)."""
+class RenderedDocuments:
+    """core.ports.Documents: certificates as PDF (reportlab, with its built-in CJK font), exports as
+    XLSX or CSV (bots.spreadsheets)."""
 
     def certificate(self, snapshot: CertificateSnapshot, language: str) -> bytes:
         return render_certificate(snapshot, translator(language))
+
+    def spreadsheet(self, sheet: Sheet, form: SheetFormat) -> bytes:
+        return spreadsheets.render(sheet, form)
 
 
 def build_services(
@@ -88,7 +93,7 @@ def build_services(
         translator,
         build_routes(),
         links=links,
-        documents=PdfDocuments(),
+        documents=RenderedDocuments(),
     )
     return Services(settings, database, clock, conversation, telegram_links=links)
 
@@ -160,6 +165,7 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
                 t=translator(language),
                 language=language,
                 number=number[:40],
+                kind=found.kind if found is not None else None,
             )
         return web.Response(
             text=page,
@@ -239,38 +245,27 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
     return app
 
 
+def _pacer(services: Services) -> Pacer:
+    settings = services.settings
+    paces = {
+        Channel.TELEGRAM: Pace(settings.telegram_per_second, settings.telegram_chat_interval_s),
+        Channel.WECHAT: Pace(settings.wechat_per_second, 0),
+    }
+    return Pacer(services.clock, paces)
+
+
 def _scheduler(services: Services):  # type: ignore[no-untyped-def]
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
-        # APScheduler 3.11 must start inside the running loop (PITFALLS); fixed id, replace_existing.
+        # APScheduler 3.11 must start inside the running loop (PITFALLS); the jobs are in scheduler/jobs.py.
         scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(
-            dispatch_due,
-            "interval",
-            seconds=DISPATCH_EVERY_S,
-            id="outbox-dispatch",
-            replace_existing=True,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=60,
-            args=[services.database.uow, services.clock, services.messengers, translator],
-        )
-        every = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600, "replace_existing": True}
-        policy = services.conversation.policy
-        scheduler.add_job(
-            close_forgotten_checkouts,
-            "interval",
-            minutes=5,
-            id="attendance-close-forgotten",
-            args=[services.database.uow, services.clock, policy],
-            **every,
-        )
-        scheduler.add_job(
-            purge_check_in_coordinates,
-            "cron",
-            hour=3,
-            id="attendance-purge-coordinates",
-            args=[services.database.uow, services.clock],
-            **every,
+        register_jobs(
+            scheduler,
+            uows=services.database.uow,
+            clock=services.clock,
+            messengers=services.messengers,
+            translators=translator,
+            policy=services.conversation.policy,
+            pacer=_pacer(services),
         )
         scheduler.start()
         yield

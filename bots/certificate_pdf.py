@@ -1,5 +1,6 @@
-"""The service-record certificate (志愿服务记录证明, CVST 4-5.5) as a PDF: A4, flowing onto more pages
-when the record is long, with a QR code to the verify page. Same snapshot, same bytes."""
+"""The service-record certificate (志愿服务记录证明, CVST 4-5.5) and the training certificate (科技志愿培训证明,
+2-7.4) as a PDF: A4, flowing onto more pages when the record is long, with a QR code to the verify page.
+Same snapshot, same bytes."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from bots.verify_page import format_day, format_hours, format_period
-from core.domain.certificate import CertificateSnapshot
+from bots.verify_page import KEYS, format_day, format_hours, format_period, training_kind
+from core.domain.certificate import CertificateKind, CertificateSnapshot
 
 Translate = Callable[..., str]
 
@@ -89,13 +90,14 @@ def _qr_image(url: str) -> Image:
 
 
 def _summary(snapshot: CertificateSnapshot, t: Translate, width: float) -> Table:
+    keys = KEYS[snapshot.kind]
     rows: list[tuple[str, str]] = [
         (t("certificate.name"), snapshot.volunteer_name),
         (t("certificate.id_number"), snapshot.masked_id_number),
         (t("certificate.volunteer_number"), snapshot.volunteer_number),
-        (t("certificate.period"), format_period(snapshot, t)),
+        (t(keys["period"]), format_period(snapshot, t)),
         (
-            t("certificate.total_hours"),
+            t(keys["total"]),
             t("certificate.hours_value", hours=format_hours(snapshot.total_hours)),
         ),
     ]
@@ -127,9 +129,22 @@ def _summary(snapshot: CertificateSnapshot, t: Translate, width: float) -> Table
     return outer
 
 
+def _grid() -> TableStyle:
+    """The lines' table: ruled, with a grey head row."""
+    return TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#888888")),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
+
+
 def _lines(snapshot: CertificateSnapshot, t: Translate, width: float) -> Flowable:
     if not snapshot.lines:
         return _para(t("certificate.no_hours"))
+    if snapshot.kind is CertificateKind.TRAINING:
+        return _training_lines(snapshot, t, width)
     header = [
         _para(t("certificate.column.date"), "cell"),
         _para(t("certificate.column.activity"), "cell"),
@@ -149,21 +164,40 @@ def _lines(snapshot: CertificateSnapshot, t: Translate, width: float) -> Flowabl
     fixed = 26 * mm + 48 * mm + 28 * mm
     # repeatRows: a record that runs onto page 2 keeps its column heads.
     table = Table(rows, colWidths=[26 * mm, width - fixed, 48 * mm, 28 * mm], repeatRows=1)
-    table.setStyle(
-        TableStyle(
+    table.setStyle(_grid())
+    return table
+
+
+def _training_lines(snapshot: CertificateSnapshot, t: Translate, width: float) -> Flowable:
+    """2-7.4: each training with its kind (3-6.2.1: general, professional, post; 4-5.1.3: safety)."""
+    header = [
+        _para(t("certificate.column.date"), "cell"),
+        _para(t("trainings.certificate.column.training"), "cell"),
+        _para(t("trainings.certificate.column.kind"), "cell"),
+        _para(t("certificate.column.org"), "cell"),
+        _para(t("certificate.column.hours"), "cell_right"),
+    ]
+    rows: list[list[Any]] = [header]
+    for line in snapshot.lines:
+        rows.append(
             [
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#888888")),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                _para(line.day.isoformat(), "cell"),
+                _para(line.activity_title, "cell"),
+                _para(training_kind(line.kind, t), "cell"),
+                _para(line.org_name, "cell"),
+                _para(format_hours(line.hours), "cell_right"),
             ]
         )
-    )
+    fixed = 26 * mm + 26 * mm + 42 * mm + 24 * mm
+    table = Table(rows, colWidths=[26 * mm, width - fixed, 26 * mm, 42 * mm, 24 * mm], repeatRows=1)
+    table.setStyle(_grid())
     return table
 
 
 def render_certificate(snapshot: CertificateSnapshot, t: Translate) -> bytes:
     """One A4 page for a short record; the table flows onto more pages for a long one."""
     font = _register_font()
+    keys = KEYS[snapshot.kind]
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -173,7 +207,7 @@ def render_certificate(snapshot: CertificateSnapshot, t: Translate) -> bytes:
         topMargin=_MARGIN,
         bottomMargin=_MARGIN + 6 * mm,
         title=snapshot.number,
-        subject=t("certificate.title"),
+        subject=t(keys["title"]),
         author=snapshot.issuer,
         creator="stvs-bot",
         # The snapshot is fixed when issued: rendering it again gives the same bytes.
@@ -185,18 +219,18 @@ def render_certificate(snapshot: CertificateSnapshot, t: Translate) -> bytes:
         return t("certificate.labelled", label=t(label_key), value=value)
 
     story: list[Flowable] = [
-        _para(t("certificate.title"), "title"),
+        _para(t(keys["title"]), "title"),
         _para(line("certificate.number", snapshot.number), "subtitle"),
         Spacer(1, 8 * mm),
         _summary(snapshot, t, width),
         Spacer(1, 4 * mm),
-        _para(t("certificate.lines"), "heading"),
+        _para(t(keys["lines"]), "heading"),
         _lines(snapshot, t, width),
         Spacer(1, 6 * mm),
         # 4-5.5: free, on request, verifiable; the signature block stays in one piece.
         KeepTogether(
             [
-                _para(t("certificate.statement")),
+                _para(t(keys["statement"])),
                 Spacer(1, 2 * mm),
                 _para(line("certificate.verify_at", snapshot.verify_url), link=snapshot.verify_url),
                 Spacer(1, 8 * mm),

@@ -10,12 +10,13 @@ import asyncio
 import json
 import os
 import re
+import signal
 import sys
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from bots import bootstrap
+from bots import bootstrap, spreadsheets
 from bots.demo import seed_demo
 from bots.settings import Settings
 from bots.wechat.api import WeChatApi, WeChatError, WeChatUnreachable, api_from_settings
@@ -36,8 +37,9 @@ from core.domain.organization import Organization
 from core.domain.people import Actor, Role
 from core.domain.signup import HOLDS_PLACE, SignupStatus
 from core.errors import DomainError
-from core.ports import ActivityQuery, Clock, UnitOfWork
+from core.ports import ActivityQuery, Clock, SheetFormat, UnitOfWork
 from core.services.certificates import revoke_certificate
+from core.services.exports import Export, Period, service_record_rows, sheet_of, volunteer_rows
 from core.services.organizations import OrgApplication, create_org, summarize_org
 from core.services.users import ensure_user, grant_role
 from locales import DEFAULT_LANGUAGE, Translator, translator
@@ -53,6 +55,7 @@ SCENE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # the same payloads as a Telegram 
 CHANNELS = {"telegram": Channel.TELEGRAM, "wechat": Channel.WECHAT}
 ROLES = {"admin": Role.PLATFORM_ADMIN, "staff": Role.ORG_STAFF}
 KINDS = {kind.value: kind for kind in (OrgKind.BRIGADE, OrgKind.TEAM, OrgKind.ASSOCIATION)}
+FORMATS = {form.value: form for form in SheetFormat}
 
 
 class CliError(Exception):
@@ -197,6 +200,74 @@ async def serve_command(ctx: Context, args: argparse.Namespace) -> None:
     await serve(ctx.settings, polling=args.polling, t=ctx.t)
 
 
+async def scheduler_command(ctx: Context, args: argparse.Namespace) -> None:
+    """The scheduler alone, no web server (a deployment that runs them apart): until SIGINT or SIGTERM."""
+    await run_scheduler(ctx)
+
+
+async def run_scheduler(ctx: Context, stop: asyncio.Event | None = None) -> None:
+    """Every job of scheduler/jobs.py, sending through the configured channels, until ``stop`` is set
+    (SIGINT and SIGTERM set it); then the scheduler, the channels' sessions and the database are closed."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bots.app import _pacer, build_services, telegram_bot
+    from bots.telegram.adapter import TelegramMessenger
+    from bots.wechat.send import messenger_from_settings
+    from scheduler.jobs import register_jobs
+
+    settings = ctx.settings
+    stop = stop or asyncio.Event()
+    async with _database(ctx) as db:
+        services = build_services(settings, clock=ctx.clock, database=db)
+        closers: list[Callable[[], Awaitable[None]]] = []
+        channels = []
+        if settings.telegram_token:
+            bot = telegram_bot(settings)
+            services.messengers[Channel.TELEGRAM] = TelegramMessenger(bot)
+            closers.append(bot.session.close)
+            channels.append(ctx.t("cli.scheduler.channel.telegram"))
+        if settings.wechat_app_id and settings.wechat_app_secret:
+            wechat = messenger_from_settings(settings, db.uow, services.clock, translator)
+            services.messengers[Channel.WECHAT] = wechat
+            closers.append(wechat.close)
+            channels.append(ctx.t("cli.scheduler.channel.wechat"))
+        # APScheduler 3.11 starts inside the running loop (PITFALLS).
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        register_jobs(
+            scheduler,
+            uows=db.uow,
+            clock=services.clock,
+            messengers=services.messengers,
+            translators=translator,
+            policy=services.conversation.policy,
+            pacer=_pacer(services),
+        )
+        loop = asyncio.get_running_loop()
+        handled = []
+        for number in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(number, stop.set)
+                handled.append(number)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+                pass
+        scheduler.start()
+        try:
+            ctx.say(
+                "cli.scheduler.started",
+                jobs=len(scheduler.get_jobs()),
+                channels=ctx.t("chat.list_separator").join(channels) or ctx.t("cli.scheduler.no_channel"),
+            )
+            sys.stdout.flush()
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            for number in handled:
+                loop.remove_signal_handler(number)
+            for close in closers:
+                await close()
+    ctx.say("cli.scheduler.stopped")
+
+
 async def wechat_menu(ctx: Context, args: argparse.Namespace) -> None:
     """The custom menu (找活动, 签到, 我的…) from a JSON file, as menu/create takes it."""
     _need_wechat(ctx)
@@ -236,6 +307,69 @@ async def certificate_revoke(ctx: Context, args: argparse.Namespace) -> None:
         certificate = await revoke_certificate(uow, ctx.clock, Actor.system(), args.number, args.reason)
         await uow.commit()
     ctx.say("cli.certificate.revoked", number=certificate.number)
+
+
+async def export_records(ctx: Context, args: argparse.Namespace) -> None:
+    """民函〔2012〕340号 elements of an org's service records, voided ones too; run as the platform, so
+    phone and ID numbers are whole. Audited, and committed only once the file is written."""
+    period = Period(_day(args.date_from, "--from"), _day(args.date_to, "--to"))
+    form = _sheet_format(args)
+    async with _database(ctx) as db, db.uow() as uow:
+        org = await _org(uow, args.org)
+        assert org.id is not None
+        export = await service_record_rows(
+            uow, ctx.clock, Actor.system(), org.id, period, file_format=form.value
+        )
+        _write_export(ctx, export, form, args.out)
+        await uow.commit()
+    ctx.say(
+        "cli.export.records_written",
+        org=export.org_name,
+        count=len(export.rows),
+        confirmed=export.counted,
+        hours=export.confirmed_hours,
+        path=args.out,
+    )
+    ctx.say("cli.export.full_data")
+
+
+async def export_volunteers(ctx: Context, args: argparse.Namespace) -> None:
+    """An org's current members, with the hours it confirmed for each; whole phone and ID numbers."""
+    form = _sheet_format(args)
+    async with _database(ctx) as db, db.uow() as uow:
+        org = await _org(uow, args.org)
+        assert org.id is not None
+        export = await volunteer_rows(uow, ctx.clock, Actor.system(), org.id, file_format=form.value)
+        _write_export(ctx, export, form, args.out)
+        await uow.commit()
+    ctx.say("cli.export.volunteers_written", org=export.org_name, count=len(export.rows), path=args.out)
+    ctx.say("cli.export.full_data")
+
+
+def _day(value: str | None, arg: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise CliError("cli.export.bad_date", arg=arg, value=value) from None
+
+
+def _sheet_format(args: argparse.Namespace) -> SheetFormat:
+    """--format, else the file name's extension (.csv), else XLSX."""
+    if args.format is not None:
+        return _choice(args.format.lower(), FORMATS, "cli.export.format_unknown")
+    return SheetFormat.CSV if Path(args.out).suffix.lower() == ".csv" else SheetFormat.XLSX
+
+
+def _write_export(ctx: Context, export: Export, form: SheetFormat, out: str) -> None:
+    data = spreadsheets.render(sheet_of(export, ctx.t), form)
+    try:
+        Path(out).write_bytes(data)
+    except OSError as error:
+        raise CliError(
+            "cli.export.cannot_write", exit_code=EXIT_FAILED, path=out, detail=error.strerror or error
+        ) from None
 
 
 async def demo(ctx: Context, args: argparse.Namespace) -> None:
@@ -450,11 +584,26 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     parser.add_argument("--lang", metavar="{zh_CN,en}", help=t("cli.help.lang"))
     parser.add_argument("--debug", action="store_true", help=t("cli.help.debug"))
     commands = _commands(
-        parser, t, ("serve", "demo", "db", "admin", "org", "activity", "seed", "wechat", "certificate")
+        parser,
+        t,
+        (
+            "serve",
+            "scheduler",
+            "demo",
+            "db",
+            "admin",
+            "org",
+            "activity",
+            "seed",
+            "wechat",
+            "certificate",
+            "export",
+        ),
     )
 
     serve = _add(commands, "serve", t, serve_command)
     serve.add_argument("--polling", action="store_true", help=t("cli.help.polling"))
+    _add(commands, "scheduler", t, scheduler_command)
     _add(commands, "demo", t, demo)
 
     db = _commands(_add(commands, "db", t), t, ("upgrade", "current"))
@@ -472,6 +621,17 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     revoke = _add(certificate, "revoke", t, certificate_revoke, group="certificate")
     revoke.add_argument("number", metavar="NUMBER", help=t("cli.help.certificate_number"))
     revoke.add_argument("--reason", required=True, help=t("cli.help.revoke_reason"))
+
+    export = _commands(_add(commands, "export", t), t, ("records", "volunteers"))
+    records = _add(export, "records", t, export_records, group="export")
+    members = _add(export, "volunteers", t, export_volunteers, group="export")
+    for sub in (records, members):
+        sub.add_argument("--org", required=True, metavar="ORG", help=t("cli.help.export_org"))
+        if sub is records:
+            sub.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help=t("cli.help.export_from"))
+            sub.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help=t("cli.help.export_to"))
+        sub.add_argument("--format", metavar="{xlsx,csv}", help=t("cli.help.export_format"))
+        sub.add_argument("--out", required=True, metavar="FILE", help=t("cli.help.export_out"))
 
     org = _commands(_add(commands, "org", t), t, ("create", "list"))
     create = _add(org, "create", t, org_create, group="org")

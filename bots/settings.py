@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     location_retention_days: int = Field(default=30, ge=1, le=365)
     makeup_within_days: int = Field(default=30, ge=1, le=365)
     star_thresholds: str = "100,300,600,1000,1500"
+    low_turnout_alert_h: int = Field(default=48, ge=1, le=14 * 24)
+    reminder_day_before_h: int = Field(default=24, ge=1, le=7 * 24)
+    reminder_hours_before: int = Field(default=2, ge=1, le=7 * 24)
+    star_validity_days: int = Field(default=365, ge=30, le=5 * 365)
     certificate_issuer: str = "科技志愿服务平台"
 
     http_host: str = "127.0.0.1"
@@ -41,6 +45,9 @@ class Settings(BaseSettings):
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base: str = ""  # a local Bot API server, or the fake one in tests
+    # Telegram's flood limits: about 30 messages a second overall, one a second to one chat.
+    telegram_per_second: float = Field(default=30, gt=0, le=1000)
+    telegram_chat_interval_s: float = Field(default=1.0, ge=0, le=60)
     telegram_bot_username: str = ""  # for deep links and QR codes; asked of getMe at start-up when empty
 
     wechat_token: str = ""
@@ -51,6 +58,7 @@ class Settings(BaseSettings):
     # Notices outside the user's customer-service window go out as this template message; its data
     # fields are filled from the notice: name=title|text|time|hint, comma-separated.
     wechat_template_notice: str = ""
+    wechat_per_second: float = Field(default=50, gt=0, le=1000)
     wechat_template_fields: str = "first=title,keyword1=text,keyword2=time,remark=hint"
 
     @field_validator("database_url")
@@ -92,6 +100,10 @@ class Settings(BaseSettings):
             location_retention_days=self.location_retention_days,
             makeup_within_days=self.makeup_within_days,
             star_thresholds=tuple(int(x) for x in self.star_thresholds.split(",") if x.strip()),
+            star_validity_days=self.star_validity_days,
+            reminder_day_before_h=self.reminder_day_before_h,
+            reminder_hours_before=self.reminder_hours_before,
+            low_turnout_alert_h=self.low_turnout_alert_h,
             public_url=(self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/"),
             certificate_issuer=self.certificate_issuer,
         )

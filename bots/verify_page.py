@@ -1,5 +1,6 @@
 """The page a third party sees at /verify/<number> (CVST 4-5.5: a certificate is verifiable). It shows
-what the certificate says with the name masked, and nothing else personal: no ID number, no phone."""
+what the certificate says with the name masked, and nothing else personal: no ID number, no phone.
+It says which certificate it is: the service record (4-5.5) or the training certificate (2-7.4)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from decimal import Decimal
 from html import escape
 
 from core.domain.attendance import one_decimal
-from core.domain.certificate import CertificateSnapshot
+from core.domain.certificate import CertificateKind, CertificateSnapshot
+from core.domain.codes import TrainingKind
 from core.domain.identity_numbers import mask_name
 from locales import DEFAULT_LANGUAGE
 
@@ -33,6 +35,29 @@ table{width:100%;border-collapse:collapse;background:#fff;border-radius:8px;over
 th,td{padding:6px 8px;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}
 th{background:#eaeef2;font-weight:600}td.num,th.num{text-align:right;white-space:nowrap}
 """
+
+
+# What the two certificates word differently: the keys of those texts.
+KEYS: dict[CertificateKind, dict[str, str]] = {
+    CertificateKind.SERVICE: {
+        "title": "certificate.title",
+        "period": "certificate.period",
+        "total": "certificate.total_hours",
+        "lines": "certificate.lines",
+        "statement": "certificate.statement",
+        "page_title": "certificate.verify.page_title",
+        "revoked_note": "certificate.verify.revoked_note",
+    },
+    CertificateKind.TRAINING: {
+        "title": "trainings.certificate.title",
+        "period": "trainings.certificate.period",
+        "total": "trainings.certificate.total_hours",
+        "lines": "trainings.certificate.lines",
+        "statement": "trainings.certificate.statement",
+        "page_title": "trainings.verify.page_title",
+        "revoked_note": "trainings.verify.revoked_note",
+    },
+}
 
 
 def format_day(day: date, t: Translate) -> str:
@@ -66,16 +91,17 @@ def render_verify_page(
     t: Translate,
     language: str | None = None,
     number: str | None = None,
+    kind: CertificateKind | None = None,
 ) -> str:
-    """A complete HTML5 page; every value is escaped. `number` is what was asked for (shown when not found)."""
+    """A complete HTML5 page; every value is escaped. `number` is what was asked for (shown when not found);
+    `kind` is the certificate's when the snapshot is not shown (revoked)."""
     lang = (language or language_of(t)).replace("_", "-")
+    keys = KEYS[snapshot.kind if snapshot is not None else kind or CertificateKind.SERVICE]
     shown_number = snapshot.number if snapshot is not None else (number or "")
     parts: list[str] = []
     if revoked:
         # 4-5.5: a revoked certificate attests nothing, so only the fact and the reason are shown.
-        parts.append(
-            _status("revoked", t("certificate.verify.revoked"), t("certificate.verify.revoked_note"))
-        )
+        parts.append(_status("revoked", t("certificate.verify.revoked"), t(keys["revoked_note"])))
         rows = [(t("certificate.number"), shown_number)] if shown_number else []
         rows.append((t("certificate.verify.reason"), revoked_reason or t("certificate.verify.no_reason")))
         parts.append(_definitions(rows))
@@ -90,7 +116,7 @@ def render_verify_page(
         parts.append(_definitions(_valid_rows(snapshot, t)))
         if snapshot.lines:
             parts.append(_lines_table(snapshot, t))
-    title = escape(t("certificate.verify.page_title"))
+    title = escape(t(keys["page_title"]))
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
@@ -113,13 +139,15 @@ def _definitions(rows: list[tuple[str, str]]) -> str:
 
 def _valid_rows(snapshot: CertificateSnapshot, t: Translate) -> list[tuple[str, str]]:
     # 4-5.5 with PIPL minimisation: the masked name only; the ID number is left out even masked.
+    keys = KEYS[snapshot.kind]
     return [
+        (t("trainings.verify.kind"), t(keys["title"])),
         (t("certificate.number"), snapshot.number),
         (t("certificate.name"), mask_name(snapshot.volunteer_name)),
         (t("certificate.volunteer_number"), snapshot.volunteer_number),
-        (t("certificate.period"), format_period(snapshot, t)),
+        (t(keys["period"]), format_period(snapshot, t)),
         (
-            t("certificate.total_hours"),
+            t(keys["total"]),
             t("certificate.hours_value", hours=format_hours(snapshot.total_hours)),
         ),
         (t("certificate.issuer"), snapshot.issuer),
@@ -128,16 +156,26 @@ def _valid_rows(snapshot: CertificateSnapshot, t: Translate) -> list[tuple[str, 
 
 
 def _lines_table(snapshot: CertificateSnapshot, t: Translate) -> str:
+    training = snapshot.kind is CertificateKind.TRAINING
+    activity = t("trainings.certificate.column.training" if training else "certificate.column.activity")
+    kind_head = f"<th>{escape(t('trainings.certificate.column.kind'))}</th>" if training else ""
     head = (
-        f"<tr><th>{escape(t('certificate.column.date'))}</th><th>{escape(t('certificate.column.activity'))}</th>"
+        f"<tr><th>{escape(t('certificate.column.date'))}</th><th>{escape(activity)}</th>{kind_head}"
         f"<th>{escape(t('certificate.column.org'))}</th>"
         f'<th class="num">{escape(t("certificate.column.hours"))}</th></tr>'
     )
     body = "".join(
         f"<tr><td>{escape(line.day.isoformat())}</td><td>{escape(line.activity_title)}</td>"
-        f'<td>{escape(line.org_name)}</td><td class="num">{escape(format_hours(line.hours))}</td></tr>'
+        + (f"<td>{escape(training_kind(line.kind, t))}</td>" if training else "")
+        + f'<td>{escape(line.org_name)}</td><td class="num">{escape(format_hours(line.hours))}</td></tr>'
         for line in snapshot.lines
     )
     return (
-        f"<h2>{escape(t('certificate.lines'))}</h2><table><thead>{head}</thead><tbody>{body}</tbody></table>"
+        f"<h2>{escape(t(KEYS[snapshot.kind]['lines']))}</h2>"
+        f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
     )
+
+
+def training_kind(kind: TrainingKind | None, t: Translate) -> str:
+    """3-6.2.1: general, professional, post or safety training, as the language names it."""
+    return t(f"code.training_kind.{kind.value}") if kind is not None else ""

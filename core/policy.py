@@ -26,6 +26,14 @@ class Policy:
     makeup_within_days: int = 30
     # 4-6.2.1: volunteer stars by confirmed hours (one star at the first threshold).
     star_thresholds: tuple[int, ...] = (100, 300, 600, 1000, 1500)
+    # 3-6.1.3.3: this many hours before the start, an activity still short of volunteers (and with
+    # nobody left on its waitlist) offers its staff the temporary call.
+    low_turnout_alert_h: int = 48
+    # 3-6.2.3: confirmed volunteers are reminded this many hours before the start, with how to check in.
+    reminder_day_before_h: int = 24
+    reminder_hours_before: int = 2
+    # 4-6.2.1: a star is in force this long after the volunteer's last confirmed service.
+    star_validity_days: int = 365
     # 4-5.5: the certificate's QR code points at <public url>/verify/<number>.
     public_url: str = "http://127.0.0.1:8080"
     certificate_issuer: str = "科技志愿服务平台"

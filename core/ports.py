@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
 from core.chat.messages import Reply
 from core.domain.activity import Activity, ActivityStatus, Base, Project
-from core.domain.attendance import Attendance, MakeupRequest, ServiceRecord
+from core.domain.attendance import Attendance, MakeupRequest, RecordSource, RecordStatus, ServiceRecord
 from core.domain.audit import AuditEntry
 from core.domain.certificate import Certificate, CertificateSnapshot
-from core.domain.codes import Channel
+from core.domain.codes import Channel, IdType
 from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.linking import LinkCode
 from core.domain.need import Need
@@ -24,7 +25,7 @@ from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant,
 from core.domain.report import ActivityReport
 from core.domain.signup import Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
-from core.domain.volunteer import Membership, Volunteer, VolunteerStatus
+from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
 
 
 class Clock(Protocol):
@@ -41,6 +42,56 @@ class Caller:
     volunteer_id: int | None  # None: not registered
     volunteer_status: VolunteerStatus | None
     has_roles: bool  # any live role grant: only then are the grants read
+    unreachable: bool = False  # delivery to this identity was refused for good until now
+
+
+@dataclass(frozen=True)
+class RecordExportRow:
+    """One service record as an export lists it (民函〔2012〕340号 elements), read in one join."""
+
+    record_id: int
+    volunteer_id: int
+    name: str
+    id_type: IdType | None
+    id_number: str | None
+    phone: str
+    volunteer_number: str | None
+    registered_at: datetime
+    activity_title: str
+    timezone: str  # the activity's
+    org_name: str
+    started_at: datetime
+    ended_at: datetime
+    onsite_hours: Decimal
+    coefficient: Decimal
+    credited_hours: Decimal
+    status: RecordStatus
+    source: RecordSource
+    manual: bool
+    decided_by: int | None
+    decider_name: str  # the decider's volunteer name, else their display name; "" when unknown
+    decided_at: datetime | None
+    void_reason: str | None
+    staff_member: bool  # a current member of one of the orgs in ``staff_of``: who may see full data
+
+
+@dataclass(frozen=True)
+class MemberExportRow:
+    """One member of an org as its volunteer list shows them, read in one join."""
+
+    volunteer_id: int
+    name: str
+    id_type: IdType | None
+    id_number: str | None
+    phone: str
+    volunteer_number: str | None
+    registered_at: datetime
+    region: str
+    status: VolunteerStatus
+    membership: MembershipStatus
+    joined_at: datetime  # approved, or asked when still pending
+    confirmed_hours: Decimal  # confirmed records organized by this org
+    staff_member: bool  # as RecordExportRow.staff_member
 
 
 class UserRepository(Protocol):
@@ -58,6 +109,7 @@ class IdentityRepository(Protocol):
     async def add(self, identity: ChannelIdentity) -> ChannelIdentity: ...
     async def get(self, channel: Channel, external_id: str) -> ChannelIdentity | None: ...
     async def for_user(self, user_id: int) -> list[ChannelIdentity]: ...
+    async def set_unreachable(self, channel: Channel, external_id: str, at: datetime | None) -> None: ...
 
 
 class GrantRepository(Protocol):
@@ -108,6 +160,12 @@ class VolunteerRepository(Protocol):
         ...
 
     async def count_in_orgs(self, org_ids: list[int]) -> int: ...
+    async def members_for_export(
+        self, org_id: int, staff_of: Sequence[int], after_id: int, limit: int
+    ) -> list[MemberExportRow]:
+        """Current members (pending or active) of the org, with their confirmed hours there, in one read
+        of at most ``limit`` rows, by volunteer id after ``after_id`` (the next page of an export)."""
+        ...
 
 
 class MembershipRepository(Protocol):
@@ -178,6 +236,14 @@ class ActivityRepository(Protocol):
     async def search(self, query: ActivityQuery) -> list[Activity]: ...
     async def search_brief(self, query: ActivityQuery) -> list[ActivityBrief]: ...
     async def count_in_orgs(self, org_ids: list[int]) -> int: ...
+    async def starting_between(
+        self, since: datetime, until: datetime, statuses: frozenset[ActivityStatus]
+    ) -> list[Activity]: ...
+    async def ending_between(
+        self, since: datetime, until: datetime, statuses: frozenset[ActivityStatus]
+    ) -> list[Activity]:
+        """Activities in these statuses that ended after ``since`` and at or before ``until``."""
+        ...
 
 
 class SignupRepository(Protocol):
@@ -198,6 +264,7 @@ class SignupRepository(Protocol):
     async def first_waitlisted(self, activity_id: int) -> Signup | None: ...
     async def for_activity(self, activity_id: int) -> list[Signup]: ...
     async def for_volunteer(self, volunteer_id: int) -> list[Signup]: ...
+    async def answer_overdue(self, now: datetime, limit: int) -> list[Signup]: ...
 
 
 class AuditRepository(Protocol):
@@ -225,6 +292,7 @@ class DialogRepository(Protocol):
 
 
 class NoticeRepository(Protocol):
+    async def get(self, notice_id: int) -> Notice | None: ...
     async def add_once(self, notice: Notice) -> bool: ...
     async def add_for_each(self, template: Notice, recipients: Sequence[tuple[str, int]]) -> None:
         """The template's message queued for each (key, user id), in one statement (a broadcast); a
@@ -240,6 +308,10 @@ class NoticeRepository(Protocol):
     async def pending(self, keys: Sequence[str]) -> list[Notice]:
         """Those of these keys not yet sent, given up or withdrawn, locked for this transaction
         (the dispatcher skips a locked notice)."""
+        ...
+
+    async def queued(self, keys: Sequence[str]) -> set[str]:
+        """Those of these keys queued already, whatever became of them (sent, pending, withdrawn)."""
         ...
 
 
@@ -322,7 +394,23 @@ class ServiceRecordRepository(Protocol):
     async def for_volunteer(self, volunteer_id: int) -> list[ServiceRecord]: ...
     async def for_activity(self, activity_id: int) -> list[ServiceRecord]: ...
     async def pending_for_orgs(self, org_ids: Sequence[int] | None, limit: int) -> list[ServiceRecord]: ...
-    async def confirmed_hours(self, volunteer_id: int) -> Decimal: ...
+    async def confirmed_hours(self, volunteer_id: int) -> Decimal:
+        """Confirmed service hours; a training's hours are not among them (2-7.4)."""
+        ...
+
+    async def records_for_export(
+        self,
+        org_id: int,
+        since: datetime | None,
+        until: datetime | None,
+        staff_of: Sequence[int],
+        after: tuple[datetime, int] | None,
+        limit: int,
+    ) -> list[RecordExportRow]:
+        """Every record the org organized (voided ones too) that started in [since, until), with its
+        volunteer, activity and decider, in one read of at most ``limit`` rows, by start and id after
+        ``after`` (the next page of an export)."""
+        ...
 
 
 class MakeupRepository(Protocol):
@@ -339,9 +427,47 @@ class CertificateRepository(Protocol):
     async def for_volunteer(self, volunteer_id: int) -> list[Certificate]: ...
 
 
+@dataclass(frozen=True)
+class Unreported:
+    """An activity held and ended with no record filed yet (3-6.3): what a reminder or a list needs."""
+
+    activity_id: int
+    org_id: int
+    title: str
+    ends_at: datetime
+    timezone: str
+
+
 class ActivityReportRepository(Protocol):
     async def add(self, report: ActivityReport) -> ActivityReport: ...
+    async def get_for_update(self, report_id: int) -> ActivityReport | None: ...
     async def for_activity(self, activity_id: int) -> ActivityReport | None: ...
+    async def unreported(
+        self,
+        org_ids: Sequence[int] | None,
+        ended_before: datetime,
+        *,
+        ended_after: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Unreported]:
+        """Activities of these orgs (all when None), neither drafts nor cancelled, that ended at or before
+        ``ended_before`` (and after ``ended_after``) with no record; the longest ended first."""
+        ...
+
+
+class RatingQueries(Protocol):
+    """Read-only figures behind the star ratings (4-6.2.1, 4-6.3.1); trainings never count."""
+
+    async def volunteer_service(self, volunteer_id: int) -> tuple[Decimal, datetime | None]: ...
+    async def last_served_between(
+        self, since: datetime, until: datetime, limit: int
+    ) -> list[tuple[int, Decimal, datetime]]: ...
+    async def org_hours(self, org_ids: Sequence[int], since: datetime, until: datetime) -> Decimal: ...
+    async def activities_held(self, org_ids: Sequence[int], since: datetime, until: datetime) -> int: ...
+    async def beneficiary_answers(
+        self, org_ids: Sequence[int], since: datetime, until: datetime
+    ) -> list[dict[str, int]]: ...
+    async def brands(self, org_ids: Sequence[int], since: datetime, until: datetime, least: int) -> int: ...
 
 
 class DeliveryLog(Protocol):
@@ -373,10 +499,31 @@ class Links(Protocol):
     def qr_png(self, channel: Channel, payload: str) -> bytes | None: ...
 
 
+class SheetFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+Cell = str | int | Decimal | date | None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A table to hand out as a file: headers and rows already in the reader's language. A Decimal
+    keeps its places (hours 3.0, a coefficient 1.50); a date is a date."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: Sequence[tuple[Cell, ...]]
+    totals: tuple[Cell, ...] | None = None
+
+
 class Documents(Protocol):
-    """Documents the conversation hands out, rendered outside core (a PDF library is an adapter)."""
+    """Documents the conversation hands out, rendered outside core (a PDF or spreadsheet library is an
+    adapter)."""
 
     def certificate(self, snapshot: CertificateSnapshot, language: str) -> bytes: ...
+    def spreadsheet(self, sheet: Sheet, form: SheetFormat) -> bytes: ...
 
 
 class UnitOfWork(Protocol):
@@ -406,6 +553,7 @@ class UnitOfWork(Protocol):
     makeups: MakeupRepository
     certificates: CertificateRepository
     reports: ActivityReportRepository
+    ratings: RatingQueries
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

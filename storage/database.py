@@ -153,6 +153,7 @@ class SqlUnitOfWork:
     makeups = _repository(repos.MakeupRepository)
     certificates = _repository(repos.CertificateRepository)
     reports = _repository(repos.ActivityReportRepository)
+    ratings = _repository(repos.RatingQueries)
     media = _repository(repos.MediaRepository)
     wechat_tokens = _repository(repos.WeChatTokenRepository)
     wechat_windows = _repository(repos.WeChatWindowRepository)

@@ -7,7 +7,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Integer, bindparam, exists, func, insert, inspect, or_, select, type_coerce, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -26,9 +39,25 @@ from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant,
 from core.domain.report import ActivityReport
 from core.domain.signup import LIVE, Signup, SignupStatus
 from core.domain.survey import SurveyKind, SurveyResponse
-from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus
+from core.domain.volunteer import (
+    CURRENT_MEMBERSHIP,
+    Membership,
+    MembershipStatus,
+    Volunteer,
+    VolunteerStatus,
+)
 from core.errors import RaceLost
-from core.ports import ActivityBrief, ActivityQuery, Attendable, Caller, Recruit, SignupRef
+from core.ports import (
+    ActivityBrief,
+    ActivityQuery,
+    Attendable,
+    Caller,
+    MemberExportRow,
+    RecordExportRow,
+    Recruit,
+    SignupRef,
+    Unreported,
+)
 from storage.loop_session import LoopSession
 from storage.prepared import Prepared
 from storage.tables import (
@@ -50,6 +79,7 @@ from storage.tables import (
     needs,
     notices,
     organizations,
+    projects,
     role_grants,
     service_records,
     signups,
@@ -165,6 +195,7 @@ _CALLER = Prepared(
         exists()
         .where(role_grants.c.user_id == users.c.id, role_grants.c.revoked_at.is_(None))
         .label("has_roles"),
+        channel_identities.c.unreachable_at,
     )
     .select_from(channel_identities)
     .join(users, users.c.id == channel_identities.c.user_id)
@@ -187,7 +218,7 @@ class UserRepository(_Repository[User]):
         row = await _CALLER.first(self.session, {"channel": channel, "external_id": external_id})
         if row is None:
             return None
-        user_id, language, updated_at, flow, step, data, offered, volunteer_id, status, has_roles = row
+        user_id, language, updated_at, flow, step, data, offered, volunteer_id, status, has_roles, gone = row
         # The dialog as a plain value, written back by DialogRepository.save: cheaper than the
         # session's unit of work for the one row every turn changes.
         dialog = DialogState(
@@ -200,6 +231,7 @@ class UserRepository(_Repository[User]):
             volunteer_id=volunteer_id,
             volunteer_status=status,
             has_roles=bool(has_roles),
+            unreachable=gone is not None,
         )
 
     async def by_identity(self, channel: Channel, external_id: str) -> User | None:
@@ -231,6 +263,15 @@ class IdentityRepository(_Repository[ChannelIdentity]):
     async def for_user(self, user_id: int) -> list[ChannelIdentity]:
         c = channel_identities.c
         return await self._all(select(ChannelIdentity).where(c.user_id == user_id).order_by(c.id))
+
+    async def set_unreachable(self, channel: Channel, external_id: str, at: datetime | None) -> None:
+        """``at``: the platform refused delivery for good then; None: the person wrote again."""
+        c = channel_identities.c
+        await self.session.execute(
+            update(channel_identities)
+            .where(c.channel == channel, c.external_id == external_id)
+            .values(unreachable_at=at)
+        )
 
 
 class GrantRepository(_Repository[RoleGrant]):
@@ -366,6 +407,60 @@ class VolunteerRepository(_Repository[Volunteer]):
         )
         return int(await self.session.scalar(statement) or 0)
 
+    async def members_for_export(
+        self, org_id: int, staff_of: Sequence[int], after_id: int, limit: int
+    ) -> list[MemberExportRow]:
+        v, m, r = volunteers.c, memberships.c, service_records.c
+        # Confirmed service hours per volunteer at this org, summed in tenths as stored: one grouped
+        # read. Trainings are not service (2-7.4).
+        hours = (
+            select(r.volunteer_id, func.sum(type_coerce(r.credited_hours, Integer)).label("tenths"))
+            .select_from(service_records.join(activities, activities.c.id == r.activity_id))
+            .where(
+                r.org_id == org_id, r.status == RecordStatus.CONFIRMED, activities.c.training_kind.is_(None)
+            )
+            .group_by(r.volunteer_id)
+            .subquery("hours")
+        )
+        statement = (
+            select(
+                v.id,
+                v.name,
+                v.id_type,
+                v.id_number,
+                v.phone,
+                v.volunteer_number,
+                v.registered_at,
+                v.region,
+                v.status,
+                m.status,
+                m.decided_at,
+                m.requested_at,
+                hours.c.tenths,
+                _staff_member(v.id, staff_of),
+            )
+            .select_from(memberships)
+            .join(volunteers, v.id == m.volunteer_id)
+            .outerjoin(hours, hours.c.volunteer_id == v.id)
+            .where(m.org_id == org_id, m.status.in_(sorted(CURRENT_MEMBERSHIP)), v.id > after_id)
+            .order_by(v.id)
+            .limit(limit)
+        )
+        rows = []
+        for row in await self.session.execute(statement):
+            *person, status, membership, decided_at, requested_at, tenths, staff_member = row
+            rows.append(
+                MemberExportRow(
+                    *person,
+                    status=status,
+                    membership=membership,
+                    joined_at=decided_at or requested_at,
+                    confirmed_hours=(Decimal(int(tenths or 0)) / 10).quantize(Decimal("0.1")),
+                    staff_member=bool(staff_member),
+                )
+            )
+        return rows
+
 
 class MembershipRepository(_Repository[Membership]):
     model = Membership
@@ -465,6 +560,26 @@ class ActivityRepository(_Repository[Activity]):
             prepared = _BRIEFS[shape] = Prepared(_filtered(select(*columns), query))
         return [ActivityBrief(*row) for row in await prepared.all(self.session, _search_values(query))]
 
+    async def starting_between(
+        self, since: datetime, until: datetime, statuses: frozenset[ActivityStatus]
+    ) -> list[Activity]:
+        a = activities.c
+        return await self._all(
+            select(Activity)
+            .where(a.starts_at > since, a.starts_at <= until, a.status.in_(list(statuses)))
+            .order_by(a.starts_at, a.id)
+        )
+
+    async def ending_between(
+        self, since: datetime, until: datetime, statuses: frozenset[ActivityStatus]
+    ) -> list[Activity]:
+        a = activities.c
+        return await self._all(
+            select(Activity)
+            .where(a.ends_at > since, a.ends_at <= until, a.status.in_(list(statuses)))
+            .order_by(a.ends_at, a.id)
+        )
+
     async def count_in_orgs(self, org_ids: list[int]) -> int:
         """Activities that were or are on offer: drafts and cancelled ones are not counted."""
         a = activities.c
@@ -543,6 +658,20 @@ class SignupRepository(_Repository[Signup]):
     async def for_activity(self, activity_id: int) -> list[Signup]:
         s = signups.c
         return await self._all(select(Signup).where(s.activity_id == activity_id).order_by(s.id))
+
+    async def answer_overdue(self, now: datetime, limit: int) -> list[Signup]:
+        """Confirmed sign-ups whose deadline to answer the briefing has passed with no answer."""
+        c = signups.c
+        return await self._all(
+            select(Signup)
+            .where(
+                c.answer_due_at <= now,
+                c.presence_confirmed_at.is_(None),
+                c.status == SignupStatus.CONFIRMED,
+            )
+            .order_by(c.answer_due_at, c.id)
+            .limit(limit)
+        )
 
     async def for_volunteer(self, volunteer_id: int) -> list[Signup]:
         s = signups.c
@@ -721,6 +850,13 @@ class NoticeRepository(_Repository[Notice]):
 
     async def for_user(self, user_id: int) -> list[Notice]:
         return await self._all(select(Notice).where(notices.c.user_id == user_id).order_by(notices.c.id))
+
+    async def queued(self, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 1000):  # a bounded IN list on any database
+            statement = select(notices.c.key).where(notices.c.key.in_(keys[start : start + 1000]))
+            found.update((await self.session.scalars(statement)).all())
+        return found
 
 
 class FeedbackRepository(_Repository[Feedback]):
@@ -951,6 +1087,23 @@ class AttendanceRepository(_Repository[Attendance]):
 _LIVE_RECORD = (RecordStatus.PENDING, RecordStatus.CONFIRMED)
 
 
+def _staff_member(volunteer_id: Any, staff_of: Sequence[int]) -> Any:
+    """Whether the volunteer belongs now (pending or active) to one of these orgs: as
+    core.services.access.may_see_private_data decides for staff, in the export's one read."""
+    if not staff_of:
+        return false().label("staff_member")
+    m = memberships.alias("staff_membership")
+    return (
+        exists()
+        .where(
+            m.c.volunteer_id == volunteer_id,
+            m.c.org_id.in_(list(staff_of)),
+            m.c.status.in_(sorted(CURRENT_MEMBERSHIP)),
+        )
+        .label("staff_member")
+    )
+
+
 class ServiceRecordRepository(_Repository[ServiceRecord]):
     model = ServiceRecord
 
@@ -980,13 +1133,82 @@ class ServiceRecordRepository(_Repository[ServiceRecord]):
         return await self._all(statement.order_by(r.activity_id, r.id).limit(limit))
 
     async def confirmed_hours(self, volunteer_id: int) -> Decimal:
-        r = service_records.c
-        # Summed as stored, in tenths: exact, then read back as hours.
-        statement = select(func.coalesce(func.sum(type_coerce(r.credited_hours, Integer)), 0)).where(
-            r.volunteer_id == volunteer_id, r.status == RecordStatus.CONFIRMED
+        r, a = service_records.c, activities.c
+        # Summed as stored, in tenths: exact, then read back as hours. 2-7.4: a training's hours are
+        # training, not service.
+        statement = (
+            select(func.coalesce(func.sum(type_coerce(r.credited_hours, Integer)), 0))
+            .select_from(service_records.join(activities, a.id == r.activity_id))
+            .where(
+                r.volunteer_id == volunteer_id, r.status == RecordStatus.CONFIRMED, a.training_kind.is_(None)
+            )
         )
         tenths = (await self.session.execute(statement)).scalar_one()
         return (Decimal(int(tenths)) / 10).quantize(Decimal("0.1"))
+
+    async def records_for_export(
+        self,
+        org_id: int,
+        since: datetime | None,
+        until: datetime | None,
+        staff_of: Sequence[int],
+        after: tuple[datetime, int] | None,
+        limit: int,
+    ) -> list[RecordExportRow]:
+        r, v, a, o = service_records.c, volunteers.c, activities.c, organizations.c
+        decider = users.alias("decider")
+        decider_volunteer = volunteers.alias("decider_volunteer")
+        statement = (
+            select(
+                r.id,
+                r.volunteer_id,
+                v.name,
+                v.id_type,
+                v.id_number,
+                v.phone,
+                v.volunteer_number,
+                v.registered_at,
+                a.title,
+                a.timezone,
+                o.name,
+                r.started_at,
+                r.ended_at,
+                r.onsite_hours,
+                r.coefficient,
+                r.credited_hours,
+                r.status,
+                r.source,
+                r.manual,
+                r.decided_by,
+                func.coalesce(decider_volunteer.c.name, decider.c.display_name, ""),
+                r.decided_at,
+                r.void_reason,
+                _staff_member(r.volunteer_id, staff_of),
+            )
+            .select_from(service_records)
+            .join(volunteers, v.id == r.volunteer_id)
+            .join(activities, a.id == r.activity_id)
+            .join(organizations, o.id == r.org_id)
+            .outerjoin(decider, decider.c.id == r.decided_by)
+            .outerjoin(decider_volunteer, decider_volunteer.c.user_id == r.decided_by)
+            .where(r.org_id == org_id)
+            .order_by(r.started_at, r.id)
+            .limit(limit)
+        )
+        if since is not None:
+            statement = statement.where(r.started_at >= since)
+        if until is not None:
+            statement = statement.where(r.started_at < until)
+        if after is not None:
+            started, record_id = after
+            statement = statement.where(
+                or_(r.started_at > started, and_(r.started_at == started, r.id > record_id))
+            )
+        rows = []
+        for row in await self.session.execute(statement):
+            *fields, staff_member = row
+            rows.append(RecordExportRow(*fields, staff_member=bool(staff_member)))
+        return rows
 
 
 class MakeupRepository(_Repository[MakeupRequest]):
@@ -1024,3 +1246,117 @@ class ActivityReportRepository(_Repository[ActivityReport]):
 
     async def for_activity(self, activity_id: int) -> ActivityReport | None:
         return await self._one(select(ActivityReport).where(activity_reports.c.activity_id == activity_id))
+
+    async def unreported(
+        self,
+        org_ids: Sequence[int] | None,
+        ended_before: datetime,
+        *,
+        ended_after: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Unreported]:
+        a, r = activities.c, activity_reports.c
+        statement = select(a.id, a.org_id, a.title, a.ends_at, a.timezone).where(
+            a.status.not_in([ActivityStatus.DRAFT, ActivityStatus.CANCELLED]),
+            a.ends_at <= ended_before,
+            ~exists().where(r.activity_id == a.id),
+        )
+        if ended_after is not None:
+            statement = statement.where(a.ends_at > ended_after)
+        if org_ids is not None:
+            statement = statement.where(a.org_id.in_(list(org_ids)))
+        rows = await self.session.execute(statement.order_by(a.ends_at, a.id).limit(limit))
+        return [Unreported(*row) for row in rows.all()]
+
+
+# ---- star ratings (4-6.2.1, 4-6.3.1): read only, over records, activities, surveys and projects ----
+
+
+def _service_hours(r: Any) -> Any:
+    """Confirmed service hours in tenths, trainings excluded (their hours are training, 2-7.4)."""
+    return func.coalesce(func.sum(type_coerce(r.credited_hours, Integer)), 0)
+
+
+def _tenths(value: Any) -> Decimal:
+    return (Decimal(int(value or 0)) / 10).quantize(Decimal("0.1"))
+
+
+class RatingQueries:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _confirmed_service(self) -> Any:
+        r, a = service_records.c, activities.c
+        return (
+            select()
+            .select_from(service_records.join(activities, a.id == r.activity_id))
+            .where(r.status == RecordStatus.CONFIRMED, a.training_kind.is_(None))
+        )
+
+    async def volunteer_service(self, volunteer_id: int) -> tuple[Decimal, datetime | None]:
+        """Confirmed service hours, and when the last confirmed service started."""
+        r = service_records.c
+        statement = self._confirmed_service().add_columns(_service_hours(r), func.max(r.started_at))
+        tenths, last = (await self.session.execute(statement.where(r.volunteer_id == volunteer_id))).one()
+        return _tenths(tenths), last
+
+    async def last_served_between(
+        self, since: datetime, until: datetime, limit: int
+    ) -> list[tuple[int, Decimal, datetime]]:
+        """(volunteer, confirmed service hours, last service) for those whose last confirmed service
+        started in [since, until)."""
+        r = service_records.c
+        last = func.max(r.started_at)
+        statement = (
+            self._confirmed_service()
+            .add_columns(r.volunteer_id, _service_hours(r), last)
+            .group_by(r.volunteer_id)
+            .having(last >= since, last < until)
+            .order_by(r.volunteer_id)
+            .limit(limit)
+        )
+        rows = (await self.session.execute(statement)).all()
+        return [(int(v), _tenths(t), at) for v, t, at in rows]
+
+    async def org_hours(self, org_ids: Sequence[int], since: datetime, until: datetime) -> Decimal:
+        r = service_records.c
+        statement = self._confirmed_service().add_columns(_service_hours(r))
+        statement = statement.where(r.org_id.in_(list(org_ids)), r.started_at >= since, r.started_at < until)
+        return _tenths(await self.session.scalar(statement))
+
+    def _held(self, org_ids: Sequence[int], since: datetime, until: datetime) -> Any:
+        a = activities.c
+        return (
+            a.org_id.in_(list(org_ids)),
+            a.status.not_in([ActivityStatus.DRAFT, ActivityStatus.CANCELLED]),
+            a.training_kind.is_(None),
+            a.ends_at >= since,
+            a.ends_at < until,
+        )
+
+    async def activities_held(self, org_ids: Sequence[int], since: datetime, until: datetime) -> int:
+        statement = select(func.count()).select_from(activities).where(*self._held(org_ids, since, until))
+        return int(await self.session.scalar(statement) or 0)
+
+    async def beneficiary_answers(
+        self, org_ids: Sequence[int], since: datetime, until: datetime
+    ) -> list[dict[str, int]]:
+        s, a = survey_responses.c, activities.c
+        statement = (
+            select(s.answers)
+            .select_from(survey_responses.join(activities, a.id == s.activity_id))
+            .where(s.kind == SurveyKind.BENEFICIARY, *self._held(org_ids, since, until))
+        )
+        return [dict(row) for row in (await self.session.scalars(statement)).all()]
+
+    async def brands(self, org_ids: Sequence[int], since: datetime, until: datetime, least: int) -> int:
+        """Projects with a brand that held at least ``least`` activities in the period (3-9)."""
+        p, a = projects.c, activities.c
+        held = (
+            select(p.id)
+            .select_from(projects.join(activities, a.project_id == p.id))
+            .where(p.brand != "", *self._held(org_ids, since, until))
+            .group_by(p.id)
+            .having(func.count(a.id) >= least)
+        )
+        return int(await self.session.scalar(select(func.count()).select_from(held.subquery())) or 0)

@@ -86,6 +86,7 @@ channel_identities = Table(
     Column("external_id", String(128), nullable=False),
     Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("unreachable_at", UTCDateTime),
     UniqueConstraint("channel", "external_id"),
 )
 
@@ -274,6 +275,8 @@ signups = Table(
     Column("confirmed_at", UTCDateTime),
     Column("cancelled_at", UTCDateTime),
     Column("cancel_reason", Text),
+    Column("presence_confirmed_at", UTCDateTime),
+    Column("answer_due_at", UTCDateTime, index=True),
     Index(None, "activity_id", "status"),
 )
 

@@ -4,12 +4,13 @@ Each takes an open unit of work and leaves committing to the caller."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 from typing import Any
 
 from core.domain.activity import Activity
+from core.domain.attendance import RecordSource, RecordStatus, ServiceRecord, credited_hours
 from core.domain.certificate import CertificateLine, CertificateSnapshot
 from core.domain.codes import ActivityMode, Channel, OrgKind, ServiceContent
 from core.domain.identity_numbers import resident_id_check_digit
@@ -191,3 +192,42 @@ def certificate_snapshot(
         verify_url="https://stvs.example.cn/verify/STVS-2026-7K3QX9M2",
     )
     return replace(snapshot, **changes)
+
+
+async def make_record(
+    uow: UnitOfWork,
+    clock: Clock,
+    activity: Activity,
+    volunteer_id: int,
+    started_at: datetime,
+    onsite: str = "3.0",
+    *,
+    coefficient: str = "1",
+    status: RecordStatus = RecordStatus.PENDING,
+    source: RecordSource = RecordSource.ATTENDANCE,
+    manual: bool = False,
+    decided_by: int | None = None,
+    void_reason: str | None = None,
+) -> ServiceRecord:
+    """A service record of the activity's org as check-out (or a make-up) writes it, ``onsite`` hours
+    from ``started_at``; decided now by ``decided_by`` when it is not pending."""
+    assert activity.id is not None
+    hours, factor = Decimal(onsite), Decimal(coefficient)
+    record = ServiceRecord(
+        volunteer_id=volunteer_id,
+        activity_id=activity.id,
+        org_id=activity.org_id,
+        started_at=started_at,
+        ended_at=started_at + timedelta(hours=float(hours)),
+        onsite_hours=hours,
+        coefficient=factor,
+        credited_hours=credited_hours(hours, factor),
+        created_at=clock.now(),
+        source=source,
+        status=status,
+        manual=manual,
+        decided_by=decided_by if status is not RecordStatus.PENDING else None,
+        decided_at=clock.now() if status is not RecordStatus.PENDING else None,
+        void_reason=void_reason,
+    )
+    return await uow.records.add(record)

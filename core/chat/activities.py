@@ -138,6 +138,8 @@ async def show_card(turn: Turn, arg: str) -> None:
         t("chat.card.title", title=activity.title, status=t(f"code.activity_status.{activity.status.value}"))
     ]
     lines.append(t("chat.card.kind", kind=t(f"code.service_content.{activity.service_content.value}")))
+    if activity.training_kind is not None:  # 2-7.4: a training, for the volunteers' own skills
+        lines.append(t("trainings.card.kind", kind=t(f"code.training_kind.{activity.training_kind.value}")))
     lines.append(
         t(
             "chat.card.time",

@@ -33,7 +33,10 @@ _DEFAULTS: dict[str, Input] = {
     "base": Button("f.other"),  # 5-4: not at a registered base; the place is given
     "required_training": Text("无"),
     "field_work": Button("f.no"),  # 4-5.1.4 b: not field work unless said
+    "training_kind": Button(f"f.{organizer.NOT_TRAINING}"),  # 2-7.4: a service activity unless said
 }
+# Read when written, but no line of the template: the intro says how to add it.
+_UNLISTED = frozenset({"training_kind"})
 # Short lists written out next to the field's name.
 _INLINE_VALUES = ("mode", "risk_level", "field_work")
 _NOTED = frozenset(
@@ -100,15 +103,28 @@ async def send_template(turn: Turn, _: str = "") -> None:
         lines.append(_values_line(turn, "org", [o.name for o in orgs]))
     if bases:
         lines.append(_values_line(turn, "base", bases))
+    lines.append(await _training_note(turn, data))
     turn.say_text("\n".join(lines))
     template = []
     for step in _fields():
-        if not organizer.FORM.unanswered(data, step.name) or (step.name == "base" and not bases):
+        if (
+            not organizer.FORM.unanswered(data, step.name)
+            or (step.name == "base" and not bases)
+            or step.name in _UNLISTED
+        ):
             continue
         example = orgs[0].name if step.name == "org" else _example(turn, step.name, data)
         template.append(await _template_line(turn, step, data, example))
     turn.say_text("\n".join(template))
     turn.state.start(ACTIVITY_TEMPLATE, _WAITING, **data)
+
+
+async def _training_note(turn: Turn, data: Data) -> str:
+    """2-7.4: a training is published from the template by adding the line "是否为培训：岗位培训"."""
+    step = organizer.FORM.by_name["training_kind"]
+    assert step.options is not None
+    labels = [c.label for c in await step.options(turn, data)]
+    return turn.t("trainings.tpl.note", field=_name(turn, step.name), values="/".join(labels[1:]))
 
 
 def _values_line(turn: Turn, name: str, values: list[str]) -> str:

@@ -1,5 +1,5 @@
 """Check-in and check-out in chat (2-6.3 a, 2-7.5.2, 3-6.2.3), my hours, make-up requests (补录,
-2-6.3 c) and the service certificate (4-5.5), for volunteers; the check-in code, check-in by hand,
+2-6.3 c), the trainings completed and the service and training certificates (4-5.5, 2-7.4), for volunteers; the check-in code, check-in by hand,
 confirming hours and deciding make-ups, for staff."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from core.chat.messages import Choice, Document, Input, Location, Text
 from core.chat.turn import Turn
 from core.domain.activity import Activity
 from core.domain.attendance import MakeupStatus, RecordStatus, ServiceRecord
+from core.domain.certificate import CertificateKind
 from core.domain.codes import Channel
 from core.domain.identity_numbers import ascii_form
 from core.domain.signup import HOLDS_PLACE, SignupStatus
@@ -41,6 +42,7 @@ from core.services.records import (
     void_record,
 )
 from core.services.signups import mark_attendance
+from core.services.stars import volunteer_standing
 
 CHECKIN = "checkin"
 MAKEUP = "makeup"
@@ -221,7 +223,7 @@ def _said_attended(turn: Turn, done: Attended) -> None:
         )
     else:
         turn.say(
-            "checkin.hours",
+            "checkin.hours" if activity.training_kind is None else "trainings.checkin.hours",
             *_onward(turn),
             onsite=record.onsite_hours,
             coefficient=_coefficient(record.coefficient),
@@ -250,6 +252,16 @@ def _record_mark(record: ServiceRecord) -> str:
     return "✔" if record.status is RecordStatus.CONFIRMED else "…"
 
 
+async def _stars(turn: Turn, volunteer_id: int) -> str:
+    """4-6.2.1: the stars, and until when they hold (or since when they lapsed)."""
+    _, standing = await volunteer_standing(turn.uow, turn.policy, volunteer_id)
+    if standing.level == 0 or standing.valid_until is None:
+        return turn.t("hours.no_star")
+    today = turn.clock.now().astimezone(ZoneInfo(turn.policy.default_timezone)).date()
+    key = "hours.star_until" if standing.in_force(today) else "hours.star_lapsed"
+    return turn.t(key, stars="★" * standing.level, until=standing.valid_until.isoformat())
+
+
 async def my_hours(turn: Turn, _: str = "") -> None:
     """我的时长: confirmed and pending hours, by activity; only confirmed hours count (2-6.3)."""
     turn.state.clear()
@@ -262,7 +274,7 @@ async def my_hours(turn: Turn, _: str = "") -> None:
             "hours.summary",
             confirmed=hours.confirmed,
             pending=hours.pending,
-            stars="★" * hours.stars if hours.stars else turn.t("hours.no_star"),
+            stars=await _stars(turn, volunteer_id),
         )
     ]
     if hours.next_threshold is not None:
@@ -287,6 +299,19 @@ async def my_hours(turn: Turn, _: str = "") -> None:
         )
     if not hours.lines:
         lines.append(turn.t("hours.none"))
+    if hours.trainings:
+        # 2-7.4: trainings apart, below: their hours are not service hours.
+        lines.append(turn.t("trainings.hours.title", count=len(hours.trainings)))
+        for training in hours.trainings[:20]:
+            lines.append(
+                turn.t(
+                    "trainings.hours.line",
+                    day=turn.local_time(training.starts_at, training.timezone)[:10],
+                    title=training.title,
+                    kind=turn.t(f"code.training_kind.{training.kind.value}"),
+                    hours=training.record.credited_hours,
+                )
+            )
     turn.say_text(
         "\n".join(lines),
         turn.choice("chat.button.certificate", "cert"),
@@ -383,24 +408,40 @@ async def makeup_step(turn: Turn, given: Input) -> None:
     )
 
 
-async def certificate(turn: Turn, _: str = "") -> None:
-    """4-5.5: free, on request; a PDF where the channel can carry one, and its number to verify."""
+_CERTIFICATE_KINDS = {"s": CertificateKind.SERVICE, "t": CertificateKind.TRAINING}
+
+
+async def certificate(turn: Turn, arg: str = "") -> None:
+    """4-5.5: free, on request; a PDF where the channel can carry one, and its number to verify.
+    2-7.4: a volunteer with trainings completed is asked which: the service or the training certificate."""
     turn.state.clear()
     volunteer_id = turn.registered()
     if volunteer_id is None:
         return
-    issued = await issue_certificate(turn.uow, turn.clock, turn.policy, turn.actor)
+    kind = _CERTIFICATE_KINDS.get(arg.strip())
+    if kind is None:
+        if (await hours_of(turn.uow, turn.policy, volunteer_id)).trainings:
+            turn.say(
+                "trainings.cert.which",
+                turn.choice("trainings.cert.button.service", "cert:s"),
+                turn.choice("trainings.cert.button.training", "cert:t"),
+                turn.choice("chat.button.menu", "menu"),
+            )
+            return
+        kind = CertificateKind.SERVICE
+    issued = await issue_certificate(turn.uow, turn.clock, turn.policy, turn.actor, kind)
     content = issued.content
+    training = kind is CertificateKind.TRAINING
     if turn.documents is not None:
         data = turn.documents.certificate(content, turn.language)
-        turn.replies.append(
-            Document(data, f"{content.number}.pdf", turn.t("cert.caption", number=content.number))
-        )
+        caption = turn.t("trainings.cert.caption" if training else "cert.caption", number=content.number)
+        turn.replies.append(Document(data, f"{content.number}.pdf", caption))
     turn.say(
-        "cert.issued",
+        "trainings.cert.issued" if training else "cert.issued",
         *_onward(turn),
         number=content.number,
         hours=content.total_hours,
+        count=len(content.lines),
         url=content.verify_url,
     )
 

@@ -153,6 +153,8 @@ class Conversation:
         the first."""
         caller = await uow.users.caller(incoming.channel, incoming.external_id.strip())
         if caller is not None:
+            if caller.unreachable:  # they unblocked the bot or followed again: notices reach them again
+                await uow.identities.set_unreachable(incoming.channel, incoming.external_id.strip(), None)
             grants = await uow.grants.active_for_user(caller.user_id) if caller.has_roles else []
             actor = actor_with(caller.user_id, grants, caller.volunteer_id, caller.volunteer_status)
             return caller.user_id, caller.language, caller.dialog, actor

@@ -24,6 +24,7 @@ from core.domain.codes import (
     RiskLevel,
     ServiceContent,
     ServiceContentGroup,
+    TrainingKind,
 )
 from core.domain.identity_numbers import mask_phone
 from core.domain.organization import Organization, OrgStatus
@@ -38,6 +39,7 @@ from core.services.activities import (
     publish_activity,
     update_activity,
 )
+from core.services.presence import turnout
 
 NEW_ACTIVITY = "new_activity"
 CANCEL_ACTIVITY = "cancel_activity"
@@ -61,6 +63,7 @@ async def organizer_menu(turn: Turn, _: str = "") -> None:
     turn.say(
         "chat.org.menu",
         turn.choice("chat.org.new", "oa.new"),
+        turn.choice("trainings.org.new", f"oa.new:{AS_TRAINING}"),
         turn.choice("chat.org.template", "oa.tpl"),
         turn.choice("chat.org.list", "oa.list:0"),
         turn.choice("chat.org.reviews", "rev"),
@@ -68,6 +71,9 @@ async def organizer_menu(turn: Turn, _: str = "") -> None:
         turn.choice("chat.org.feedback", "fbl"),
         turn.choice("chat.org.qualifications", "q"),
         turn.choice("makeup.staff.list_button", "mk.l"),
+        turn.choice("report.menu.overdue", "rp.l"),
+        turn.choice("export.menu_button", "ex"),
+        turn.choice("chat.org.overview", "ov"),
         turn.choice("chat.button.menu", "menu"),
         columns=2,
     )
@@ -267,6 +273,34 @@ def _needs_plan(data: dict[str, Any]) -> bool:
     )
 
 
+# 2-7.4, 3-6.2.1: "是否为培训". Asked when a training is published ("oa.new:trn") or edited; any other
+# form starts with it answered "none", so a service activity is published as it always was.
+AS_TRAINING = "trn"
+NOT_TRAINING = "none"
+
+
+async def _training_options(turn: Turn, data: Data) -> list[Choice]:
+    kinds = [Choice(turn.t(f"code.training_kind.{k.value}"), f"f.{k.value}") for k in TrainingKind]
+    return [turn.choice("trainings.form.none", f"f.{NOT_TRAINING}"), *kinds]
+
+
+async def _take_training_kind(turn: Turn, given: Input, data: Data) -> Data:
+    picked = pressed(given)
+    if picked != NOT_TRAINING and picked not in TrainingKind._value2member_map_:
+        raise InvalidInput("chat.reg.pick_button")
+    return {"training_kind": picked}
+
+
+def _training_asked(data: Data) -> bool:
+    """Not counted among the questions of a form that starts with it answered "none"."""
+    return data.get("training_kind") != NOT_TRAINING
+
+
+def training_of(data: Data) -> TrainingKind | None:
+    kind = data.get("training_kind")
+    return TrainingKind(kind) if kind and kind != NOT_TRAINING else None
+
+
 STEPS: tuple[Step, ...] = (
     choosing("org", always, "chat.org.form.org", _org_options, _take_org),
     Step("title", always, _ask("chat.org.form.title"), _take_text("title", 100)),
@@ -290,6 +324,7 @@ STEPS: tuple[Step, ...] = (
     Step("beneficiaries", always, _ask("chat.org.form.beneficiaries"), _take_text("beneficiaries")),
     Step("guarantees", always, _ask("chat.org.form.guarantees"), _take_text("guarantees")),
     Step("required_training", always, _ask("chat.org.form.training"), _take_training),
+    choosing("training_kind", _training_asked, "trainings.form.ask", _training_options, _take_training_kind),
     _code_step("risk_level", "chat.org.form.risk", "risk", lambda d: list(RiskLevel), 3),
     Step(
         "risks",
@@ -310,13 +345,15 @@ STEPS: tuple[Step, ...] = (
 FORM = Form(NEW_ACTIVITY, STEPS)
 
 
-async def start_new_activity(turn: Turn, _: str = "") -> None:
+async def start_new_activity(turn: Turn, arg: str = "") -> None:
     turn.state.clear()
     orgs = await manageable_orgs(turn)
     if not orgs:
         turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
         return
     data = org_answers(orgs[0]) if len(orgs) == 1 else {}
+    if arg != AS_TRAINING:
+        data["training_kind"] = NOT_TRAINING
     turn.say("chat.org.form.intro", count=FORM.count(data))
     await FORM.proceed(turn, data)
 
@@ -335,11 +372,8 @@ def show_summary(turn: Turn, data: dict[str, Any]) -> None:
     zone = _zone(data)
     start = datetime.fromisoformat(data["starts_at"]).astimezone(zone)
     end = datetime.fromisoformat(data["ends_at"]).astimezone(zone)
-    turn.say(
+    summary = turn.t(
         "chat.org.form.summary",
-        turn.choice("chat.org.form.publish", "f.publish"),
-        turn.choice("chat.org.form.draft", "f.draft"),
-        turn.choice("chat.button.cancel", "f.cancel"),
         title=data["title"],
         org=data.get("org_name", ""),
         kind=turn.t(f"code.service_content.{data['service_content']}"),
@@ -352,6 +386,19 @@ def show_summary(turn: Turn, data: dict[str, Any]) -> None:
         capacity=data["capacity"],
         risk=turn.t(f"code.risk.{data['risk_level']}"),
     )
+    turn.say_text(
+        summary + training_line(turn, training_of(data)),
+        turn.choice("chat.org.form.publish", "f.publish"),
+        turn.choice("chat.org.form.draft", "f.draft"),
+        turn.choice("chat.button.cancel", "f.cancel"),
+    )
+
+
+def training_line(turn: Turn, kind: TrainingKind | None) -> str:
+    """The line "培训：岗位培训" under a card or summary; nothing for a service activity."""
+    if kind is None:
+        return ""
+    return "\n" + turn.t("trainings.card.kind", kind=turn.t(f"code.training_kind.{kind.value}"))
 
 
 def _activity_from(turn: Turn, data: dict[str, Any]) -> Activity:
@@ -382,6 +429,7 @@ def _activity_from(turn: Turn, data: dict[str, Any]) -> Activity:
         risk_level=RiskLevel(data["risk_level"]),
         risks=data.get("risks", ""),
         base_id=data.get("base"),
+        training_kind=training_of(data),
     )
 
 
@@ -435,6 +483,7 @@ EDIT_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "guarantees": (("guarantees",), ("guarantees",)),
     "required_training": (("required_training",), ("required_training",)),
     "risk": (("risk_level", "risks", "emergency_plan"), ("risk_level", "risks", "emergency_plan")),
+    "training": (("training_kind",), ("training_kind",)),
 }
 # Form answers that are named differently on the activity.
 _FORM_TO_FIELD = {"org": "org_id", "base": "base_id", "lat": "latitude", "lon": "longitude"}
@@ -460,6 +509,7 @@ def _form_of(activity: Activity) -> dict[str, Any]:
         "capacity": activity.capacity,
         "risk_level": activity.risk_level.value,
         "field_work": activity.field_work,
+        "training_kind": activity.training_kind.value if activity.training_kind else NOT_TRAINING,
     }
     for name in (
         "purpose",
@@ -480,6 +530,8 @@ def _field_value(data: dict[str, Any], field: str) -> Any:
         return datetime.fromisoformat(data[form])
     if field == "risk_level":
         return RiskLevel(data[form])
+    if field == "training_kind":
+        return training_of(data)
     value = data.get(form)
     return "" if value is None and field in ("risks", "emergency_plan", "place_name", "address") else value
 
@@ -491,6 +543,8 @@ async def ask_edit(turn: Turn, arg: str) -> None:
         for group in EDIT_GROUPS
         if group != "place" or activity.has_place
         if group != "online_url" or activity.mode is not ActivityMode.OFFLINE
+        # 2-7.4: what volunteers signed up for stays a training or a service once published.
+        if group != "training" or activity.training_kind or activity.status is ActivityStatus.DRAFT
     ]
     choices.append(turn.choice("chat.org.view", f"oa:{activity.id}"))
     turn.say("chat.org.edit.pick", *choices, columns=2, title=activity.title)
@@ -605,6 +659,10 @@ async def staff_card(turn: Turn, arg: str) -> None:
         turn.choice("chat.org.export", f"oa.exp:{activity.id}"),
         turn.choice("chat.org.stats", f"stats:{activity.id}"),
     ]
+    # 3-6.3: the record, once the activity has been held and has ended
+    held = activity.status not in (ActivityStatus.DRAFT, ActivityStatus.CANCELLED)
+    if held and activity.ends_at <= turn.clock.now():
+        choices.append(turn.choice("report.button.open", f"rp:{activity.id}"))
     if may_share(turn, activity.org_id):
         choices.append(turn.choice("chat.org.survey_qr", f"a.sqr:{activity.id}"))
     if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, ActivityStatus.ONGOING):
@@ -625,7 +683,9 @@ async def staff_card(turn: Turn, arg: str) -> None:
         applied=counts[SignupStatus.APPLIED],
         attended=counts[SignupStatus.ATTENDED],
     )
-    turn.say_text(card + _link_line(turn, activity), *choices, columns=2)
+    turn.say_text(
+        card + training_line(turn, activity.training_kind) + _link_line(turn, activity), *choices, columns=2
+    )
 
 
 async def publish(turn: Turn, arg: str) -> None:
@@ -662,6 +722,9 @@ async def signup_list(turn: Turn, arg: str) -> None:
     if not rows:
         turn.say("chat.org.signups.none", turn.choice("chat.org.view", f"oa:{activity.id}"))
         return
+    assert activity.id is not None
+    answered = {s.id for s in await turn.uow.signups.for_activity(activity.id) if s.presence_confirmed_at}
+    ahead = activity.starts_at > turn.clock.now()
     lines = [
         turn.t(
             "chat.org.signups.line",
@@ -670,12 +733,24 @@ async def signup_list(turn: Turn, arg: str) -> None:
             phone=phone,
             status=turn.t(f"code.signup_status.{status.value}"),
         )
-        for i, (_, name, phone, status) in enumerate(rows, 1)
+        + (_presence_mark(turn, status, signup_id in answered) if ahead else "")
+        for i, (signup_id, name, phone, status) in enumerate(rows, 1)
     ]
+    # 3-6.1.3.2: before the start, who answered the briefing; after it, attendance tells the rest.
+    head = [turn.t("chat.org.signups.title", title=activity.title)]
+    if ahead:
+        head.append(turn.t("chat.org.turnout", **vars(await turnout(turn.uow, activity.id))))
     turn.say_text(
-        turn.t("chat.org.signups.title", title=activity.title) + "\n" + "\n".join(lines),
+        "\n".join(head + lines),
         turn.choice("chat.org.view", f"oa:{activity.id}"),
     )
+
+
+def _presence_mark(turn: Turn, status: SignupStatus, answered: bool) -> str:
+    """3-6.1.3.2: who answered the briefing, among those holding a place before the start."""
+    if status is not SignupStatus.CONFIRMED:
+        return ""
+    return " " + turn.t("chat.org.presence.yes" if answered else "chat.org.presence.waiting")
 
 
 async def export(turn: Turn, arg: str) -> None:

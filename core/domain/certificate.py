@@ -1,5 +1,6 @@
 """4-5.5: service-record certificates (志愿服务记录证明): free, truthful, on request, verifiable by a
-third party. A certificate is an immutable snapshot of confirmed hours at the moment it was issued."""
+third party. A certificate is an immutable snapshot of confirmed hours at the moment it was issued.
+2-7.4: the training certificate (科技志愿培训证明) is one too, of the trainings completed; same register."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+from core.domain.codes import TrainingKind
 
 # Unambiguous when read aloud or typed from paper: no 0/O, 1/I/L.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -37,19 +40,28 @@ class CertificateLine:
     org_name: str
     day: date  # the day it was held, where it was held
     hours: Decimal
+    kind: TrainingKind | None = None  # a training certificate's line: which training (3-6.2.1)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "activity_title": self.activity_title,
             "org_name": self.org_name,
             "day": self.day.isoformat(),
             "hours": str(self.hours),
         }
+        if self.kind is not None:
+            data["kind"] = self.kind.value
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CertificateLine:
+        kind = data.get("kind")
         return cls(
-            data["activity_title"], data["org_name"], date.fromisoformat(data["day"]), Decimal(data["hours"])
+            data["activity_title"],
+            data["org_name"],
+            date.fromisoformat(data["day"]),
+            Decimal(data["hours"]),
+            TrainingKind(kind) if kind else None,
         )
 
 
@@ -68,9 +80,10 @@ class CertificateSnapshot:
     issuer: str
     issued_on: date
     verify_url: str  # where the QR code points: <public url>/verify/<number>
+    kind: CertificateKind = CertificateKind.SERVICE
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "number": self.number,
             "volunteer_name": self.volunteer_name,
             "masked_id_number": self.masked_id_number,
@@ -83,6 +96,9 @@ class CertificateSnapshot:
             "issued_on": self.issued_on.isoformat(),
             "verify_url": self.verify_url,
         }
+        if self.kind is not CertificateKind.SERVICE:
+            data["kind"] = self.kind.value  # written only when not SERVICE: earlier snapshots read the same
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CertificateSnapshot:
@@ -101,6 +117,7 @@ class CertificateSnapshot:
             issuer=data["issuer"],
             issued_on=date.fromisoformat(data["issued_on"]),
             verify_url=data["verify_url"],
+            kind=CertificateKind(data.get("kind", CertificateKind.SERVICE.value)),
         )
 
 

@@ -31,6 +31,9 @@ class ChannelIdentity:
     external_id: str
     user_id: int
     created_at: datetime
+    # The platform refused delivery for good (Telegram 403: the bot was blocked; WeChat: unfollowed):
+    # notices skip this identity until the person writes again.
+    unreachable_at: datetime | None = None
     id: int | None = None
 
 

@@ -31,4 +31,8 @@ class Signup:
     confirmed_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
+    # 3-6.1.3.2: the volunteer's answer to the briefing (确认参加); 无法参加 cancels the sign-up instead.
+    presence_confirmed_at: datetime | None = None
+    # 3-6.1.3.3: promoted from the waitlist close to the start, the place is held until then for an answer.
+    answer_due_at: datetime | None = None
     id: int | None = None

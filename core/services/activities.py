@@ -17,6 +17,7 @@ from core.services.notices import (
     notify_activity_changed,
     withdraw_briefings,
 )
+from core.services.reminders import withdraw_reminders
 from core.services.signups import fill_places
 
 # Changes the signed-up volunteers are told of.
@@ -96,6 +97,11 @@ async def update_activity(
     moved = any(
         getattr(activity, name) != value for name, value in changes.items() if name in _WHEN_AND_WHERE
     )
+    if "training_kind" in changes and changes["training_kind"] != activity.training_kind:
+        assert activity.id is not None
+        # 2-7.4: hours already recorded stay what they were recorded as (service or training).
+        if await uow.records.for_activity(activity.id):
+            raise Conflict("trainings.kind_locked")
     for name, value in changes.items():
         setattr(activity, name, value)
     await _base_place(uow, activity)
@@ -149,6 +155,7 @@ async def cancel_activity(
             signup.cancel_reason = reason.strip()
             told.append(signup)
     await withdraw_briefings(uow, clock, told)
+    await withdraw_reminders(uow, clock, told)
     await withdraw_calls(uow, clock, activity)
     await notify_activity_cancelled(uow, clock, activity, told)
     await audit(uow, clock, actor, "activity.cancel", "activity", activity.id, reason)

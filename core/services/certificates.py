@@ -1,5 +1,6 @@
 """4-5.5: the service-record certificate (志愿服务记录证明), free and truthful, on request, with a number a
-third party verifies at <public url>/verify/<number>. The register keeps what each certificate said."""
+third party verifies at <public url>/verify/<number>. The register keeps what each certificate said.
+2-7.4: the training certificate (科技志愿培训证明) lists the trainings completed, in the same register."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 from core.domain.attendance import RecordStatus
 from core.domain.certificate import (
     Certificate,
+    CertificateKind,
     CertificateLine,
     CertificateSnapshot,
     CertificateStatus,
@@ -26,9 +28,16 @@ from core.services.access import audit, require_admin
 REVOKE_REASON_MAX = 500
 
 
-async def issue_certificate(uow: UnitOfWork, clock: Clock, policy: Policy, actor: Actor) -> Certificate:
-    """A snapshot of the volunteer's confirmed hours now. Asked again with nothing changed the same day,
-    the certificate already issued is given again rather than a second number."""
+async def issue_certificate(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: Policy,
+    actor: Actor,
+    kind: CertificateKind = CertificateKind.SERVICE,
+) -> Certificate:
+    """A snapshot of the volunteer's confirmed hours now: service hours, or (TRAINING) the trainings
+    completed. Asked again with nothing changed the same day, the certificate already issued is given
+    again rather than a second number."""
     if actor.volunteer_id is None:
         raise NotEligible("volunteer.not_registered")
     volunteer = await uow.volunteers.get(actor.volunteer_id)
@@ -41,8 +50,16 @@ async def issue_certificate(uow: UnitOfWork, clock: Clock, policy: Policy, actor
             continue  # only confirmed hours count anywhere
         activity = await uow.activities.read(record.activity_id)
         assert activity is not None
+        if (activity.training_kind is not None) != (kind is CertificateKind.TRAINING):
+            continue  # 2-7.4: training hours are not service hours, and the other way round
         org = await uow.orgs.name_of(record.org_id) or ""
-        lines.append(CertificateLine(activity.title, org, activity.start_day, record.credited_hours))
+        lines.append(
+            CertificateLine(
+                activity.title, org, activity.start_day, record.credited_hours, activity.training_kind
+            )
+        )
+    if kind is CertificateKind.TRAINING and not lines:
+        raise NotEligible("trainings.cert.none")
     lines.sort(key=lambda line: line.day)
     number = new_certificate_number(today)
     snapshot = CertificateSnapshot(
@@ -57,12 +74,13 @@ async def issue_certificate(uow: UnitOfWork, clock: Clock, policy: Policy, actor
         issuer=await _issuer(uow, policy, volunteer.id),
         issued_on=today,
         verify_url=f"{policy.public_url.rstrip('/')}/verify/{number}",
+        kind=kind,
     )
     for earlier in reversed(await uow.certificates.for_volunteer(volunteer.id)):
         if earlier.verifies and _same(earlier.content, snapshot):
             return earlier
     certificate = Certificate(
-        number=number, volunteer_id=volunteer.id, issued_at=now, snapshot=snapshot.as_json()
+        number=number, volunteer_id=volunteer.id, issued_at=now, snapshot=snapshot.as_json(), kind=kind
     )
     await uow.certificates.add(certificate)
     await audit(
@@ -74,6 +92,7 @@ async def issue_certificate(uow: UnitOfWork, clock: Clock, policy: Policy, actor
         certificate.id,
         number=number,
         hours=str(snapshot.total_hours),
+        kind=kind.value,
     )
     return certificate
 

@@ -14,6 +14,8 @@ from core.domain.signup import Signup
 from core.ports import Clock, UnitOfWork
 
 BRIEFING_AHEAD = timedelta(days=3)  # 3-6.1.3.2: brief 3 days before
+NUDGE_AFTER = timedelta(hours=24)  # no answer to the briefing by then: one reminder
+ZERO = timedelta(0)
 
 
 def local(moment: Any, zone: str) -> str:
@@ -120,6 +122,24 @@ def briefing_key(signup: Signup) -> str:
     return f"briefing:{signup.id}"
 
 
+def nudge_key(signup: Signup) -> str:
+    return f"briefing.nudge:{signup.id}"
+
+
+def briefing_keys(signups: Sequence[Signup]) -> list[str]:
+    """The briefing and its one nudge: planned together, moved and withdrawn together."""
+    return [key for s in signups for key in (briefing_key(s), nudge_key(s))]
+
+
+def answer_choices(activity: Activity, signup: Signup) -> list[tuple[str, str]]:
+    """3-6.1.3.2: the briefing asks for confirmation; 无法参加 frees the place for the waitlist."""
+    return [
+        ("briefing.button.confirm", f"bf.y:{signup.id}"),
+        ("briefing.button.decline", f"bf.n:{signup.id}"),
+        ("chat.button.view_activity", f"a:{activity.id}"),
+    ]
+
+
 def briefing_params(activity: Activity) -> dict[str, str]:
     """3-6.1.3.2: content, time, place (or the link to join online), beneficiaries, guarantees and
     required training. Plain values: the text around them is the user's language at send time."""
@@ -150,19 +170,34 @@ async def schedule_briefing(
     user_id = await uow.volunteers.user_id_of(signup.volunteer_id)
     if user_id is None:
         return
+    due_at = max(due, now)
+    params = briefing_params(activity)
+    if signup.answer_due_at is not None:  # promoted close to the start: the place waits until then
+        params["deadline"] = local(signup.answer_due_at, activity.timezone)
+    choices = answer_choices(activity, signup)
     await enqueue(
         uow,
         clock,
         briefing_key(signup),
         user_id,
-        "notice.briefing",
-        due_at=max(due, now),
-        choices=[
-            ("chat.button.view_activity", f"a:{activity.id}"),
-            ("chat.button.cancel_signup", f"s.c:{signup.id}"),
-        ],
-        **briefing_params(activity),
+        "notice.briefing_deadline" if signup.answer_due_at else "notice.briefing",
+        due_at=due_at,
+        choices=choices,
+        **params,
     )
+    # One nudge a day after the briefing when no answer came; the answer withdraws it.
+    if signup.answer_due_at is None and due_at + NUDGE_AFTER < activity.starts_at:
+        await enqueue(
+            uow,
+            clock,
+            nudge_key(signup),
+            user_id,
+            "notice.briefing_nudge",
+            due_at=due_at + NUDGE_AFTER,
+            choices=choices,
+            title=activity.title,
+            start=local(activity.starts_at, activity.timezone),
+        )
 
 
 async def move_briefings(
@@ -173,19 +208,30 @@ async def move_briefings(
     briefs at once, as a sign-up made then is briefed at once; a start already past withdraws it.
     A briefing sent already is not sent again: the change notice tells the new time and place."""
     now = clock.now()
-    for notice in await uow.notices.pending([briefing_key(s) for s in signups]):
+    nudges = {nudge_key(s) for s in signups}
+    for notice in await uow.notices.pending(briefing_keys(signups)):
         if activity.starts_at <= now:
             notice.withdraw(now)
             continue
-        notice.params = briefing_params(activity)
+        nudge = notice.key in nudges
+        if nudge:
+            notice.params = {"title": activity.title, "start": local(activity.starts_at, activity.timezone)}
+        else:
+            notice.params = {**briefing_params(activity), **_deadline(notice)}
         # Tried already (claimed under a lease, or waiting to retry): it goes soon; moving it could
         # let a second dispatcher claim it while the first is still sending.
         if notice.attempts == 0:
-            notice.due_at = max(activity.starts_at - BRIEFING_AHEAD, now)
+            notice.due_at = max(activity.starts_at - BRIEFING_AHEAD, now) + (NUDGE_AFTER if nudge else ZERO)
+            if nudge and notice.due_at >= activity.starts_at:
+                notice.withdraw(now)
+
+
+def _deadline(notice: Notice) -> dict[str, Any]:
+    return {"deadline": notice.params["deadline"]} if "deadline" in notice.params else {}
 
 
 async def withdraw_briefings(uow: UnitOfWork, clock: Clock, signups: Sequence[Signup]) -> None:
     """The sign-up or its activity is off: a briefing still pending is never sent (marked, not deleted),
     in the same transaction as the change."""
-    for notice in await uow.notices.pending([briefing_key(s) for s in signups]):
+    for notice in await uow.notices.pending(briefing_keys(signups)):
         notice.withdraw(clock.now())

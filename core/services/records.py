@@ -1,6 +1,7 @@
 """Service records (2-6.3, 4-5.4): hours written at check-out, confirmed or voided by staff of the
 organizing org (谁组织谁记录), make-up requests (补录, 2-6.3 c), the volunteer's hours and stars
-(4-6.2.1). Only confirmed hours count anywhere; nothing is deleted, and every change is audited."""
+(4-6.2.1). Only confirmed hours count anywhere; nothing is deleted, and every change is audited.
+A training's records (2-7.4) are kept the same way, but its hours are training, not service."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from core.domain.attendance import (
     credited_hours,
     presence,
 )
+from core.domain.codes import TrainingKind
 from core.domain.people import Actor
 from core.domain.signup import SignupStatus
 from core.errors import Conflict, InvalidInput, NotEligible, NotFound
@@ -113,7 +115,7 @@ async def confirm_records(
             record,
             before,
             f"record-confirmed:{record.id}",
-            "notice.record_confirmed",
+            "notice.record_confirmed" if activity.training_kind is None else "trainings.notice.confirmed",
             activity,
         )
         confirmed.append(record)
@@ -361,6 +363,8 @@ async def _credited(
     """Confirmed hours reached the volunteer: they hear of them, and of a new star (4-6.2.1)."""
     hours = record.credited_hours
     await _tell(uow, clock, record.volunteer_id, key, message_key, title=activity.title, hours=str(hours))
+    if activity.training_kind is not None:
+        return  # 2-7.4: training hours earn no star
     await _announce_star(uow, clock, policy, record.volunteer_id, before, before + hours)
 
 
@@ -389,28 +393,50 @@ class HoursLine:
 
 
 @dataclass(frozen=True)
+class TrainingLine:
+    """A training completed (2-7.4): its record is confirmed."""
+
+    record: ServiceRecord
+    title: str
+    starts_at: datetime
+    timezone: str
+    kind: TrainingKind
+
+
+@dataclass(frozen=True)
 class Hours:
-    confirmed: Decimal
+    confirmed: Decimal  # service hours only: trainings are not service (2-7.4)
     pending: Decimal
     lines: tuple[HoursLine, ...]  # newest first; voided ones left out
     stars: int
     next_threshold: int | None
+    trainings: tuple[TrainingLine, ...] = ()  # newest first
 
 
 async def hours_of(uow: UnitOfWork, policy: Policy, volunteer_id: int) -> Hours:
-    """我的时长: confirmed and pending hours, by activity."""
+    """我的时长: confirmed and pending service hours, by activity; the trainings completed apart."""
     confirmed = pending = ZERO
     lines = []
+    trainings = []
     for record in await uow.records.for_volunteer(volunteer_id):
         if record.status is RecordStatus.VOIDED:
+            continue
+        activity = await _title(uow, record.activity_id)
+        if activity.training_kind is not None:
+            if record.status is RecordStatus.CONFIRMED:
+                trainings.append(
+                    TrainingLine(
+                        record, activity.title, activity.starts_at, activity.timezone, activity.training_kind
+                    )
+                )
             continue
         if record.status is RecordStatus.CONFIRMED:
             confirmed += record.credited_hours
         else:
             pending += record.credited_hours
-        activity = await _title(uow, record.activity_id)
         lines.append(HoursLine(record, activity.title, activity.starts_at, activity.timezone))
     lines.sort(key=lambda line: line.starts_at, reverse=True)
+    trainings.sort(key=lambda line: line.starts_at, reverse=True)
     stars = star_level(confirmed, policy.star_thresholds)
     upcoming = [t for t in policy.star_thresholds if t > confirmed]
-    return Hours(confirmed, pending, tuple(lines), stars, upcoming[0] if upcoming else None)
+    return Hours(confirmed, pending, tuple(lines), stars, upcoming[0] if upcoming else None, tuple(trainings))

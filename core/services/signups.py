@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from core.domain.activity import Activity
 from core.domain.people import Actor
@@ -8,7 +9,13 @@ from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
 from core.errors import Conflict, NotEligible, NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_staff
-from core.services.notices import notify_promoted, schedule_briefing, withdraw_briefings
+from core.services.notices import BRIEFING_AHEAD, notify_promoted, schedule_briefing, withdraw_briefings
+from core.services.reminders import withdraw_reminders
+
+# 3-6.1.3.3: promoted inside the 3 days, a volunteer has this long (and at most until an hour before the
+# start) to confirm before the place goes to the next on the waitlist.
+ANSWER_WITHIN = timedelta(hours=12)
+ANSWER_LAST = timedelta(hours=1)
 
 
 class ActivityFull(NotEligible):
@@ -72,6 +79,9 @@ async def sign_up(
         confirmed_at=now if status is SignupStatus.CONFIRMED else None,
         waitlisted_at=now if status is SignupStatus.WAITLISTED else None,
     )
+    if status is SignupStatus.CONFIRMED and activity.starts_at - BRIEFING_AHEAD <= now:
+        # Signing up inside the 3 days is itself the confirmation: briefed in the reply, nothing to ask.
+        signup.presence_confirmed_at = now
     await uow.signups.add(signup)
     if status is SignupStatus.CONFIRMED:
         # Inside the 3 days the conversation briefs in its reply (temporary confirmation): nothing queued.
@@ -100,14 +110,25 @@ async def fill_places(uow: UnitOfWork, clock: Clock, actor: Actor, activity: Act
             break
         first.status = SignupStatus.CONFIRMED
         first.confirmed_at = clock.now()
+        first.answer_due_at = answer_deadline(activity, clock.now())
         promoted.append(first)
-        await notify_promoted(uow, clock, activity, [first])
+        if first.answer_due_at is None:  # otherwise the briefing with its deadline tells of the place
+            await notify_promoted(uow, clock, activity, [first])
         await schedule_briefing(uow, clock, activity, first)
         await audit(uow, clock, actor, "signup.promote", "signup", first.id, activity_id=activity.id)
     return promoted
 
 
-async def _lock(uow: UnitOfWork, signup_id: int) -> tuple[Activity, Signup]:
+def answer_deadline(activity: Activity, now: datetime) -> datetime | None:
+    """Promoted inside the 3 days: until when the place waits for 确认参加; None when there is no time
+    left to ask (the start is within the hour) or no hurry (the briefing is days away)."""
+    if activity.starts_at - BRIEFING_AHEAD > now:
+        return None
+    deadline = min(now + ANSWER_WITHIN, activity.starts_at - ANSWER_LAST)
+    return deadline if deadline > now else None
+
+
+async def lock_signup(uow: UnitOfWork, signup_id: int) -> tuple[Activity, Signup]:
     """Lock the activity first (as sign_up does), then read the sign-up again under that lock: a concurrent
     cancel or promotion may have changed it since it was first read (PostgreSQL, READ COMMITTED)."""
     found = await uow.signups.get(signup_id)
@@ -128,7 +149,7 @@ class Cancellation:
 async def cancel_signup(
     uow: UnitOfWork, clock: Clock, actor: Actor, signup_id: int, reason: str = ""
 ) -> Cancellation:
-    activity, signup = await _lock(uow, signup_id)
+    activity, signup = await lock_signup(uow, signup_id)
     if actor.volunteer_id != signup.volunteer_id:
         try:
             await require_staff(uow, actor, activity.org_id)
@@ -142,6 +163,7 @@ async def cancel_signup(
     signup.cancelled_at = clock.now()
     signup.cancel_reason = reason.strip() or None
     await withdraw_briefings(uow, clock, [signup])
+    await withdraw_reminders(uow, clock, [signup])
     await audit(uow, clock, actor, "signup.cancel", "signup", signup.id, reason or None)
     promoted = await fill_places(uow, clock, actor, activity)
     return Cancellation(signup=signup, promoted=tuple(promoted))
@@ -151,7 +173,7 @@ async def decide_signup(
     uow: UnitOfWork, clock: Clock, actor: Actor, signup_id: int, *, approve: bool, reason: str = ""
 ) -> Signup:
     """Where the activity asks for approval, staff confirm (a place, or the waitlist when full) or refuse."""
-    activity, signup = await _lock(uow, signup_id)
+    activity, signup = await lock_signup(uow, signup_id)
     await require_staff(uow, actor, activity.org_id)
     if signup.status is not SignupStatus.APPLIED:
         raise Conflict("signup.not_applied", status=signup.status)
@@ -179,7 +201,7 @@ async def mark_attendance(
 ) -> Signup:
     """2-7.5.2, 3-6.2.3: staff confirm who came, by hand, once the activity has begun. A correction
     leaves its trail in the audit log (1-6.5)."""
-    activity, signup = await _lock(uow, signup_id)
+    activity, signup = await lock_signup(uow, signup_id)
     await require_staff(uow, actor, activity.org_id)
     if signup.status not in MARKABLE:
         raise Conflict("signup.not_markable", status=signup.status)

@@ -148,9 +148,13 @@ async def test_cancel_with_reason_tells_volunteers(db, clock, chat_user) -> None
     async with db.uow() as uow:
         notices = await uow.notices.for_user(volunteer.user_id)
         # The briefing queued at sign-up is withdrawn, and kept as a record.
-        assert [n.message_key for n in notices] == ["notice.briefing", "notice.activity_cancelled"]
-        assert notices[0].withdrawn_at is not None and notices[0].sent_at is None
-        assert notices[1].params["reason"] == "暴雨预警，活动延期"
+        assert [n.message_key for n in notices] == [
+            "notice.briefing",
+            "notice.briefing_nudge",
+            "notice.activity_cancelled",
+        ]
+        assert all(n.withdrawn_at is not None and n.sent_at is None for n in notices[:2])
+        assert notices[2].params["reason"] == "暴雨预警，活动延期"
 
 
 async def test_staff_of_another_org_cannot_manage(db, clock, chat_user) -> None:
@@ -193,7 +197,11 @@ async def test_editing_the_time_tells_signed_up_volunteers(db, clock, chat_user)
         assert changed.starts_at.isoformat() == "2026-12-15T06:00:00+00:00" and changed.capacity == 8
         notices = await uow.notices.for_user(volunteer.user_id)
         # the capacity edit tells no one
-        assert [n.message_key for n in notices] == ["notice.briefing", "notice.activity_changed"]
+        assert [n.message_key for n in notices] == [
+            "notice.briefing",
+            "notice.briefing_nudge",
+            "notice.activity_changed",
+        ]
         assert notices[1].params["start"] == "2026-12-15 14:00"
         # The briefing moves with the start: 3 days before it (3-6.1.3.2).
         assert notices[0].params["start"] == "2026-12-15 14:00"
@@ -254,7 +262,9 @@ async def _published(db, clock, external_id: str, title: str = "田间课堂") -
 async def _cancel_notices(db, user_id: int) -> list[str]:
     async with db.uow() as uow:
         return [
-            n.message_key for n in await uow.notices.for_user(user_id) if n.message_key != "notice.briefing"
+            n.message_key
+            for n in await uow.notices.for_user(user_id)
+            if n.message_key not in ("notice.briefing", "notice.briefing_nudge")
         ]
 
 

@@ -74,13 +74,15 @@ async def _sign_up(db: Database, clock: FakeClock, actor: Actor, activity_id: in
     return signup.id
 
 
-async def _briefings(db: Database, actor: Actor) -> list[SimpleNamespace]:
+async def _briefings(
+    db: Database, actor: Actor, message_key: str = "notice.briefing"
+) -> list[SimpleNamespace]:
     """The briefing notices of a volunteer, as plain values read while the session is open."""
     async with db.uow() as uow:
         return [
             SimpleNamespace(**{f.name: getattr(n, f.name) for f in fields(Notice)})
             for n in await uow.notices.for_user(actor.user_id)
-            if n.message_key == "notice.briefing"
+            if n.message_key == message_key
         ]
 
 
@@ -96,8 +98,9 @@ async def test_a_signup_ten_days_ahead_is_briefed_three_days_before_and_not_earl
     [notice] = await _briefings(db, s.volunteers[0])
     assert (notice.key, notice.due_at) == (f"briefing:{signup_id}", s.starts_at - 3 * DAY)
     assert notice.choices == [
+        ["briefing.button.confirm", f"bf.y:{signup_id}"],
+        ["briefing.button.decline", f"bf.n:{signup_id}"],
         ["chat.button.view_activity", f"a:{s.activity_id}"],
-        ["chat.button.cancel_signup", f"s.c:{signup_id}"],
     ]
 
     messenger = RecordingMessenger()
@@ -114,10 +117,10 @@ async def test_a_signup_ten_days_ahead_is_briefed_three_days_before_and_not_earl
         "服务对象：社区居民\n"
         "保障：午餐、交通补贴\n"
         "岗前培训：防诈骗知识培训\n"
-        "请准时参加。如不能参加，请选择下方的“取消报名”，以便候补志愿者递补。"
+        "请选择“确认参加”告诉我们您会来；如不能参加，请选择“无法参加”，名额会立即让给候补志愿者。"
     )
     [(_, say)] = messenger.sent
-    assert [c.label for c in say.choices] == ["查看活动", "取消报名"]
+    assert [c.label for c in say.choices] == ["✅ 确认参加", "❌ 无法参加", "查看活动"]
 
 
 async def test_the_briefing_is_in_the_language_the_volunteer_has_when_it_is_sent(
@@ -201,12 +204,14 @@ async def test_a_place_given_inside_the_three_days_is_briefed_at_once(db: Databa
     async with db.uow() as uow:
         await cancel_signup(uow, clock, s.volunteers[0], first, "生病")
         await uow.commit()
-    [notice] = await _briefings(db, s.volunteers[1])
+    [notice] = await _briefings(db, s.volunteers[1], "notice.briefing_deadline")
     assert notice.due_at == clock.now()
     messenger = RecordingMessenger()
-    assert await _dispatch(db, clock, messenger) == 2  # the promotion and the briefing
-    told, briefed = messenger.texts(s.chats[1])  # told of the place first, then briefed
-    assert told.startswith("好消息：您已从候补转为正式参加") and briefed.startswith("“社区科普讲座”行前说明")
+    assert await _dispatch(db, clock, messenger) == 1  # the briefing tells of the place and asks by when
+    [briefed] = messenger.texts(s.chats[1])
+    assert briefed.startswith("您已由候补转为正式参加！“社区科普讲座”行前说明")
+    # 3-6.1.3.3: twelve hours to answer (at most until an hour before the start)
+    assert "请在 2026-12-10 21:00 前选择“确认参加”" in briefed
 
 
 async def test_an_approved_application_is_briefed(db: Database, clock: FakeClock) -> None:

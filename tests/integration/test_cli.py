@@ -87,7 +87,7 @@ def upgraded(stvs_sqlite: Stvs) -> Stvs:
 def test_help_lists_every_command(stvs_sqlite: Stvs) -> None:
     run = stvs_sqlite("--help")
     assert run.code == 0
-    for command in ("demo", "db", "admin", "org", "activity", "seed"):
+    for command in ("demo", "db", "admin", "org", "activity", "seed", "export"):
         assert command in run.out
     assert "用法" in run.out
     assert "usage" in stvs_sqlite("--lang en org create --help").out
@@ -300,3 +300,78 @@ def test_certificate_revoke_stops_it_verifying(upgraded: Stvs, tmp_path: Path) -
     assert asyncio.run(reason(number)) == "记录有误"
     assert upgraded(f"certificate revoke {number} --reason 再次").error == "该证明已撤销。"
     assert upgraded("certificate revoke STVS-2026-NOTREAL2 --reason x").error == "找不到编号为该值的证明。"
+
+
+def test_the_scheduler_runs_alone_until_sigterm(tmp_path: Path) -> None:
+    """`stvs scheduler`: every job without the web server. A notice due is dealt with (no channel is
+    configured, so it is marked failed), and SIGTERM stops it cleanly with exit code 0."""
+    import signal
+    import time
+
+    from core.clock import SystemClock
+    from core.services.notices import enqueue
+    from core.services.users import ensure_user
+    from scheduler.jobs import JOB_IDS
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STVS_")}
+    env |= {"STVS_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)}
+    argv = [sys.executable, "-m", "bots.cli"]
+    upgrade = subprocess.run(
+        [*argv, "db", "upgrade"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert upgrade.returncode == 0, upgrade.stderr
+    url = f"sqlite+aiosqlite:///{(tmp_path / 'data' / 'stvs.sqlite3').resolve()}"
+
+    async def queue() -> int:
+        db, clock = Database(url), SystemClock()
+        try:
+            async with db.uow() as uow:
+                user = await ensure_user(uow, clock, Channel.TELEGRAM, "424242")
+                assert user.id is not None
+                await enqueue(uow, clock, "test:1", user.id, "notice.promoted", title="讲座", start="-")
+                await uow.commit()
+                return user.id
+        finally:
+            await db.dispose()
+
+    user_id = asyncio.run(queue())
+    process = subprocess.Popen(
+        [*argv, "scheduler"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+    async def outcome() -> tuple[bool, str | None, object] | None:
+        """The notice once the scheduler has dealt with it; None if it has not within 60 s."""
+        db = Database(url)
+        deadline = time.monotonic() + 60
+        try:
+            while time.monotonic() < deadline and process.poll() is None:
+                async with db.uow() as uow:
+                    [notice] = await uow.notices.for_user(user_id)
+                    if notice.failed or notice.sent_at is not None:
+                        return notice.failed, notice.last_error, notice.sent_at
+                await asyncio.sleep(0.2)
+            return None
+        finally:
+            await db.dispose()
+
+    try:
+        dealt = asyncio.run(outcome())
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert dealt == (True, "no channel to reach this user", None), (out, err)
+    assert process.returncode == 0, err
+    assert f"调度器已启动：{len(JOB_IDS)} 个定时任务，发送渠道：无" in out
+    assert out.strip().endswith("调度器已停止。")
+    assert "Traceback" not in err
+
+
+def test_the_scheduler_waits_for_db_upgrade(stvs_sqlite: Stvs) -> None:
+    run = stvs_sqlite("scheduler")
+    assert run.code == 1
+    assert "stvs db upgrade" in run.error
+    assert "scheduler" in stvs_sqlite("--help").out

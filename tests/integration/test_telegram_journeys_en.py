@@ -480,20 +480,19 @@ async def test_sign_up_waitlist_cancel_and_promotion_in_english(db, clock, chat,
     assert alice.buttons() == ["Yes, cancel", "Keep it"]
     assert await alice.press("Yes, cancel") == 'Your sign-up for "Robot lab" is cancelled.'
 
-    assert await deliver() == 2  # the first on the waitlist, and only them: told, and briefed at once
+    assert await deliver() == 1  # the first on the waitlist, and only them: the briefing tells of the place
     assert bob.inbox() == (
-        'Good news: you now have a place in "Robot lab" (2026-12-03 09:00). If you cannot come, please cancel.\n'
-        'Briefing (CVST 3 6.1.3.2) for "Robot lab"\n'
+        'You have a place now (from the waitlist)! Briefing (CVST 3 6.1.3.2) for "Robot lab"\n'
         "Time: 2026-12-03 09:00\n"
         "Place or link: Xuanwu Science Centre 1 Beijing East Road, Nanjing\n"
         "Content: A 40-minute talk, then questions\n"
         "Beneficiaries: About 80 residents\n"
         "Provided: Lunch and travel allowance\n"
         "Training: -\n"
-        "Please be on time. If you cannot come, choose “Cancel my sign-up” below "
-        "so that someone on the waitlist gets your place."
+        'Please press "I\'ll be there" before 2026-12-01 21:00; without an answer by then the place goes '
+        'to the next on the waitlist. If you cannot come, press "I can\'t come".'
     )
-    assert bob.buttons() == ["View the activity", "View the activity", "Cancel my sign-up"]
+    assert bob.buttons() == ["✅ I'll be there", "❌ I can't come", "View the activity"]
     assert (await bob.press("View the activity")).endswith("My sign-up: Confirmed")
     assert carol.inbox() == ""
     await carol.say("/my")
@@ -914,8 +913,9 @@ async def test_organizer_sees_sign_ups_edits_and_marks_attendance_in_english(
     } <= set(staff.buttons())
     assert await staff.press("Sign-ups") == (
         'Sign-ups for "Robot lab":\n'
-        "1. Alice Walker 138****5678 Confirmed\n"
-        "2. Wang Fang 136****5678 Confirmed\n"
+        "Coming 0 · to confirm 2 · cancelled/can't come 0 · waitlist 1\n"
+        "1. Alice Walker 138****5678 Confirmed ⏳ to confirm\n"
+        "2. Wang Fang 136****5678 Confirmed ⏳ to confirm\n"
         "3. Bob Brown 139****5678 On the waitlist"
     )
 
@@ -1362,11 +1362,12 @@ async def test_profile_shows_edits_and_withdraws_a_consent_in_english(db, clock,
     assert await alice.press("My consents") == (
         "You have given these consents; you can withdraw any of them:"
     )
-    assert alice.buttons() == ["Withdraw: Privacy notice", "Main menu"]
+    agree = "Agree: Keeping check-in coordinates"
+    assert alice.buttons() == ["Withdraw: Privacy notice", agree, "Main menu"]
     assert await alice.press("Withdraw: Privacy notice") == (
         "Withdrawn: Privacy notice.\nYou have no consents in force."
     )
-    assert alice.buttons() == ["Main menu"]
+    assert alice.buttons() == [agree, "Main menu"]
 
     await alice.say("/profile")
     alice.english = False  # the choice of language is written in both

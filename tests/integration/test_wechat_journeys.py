@@ -496,7 +496,7 @@ async def test_profile_view_and_edit_phone_fields_and_region(db, clock, person) 
     text = await user.say("江苏省南京市鼓楼区")
     assert "地区：江苏省南京市鼓楼区" in text
     await user.pick("我的授权")
-    assert user.options() == ["撤回：隐私声明", "主菜单"]
+    assert user.options() == ["撤回：隐私声明", "同意：保存签到坐标", "主菜单"]
 
 
 async def test_feedback_is_sent_and_numbered(db, clock, person) -> None:
@@ -584,8 +584,9 @@ async def test_organizer_staff_card_sign_ups_attendance_and_cancelling(
 
     text = await staff.pick("报名名单")
     assert text.split("\n")[1:] == [
-        "1. 志愿者1 139****0000 已确认",
-        "2. 志愿者2 139****0001 已确认",
+        "确认参加 0 · 待确认 2 · 已取消/无法参加 0 · 候补 1",
+        "1. 志愿者1 139****0000 已确认 ⏳ 待确认参加",
+        "2. 志愿者2 139****0001 已确认 ⏳ 待确认参加",
         "3. 志愿者3 139****0002 候补中",
         "回复 1：查看活动",
     ]

@@ -1,4 +1,5 @@
-"""4-5.5: the certificate PDF says what the snapshot says, in text a reader can copy and search."""
+"""4-5.5: the certificate PDF says what the snapshot says, in text a reader can copy and search; 2-7.4:
+the training certificate too, with each training's kind."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from io import BytesIO
 from pypdf import PdfReader
 
 from bots.certificate_pdf import render_certificate
-from core.domain.certificate import CertificateLine, CertificateSnapshot
+from core.domain.certificate import CertificateKind, CertificateLine, CertificateSnapshot
+from core.domain.codes import TrainingKind
 from locales import translator
 from tests.builders import CERTIFICATE_LINES, certificate_snapshot
 
@@ -106,3 +108,60 @@ def test_english_labels() -> None:
     assert "志愿服务记录证明" not in text
     assert TITLES[0] in text  # the record itself stays as written
     assert URL in text
+
+
+# ---- 2-7.4: the training certificate ----------------------------------------------------------------
+
+TRAINING_LINES = (
+    CertificateLine(
+        "科技志愿者通用培训", "海淀区科学技术协会", date(2026, 3, 1), Decimal("2.0"), TrainingKind.GENERAL
+    ),
+    CertificateLine(
+        "场馆讲解岗位培训", "北京市青少年科技中心", date(2026, 4, 2), Decimal("3.5"), TrainingKind.POST
+    ),
+)
+
+
+def training() -> CertificateSnapshot:
+    return replace(
+        snapshot(TRAINING_LINES),
+        kind=CertificateKind.TRAINING,
+        period_start=date(2026, 3, 1),
+        period_end=date(2026, 4, 2),
+        total_hours=Decimal("5.5"),
+    )
+
+
+def test_training_certificate_lists_each_training_with_its_kind() -> None:
+    reader, text = read(render_certificate(training(), translator("zh_CN")))
+    assert len(reader.pages) == 1
+    assert "科技志愿培训证明" in text and "志愿服务记录证明" not in text
+    assert "培训期间" in text and "已确认培训时长合计" in text and "5.5 小时" in text
+    assert "科技志愿者通用培训" in text and "通用培训" in text
+    assert "场馆讲解岗位培训" in text and "岗位培训" in text
+    assert "CVST 2-7.4" in text and "CVST 4-5.5" not in text
+    assert "STVS-2026-7K3QX9M2" in text and URL in text
+    assert reader.metadata is not None and reader.metadata.subject == "科技志愿培训证明"
+
+
+def test_training_certificate_in_english() -> None:
+    _, text = read(render_certificate(training(), translator("en")))
+    assert "Science and Technology Volunteer Training Certificate" in text
+    assert "Position training" in text and "General training" in text
+    assert "5.5 hours" in text
+
+
+def test_training_certificate_renders_the_same_bytes_again() -> None:
+    t = translator("zh_CN")
+    assert render_certificate(training(), t) == render_certificate(training(), t)
+    assert render_certificate(training(), t) != render_certificate(snapshot(), t)
+
+
+def test_snapshots_read_back_as_written_and_earlier_ones_as_service() -> None:
+    service = snapshot()
+    assert "kind" not in service.as_json()  # a service snapshot is written as before trainings existed
+    assert all("kind" not in line for line in service.as_json()["lines"])
+    assert CertificateSnapshot.from_json(service.as_json()) == service
+    written = training().as_json()
+    assert written["kind"] == "training" and written["lines"][1]["kind"] == "post"
+    assert CertificateSnapshot.from_json(written) == training()

@@ -1,4 +1,5 @@
-"""4-5.5: the verify page confirms a certificate to a third party with the name masked and no ID."""
+"""4-5.5: the verify page confirms a certificate to a third party with the name masked and no ID, and
+says which certificate it is: the service record or the training certificate (2-7.4)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from bots.verify_page import render_verify_page
-from core.domain.certificate import CertificateLine, CertificateSnapshot
+from core.domain.certificate import CertificateKind, CertificateLine, CertificateSnapshot
+from core.domain.codes import TrainingKind
 from core.domain.identity_numbers import mask_name
 from locales import translator
 from tests.builders import CERTIFICATE_LINES, certificate_snapshot
@@ -104,6 +106,45 @@ def test_english_page() -> None:
         snapshot(), revoked_reason=None, revoked=False, t=translator("en"), language="zh_CN"
     )
     assert '<html lang="zh-CN">' in forced
+
+
+def test_service_certificate_says_which_it_is() -> None:
+    page = render_verify_page(snapshot(), revoked_reason=None, revoked=False, t=translator("zh_CN"))
+    assert "<title>志愿服务记录证明核验</title>" in page
+    assert "<dt>证明类型</dt><dd>志愿服务记录证明</dd>" in page
+
+
+def training() -> CertificateSnapshot:
+    line = CertificateLine(
+        "科技志愿者安全培训", "海淀区科学技术协会", date(2026, 3, 7), Decimal("2.5"), TrainingKind.SAFETY
+    )
+    return certificate_snapshot(
+        (line,), kind=CertificateKind.TRAINING, volunteer_name="张小三", total_hours=Decimal("2.5")
+    )
+
+
+def test_training_certificate_says_it_is_one_and_names_each_training_kind() -> None:
+    page = render_verify_page(training(), revoked_reason=None, revoked=False, t=translator("zh_CN"))
+    assert "<title>科技志愿培训证明核验</title>" in page and "证书有效" in page
+    assert "<dt>证明类型</dt><dd>科技志愿培训证明</dd>" in page
+    assert "<dt>已确认培训时长合计</dt><dd>2.5 小时</dd>" in page
+    assert "<th>类别</th>" in page and "<td>安全培训</td>" in page and "科技志愿者安全培训" in page
+    assert "张*三" in page and "张小三" not in page and FULL_ID not in page
+    english = render_verify_page(training(), revoked_reason=None, revoked=False, t=translator("en"))
+    assert "Science and Technology Volunteer Training Certificate" in english and "Safety training" in english
+
+
+def test_revoked_training_certificate_says_it_attests_no_training() -> None:
+    page = render_verify_page(
+        None,
+        revoked_reason="签到记录有误",
+        revoked=True,
+        t=translator("zh_CN"),
+        number="STVS-2026-7K3QX9M2",
+        kind=CertificateKind.TRAINING,
+    )
+    assert "<title>科技志愿培训证明核验</title>" in page
+    assert "证书已撤销" in page and "不再作为培训的证明" in page and "签到记录有误" in page
 
 
 @pytest.mark.parametrize(
