@@ -1,17 +1,18 @@
-"""Shared fixtures. Storage tests run once per database: SQLite (a file per test) and PostgreSQL
-(one fresh database per run, emptied between tests). STVS_TEST_DATABASES=sqlite limits the run to
+"""Shared fixtures. Storage tests run once per database: SQLite (a copy of a schema-only file per
+test) and PostgreSQL (one fresh database per run, emptied between tests). STVS_TEST_DATABASES=sqlite limits the run to
 SQLite on a machine without PostgreSQL; CI runs both."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from core.policy import Policy
@@ -76,23 +77,67 @@ def postgres_schema(postgres_url: str) -> str:
     return postgres_url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The schema made once; each test gets a copy of the file (create_all per test cost ~0.15 s)."""
+    path = tmp_path_factory.mktemp("template") / "stvs.sqlite3"
+
+    async def create() -> None:
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        await database.create_schema()
+        await database.dispose()
+
+    asyncio.run(create())
+    return path
+
+
 @pytest.fixture(params=DATABASES)
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Sync on purpose: the PostgreSQL fixtures run their own event loop, outside the test's."""
+    """Sync on purpose: the PostgreSQL fixtures run their own event loop, outside the test's. The
+    database has the schema and no rows."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'stvs.sqlite3'}"
+        path = tmp_path_factory.mktemp("db") / "stvs.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
     return str(request.getfixturevalue("postgres_schema"))
+
+
+async def _empty_postgres(url: str) -> None:
+    """Every row deleted and every id sequence restarted, in one round trip: DELETE on tables of a few
+    rows is some fifteen times faster than TRUNCATE (0.03 s against 0.5 s for the schema)."""
+    import asyncpg
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.database,
+    )
+    try:
+        global _EMPTY_SQL
+        if _EMPTY_SQL is None:
+            sequences = await connection.fetch(
+                "SELECT pg_get_serial_sequence(quote_ident(table_name), 'id') FROM information_schema.columns"
+                " WHERE table_schema = 'public' AND column_name = 'id'"
+            )
+            deletes = [f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables)]
+            restarts = [f"ALTER SEQUENCE {row[0]} RESTART" for row in sequences if row[0]]
+            _EMPTY_SQL = "; ".join(deletes + restarts)
+        await connection.execute(_EMPTY_SQL)
+    finally:
+        await connection.close()
+
+
+_EMPTY_SQL: str | None = None
 
 
 @pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
     database = Database(db_url)
-    if database.dialect == "sqlite":
-        await database.create_schema()
-    else:
-        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        async with database.engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    if database.dialect == "postgresql":
+        await _empty_postgres(db_url)
     yield database
     await database.dispose()
 

@@ -69,23 +69,15 @@ class PollingChat:
 
 
 async def test_transcript_register_sign_up_cancel_promote_over_polling(
-    tmp_path, fake_telegram, db_url
+    tmp_path, fake_telegram, blank_db_url
 ) -> None:
     settings = Settings(
         data_dir=tmp_path,
-        database_url=db_url,
+        database_url=blank_db_url,  # empty: the migrations at start-up make the schema
         telegram_token=TEST_BOT_TOKEN,
         telegram_api_base=fake_telegram.base_url,
         http_port=_free_port(),
     )
-    if "postgresql" in db_url:  # the migration creates the schema; start from an empty database
-        database = Database(db_url)
-        async with database.engine.begin() as connection:
-            from storage.tables import metadata
-
-            await connection.run_sync(metadata.drop_all)
-            await connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        await database.dispose()
     stop = asyncio.Event()
     server = asyncio.create_task(serve(settings, polling=True, stop=stop))
     try:
