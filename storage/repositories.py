@@ -379,7 +379,9 @@ class VolunteerRepository(_Repository[Volunteer]):
         statement = (
             select(v.id, v.user_id, v.service_areas, v.qualifications, v.birth_date)
             .join(memberships, m.volunteer_id == v.id)
+            .join(users, users.c.id == v.user_id)
             .where(
+                users.c.recruitment_off.is_(False),  # turned off in /settings
                 m.org_id.in_(list(org_ids)),
                 m.status == MembershipStatus.ACTIVE,
                 v.status == VolunteerStatus.ACTIVE,

@@ -76,6 +76,7 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("language", String(8), nullable=False),
     Column("display_name", String(100), nullable=False, default=""),
+    Column("recruitment_off", Boolean, nullable=False, server_default=false()),
 )
 
 channel_identities = Table(

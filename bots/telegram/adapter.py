@@ -34,6 +34,7 @@ COMMANDS = (
     "profile",
     "feedback",
     "link",
+    "settings",
     "language",
     "cancel",
     "help",

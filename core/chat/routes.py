@@ -110,6 +110,7 @@ def build_routes() -> Routes:
         "records": reports.list_missing,
         "export": exports.export_menu,
         "overview": org_overview.overview,
+        "settings": volunteer.message_settings,
     }
     buttons: dict[str, Handler] = {
         "menu": menu,
@@ -132,6 +133,7 @@ def build_routes() -> Routes:
         "prof.ed": volunteer.edit_profile,
         "prof.consents": volunteer.show_consents,
         "prof.wd": volunteer.withdraw,
+        "settings": volunteer.message_settings,
         "prof.gr": volunteer.explain_consent,
         "prof.gra": volunteer.grant,
         "prof.link": linking.link,

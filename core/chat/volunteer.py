@@ -283,6 +283,7 @@ async def show_profile(turn: Turn, _: str = "") -> None:
         turn.choice("chat.profile.language", "prof.lang"),
         turn.choice("chat.profile.consents", "prof.consents"),
         turn.choice("chat.link.button", "prof.link"),
+        turn.choice("chat.settings.button", "settings"),
         turn.choice("chat.button.menu", "menu"),
         name=volunteer.name,
         number=volunteer.volunteer_number or "",
@@ -428,3 +429,28 @@ async def withdraw(turn: Turn, kind: str) -> None:
     await withdraw_consent(turn.uow, turn.clock, turn.user_id, ConsentKind(kind))
     turn.say("chat.consent.withdrawn", kind=turn.t(f"code.consent.{kind}"))
     await show_consents(turn)
+
+
+# ---- message settings (2-7.2) --------------------------------------------------------------------
+
+
+async def message_settings(turn: Turn, arg: str = "") -> None:
+    """/settings: recruitment calls on or off. Notices about one's own sign-ups are not affected."""
+    turn.state.clear()
+    user = await turn.uow.users.get(turn.user_id)
+    assert user is not None
+    if arg in ("on", "off"):
+        user.recruitment_off = arg == "off"
+        turn.say("chat.settings.saved_off" if user.recruitment_off else "chat.settings.saved_on")
+    state = "chat.settings.off" if user.recruitment_off else "chat.settings.on"
+    toggle = (
+        ("chat.settings.turn_on", "settings:on")
+        if user.recruitment_off
+        else ("chat.settings.turn_off", "settings:off")
+    )
+    turn.say(
+        "chat.settings.show",
+        turn.choice(*toggle),
+        turn.choice("chat.button.menu", "menu"),
+        state=turn.t(state),
+    )

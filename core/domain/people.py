@@ -22,6 +22,9 @@ class User:
     created_at: datetime
     language: str = "zh_CN"
     display_name: str = ""
+    # 2-7.2: recruitment calls are a message the person may turn off (/settings); notices about their
+    # own sign-ups still reach them.
+    recruitment_off: bool = False
     id: int | None = None
 
 

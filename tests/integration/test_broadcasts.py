@@ -179,3 +179,27 @@ async def test_in_telegram_staff_send_the_call_and_a_member_opens_the_activity(
     volunteer.last = [call]
     card = await volunteer.press("查看活动")
     assert "社区防诈骗科普讲座" in card and "我要报名" in str(volunteer.last[-1]["reply_markup"])
+
+
+async def test_a_volunteer_who_turned_calls_off_in_settings_is_not_called(db, clock, chat) -> None:
+    async with db.uow() as uow:
+        org = await make_org(uow, clock, "南京市玄武区科技志愿服务队")
+        admin = await make_admin(uow, clock)
+        activity = await make_activity(uow, clock, admin, org.id, title="社区防诈骗科普讲座")
+        staff = await make_staff(uow, clock, org.id)
+        await uow.commit()
+    volunteer = chat(telegram.VOLUNTEER_ZH)
+    await telegram._register(volunteer, "13812345678")  # joins 南京市玄武区科技志愿服务队
+    await volunteer.say("/profile")
+    text = await volunteer.press("消息设置")
+    assert "招募消息（组织向匹配的志愿者发出的活动招募）：接收" in text
+    text = await volunteer.press("不再接收招募消息")
+    assert "今后不再向您发送招募消息" in text and "：不接收" in text
+    async with db.uow() as uow:
+        assert (await recruitment_audience(uow, clock, staff, activity.id)).user_ids == ()
+
+    text = await volunteer.say("/settings")
+    assert "：不接收" in text
+    assert "今后会向您发送匹配的招募消息" in await volunteer.press("重新接收招募消息")
+    async with db.uow() as uow:
+        assert len((await recruitment_audience(uow, clock, staff, activity.id)).user_ids) == 1

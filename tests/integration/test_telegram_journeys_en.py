@@ -1328,7 +1328,14 @@ async def test_profile_shows_edits_and_withdraws_a_consent_in_english(db, clock,
         "Qualifications (checked by an organizer): -\n"
         "Organizations: Xuanwu Science Volunteers (member)"
     )
-    assert alice.buttons() == ["Edit my profile", "Language", "My consents", "Link another app", "Main menu"]
+    assert alice.buttons() == [
+        "Edit my profile",
+        "Language",
+        "My consents",
+        "Link another app",
+        "🔔 Message settings",
+        "Main menu",
+    ]
 
     assert await alice.press("Edit my profile") == "What would you like to change?"
     assert alice.buttons() == ["Name", "Phone", "Region", "Fields", "Service areas", "My profile"]

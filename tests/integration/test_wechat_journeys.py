@@ -246,7 +246,7 @@ async def test_every_menu_click_answers_in_chinese_with_numbered_options(db, clo
     assert text.startswith(T("chat.my.none")) and user.options() == ["找活动"]
     text = await user.click("PROFILE")
     assert text.startswith("我的资料\n姓名：陈晓") and "手机：13812340001" in text
-    assert user.options() == ["修改资料", "切换语言", "我的授权", "关联其他平台账号", "主菜单"]
+    assert user.options() == ["修改资料", "切换语言", "我的授权", "关联其他平台账号", "🔔 消息设置", "主菜单"]
     text = await user.click("FEEDBACK")
     assert text.startswith("请直接输入您的意见或建议") and user.options() == ["取消"]
     await user.pick("取消")
