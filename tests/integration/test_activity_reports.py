@@ -38,7 +38,7 @@ from core.services.reports import (
 from core.services.signups import sign_up
 from core.services.users import ensure_user, grant_role
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
-from scheduler.reports import remind_activity_reports
+from scheduler.jobs import run_job
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org, make_staff, make_volunteer
 from tests.fakes.clock import FakeClock
@@ -372,11 +372,11 @@ async def test_job_reminds_on_day_5_and_alerts_the_org_and_its_parent_after_day_
     team_user, brigade_user = orgs.team_staff.user_id, orgs.brigade_staff.user_id
 
     clock.set(ends + timedelta(days=4, hours=23))
-    assert await remind_activity_reports(db.uow, clock) == 0  # not yet day 5
+    assert await run_job("reports-remind", db.uow, clock) == 0  # not yet day 5
 
     clock.set(ends + timedelta(days=5, hours=1))
-    assert await remind_activity_reports(db.uow, clock) == 1
-    assert await remind_activity_reports(db.uow, clock) == 0  # once only
+    assert await run_job("reports-remind", db.uow, clock) == 1
+    assert await run_job("reports-remind", db.uow, clock) == 0  # once only
     [due] = await _notices(db, team_user)
     assert due.key == f"report-due:{activity_id}:{team_user}" and due.message_key == "notice.report_due"
     assert due.params["title"] == TITLE and due.params["due"] == "2026-12-18 12:00"
@@ -384,9 +384,9 @@ async def test_job_reminds_on_day_5_and_alerts_the_org_and_its_parent_after_day_
     assert await _notices(db, brigade_user) == []  # the parent hears only when it is overdue
 
     clock.set(ends + timedelta(days=7, hours=1))
-    assert await remind_activity_reports(db.uow, clock) == 2
+    assert await run_job("reports-remind", db.uow, clock) == 2
     clock.advance(days=1)
-    assert await remind_activity_reports(db.uow, clock) == 0  # once only, however long overdue
+    assert await run_job("reports-remind", db.uow, clock) == 0  # once only, however long overdue
     for user_id in (team_user, brigade_user):
         overdue = [n for n in await _notices(db, user_id) if n.message_key == "notice.report_overdue"]
         assert [n.key for n in overdue] == [f"report-overdue:{activity_id}:{user_id}"]
@@ -398,14 +398,14 @@ async def test_job_says_nothing_of_a_filed_record_and_filing_withdraws_a_waiting
     orgs = await _orgs(db, clock)
     activity_id, ends = await _activity(db, clock, orgs.team)
     clock.set(ends + timedelta(days=5, hours=1))
-    assert await remind_activity_reports(db.uow, clock) == 1  # queued, not yet sent
+    assert await run_job("reports-remind", db.uow, clock) == 1  # queued, not yet sent
 
     await _file(db, clock, orgs.team_staff, activity_id, _form(ends))
     [reminder] = await _notices(db, orgs.team_staff.user_id)
     assert reminder.withdrawn_at == clock.now() and reminder.sent_at is None
 
     clock.set(ends + timedelta(days=8))
-    assert await remind_activity_reports(db.uow, clock) == 0
+    assert await run_job("reports-remind", db.uow, clock) == 0
     assert await _notices(db, orgs.brigade_staff.user_id) == []
 
 

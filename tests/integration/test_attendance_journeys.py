@@ -31,7 +31,7 @@ from core.services.access import load_actor
 from core.services.signups import sign_up
 from core.services.users import ensure_user, grant_role
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
-from scheduler.attendance import close_forgotten_checkouts
+from scheduler.jobs import run_job
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org, online
 from tests.fakes.clock import FakeClock
@@ -506,11 +506,13 @@ async def test_forgotten_check_out_is_closed_by_the_scheduler_for_review(db, clo
     assert "签到成功" in await _location(volunteer, north_of(VENUE, 40))
 
     clock.set(world.ends + timedelta(minutes=59))
-    assert await close_forgotten_checkouts(db.uow, clock, Policy()) == 0  # the grace period is not over
+    assert (
+        await run_job("attendance-close-forgotten", db.uow, clock, Policy()) == 0
+    )  # the grace period is not over
 
     clock.set(world.ends + timedelta(minutes=61))
-    assert await close_forgotten_checkouts(db.uow, clock, Policy()) == 1
-    assert await close_forgotten_checkouts(db.uow, clock, Policy()) == 0  # once only
+    assert await run_job("attendance-close-forgotten", db.uow, clock, Policy()) == 1
+    assert await run_job("attendance-close-forgotten", db.uow, clock, Policy()) == 0  # once only
 
     [record] = await _records(db, world.volunteers[str(VOLUNTEER.id)])
     assert record.status is RecordStatus.PENDING and record.needs_review

@@ -26,7 +26,7 @@ from core.services.users import ensure_user
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
 from locales import translator
 from scheduler.dispatcher import dispatch_due
-from scheduler.presence import offer_calls_for_low_turnout, release_unanswered_places
+from scheduler.jobs import run_job
 from storage.database import Database
 from tests.fakes.clock import FakeClock
 from tests.fakes.wechat_api import TEST_TEMPLATE_ID, FakeWeChatAPI
@@ -191,10 +191,10 @@ async def test_a_deadline_passed_in_silence_gives_the_place_to_the_next(db, cloc
     assert due is not None
 
     clock.set(due - timedelta(minutes=1))
-    assert await release_unanswered_places(db.uow, clock) == 0
+    assert await run_job("presence-release-unanswered", db.uow, clock) == 0
     clock.set(due)
-    assert await release_unanswered_places(db.uow, clock) == 1
-    assert await release_unanswered_places(db.uow, clock) == 0
+    assert await run_job("presence-release-unanswered", db.uow, clock) == 1
+    assert await run_job("presence-release-unanswered", db.uow, clock) == 0
     status, _, _, reason = await _status(db, second)
     assert status is SignupStatus.CANCELLED and reason == "未在期限内确认"
     status, _, next_due, _ = await _status(db, third)
@@ -204,7 +204,7 @@ async def test_a_deadline_passed_in_silence_gives_the_place_to_the_next(db, cloc
         await confirm_presence(uow, clock, await load_actor(uow, await _user_of(uow, third)), third)
         await uow.commit()
     clock.set(next_due + timedelta(hours=1))
-    assert await release_unanswered_places(db.uow, clock) == 0
+    assert await run_job("presence-release-unanswered", db.uow, clock) == 0
     assert (await _status(db, third))[0] is SignupStatus.CONFIRMED
     await _deliver(db, clock, app_client)
     lapsed = chat(VOLUNTEER_2).new_messages()
@@ -234,10 +234,10 @@ async def test_someone_elses_briefing_button_is_refused(db, clock, chat) -> None
 async def test_too_few_near_the_start_offers_staff_the_call_once(db, clock, chat, app_client) -> None:
     world = await _world_ahead(db, clock, on_telegram(VOLUNTEER), capacity=3)
     clock.set(world.starts - timedelta(hours=48, minutes=1))
-    assert await offer_calls_for_low_turnout(db.uow, clock, Policy()) == 0
+    assert await run_job("presence-low-turnout", db.uow, clock, Policy()) == 0
     clock.advance(minutes=1)
-    assert await offer_calls_for_low_turnout(db.uow, clock, Policy()) == 1
-    assert await offer_calls_for_low_turnout(db.uow, clock, Policy()) == 0
+    assert await run_job("presence-low-turnout", db.uow, clock, Policy()) == 1
+    assert await run_job("presence-low-turnout", db.uow, clock, Policy()) == 0
     staff = chat(STAFF)
     await _deliver(db, clock, app_client)
     staff.last = staff.new_messages()
@@ -249,7 +249,7 @@ async def test_too_few_near_the_start_offers_staff_the_call_once(db, clock, chat
 async def test_a_full_activity_or_a_waitlist_asks_for_no_call(db, clock) -> None:
     world = await _world_ahead(db, clock, on_telegram(VOLUNTEER), capacity=1)
     clock.set(world.starts - 47 * timedelta(hours=1))
-    assert await offer_calls_for_low_turnout(db.uow, clock, Policy()) == 0
+    assert await run_job("presence-low-turnout", db.uow, clock, Policy()) == 0
 
 
 # ---- WeChat: numbered answers to the briefing sent through the real sender ------------------------

@@ -31,10 +31,8 @@ from core.services.signups import cancel_signup, mark_attendance, sign_up
 from core.services.users import ensure_user, grant_role
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
 from locales import translator
-from scheduler.after import ask_for_surveys
 from scheduler.dispatcher import Pacer, dispatch_due
-from scheduler.jobs import JOB_IDS, register_jobs
-from scheduler.reminders import remind_volunteers
+from scheduler.jobs import JOB_IDS, register_jobs, run_job
 from storage.database import Database
 from tests.builders import make_activity, make_org, make_staff, make_volunteer, online
 from tests.fakes.clock import FakeClock
@@ -118,7 +116,7 @@ async def _notices(db: Database, user_id: int, prefix: str = "") -> list[SimpleN
 
 
 async def _remind(db: Database, clock: FakeClock, policy: Policy | None = None) -> int:
-    return await remind_volunteers(db.uow, clock, policy or Policy())
+    return await run_job("reminders-queue", db.uow, clock, policy or Policy())
 
 
 async def _dispatch(db: Database, clock: FakeClock, messenger: RecordingMessenger) -> int:
@@ -353,7 +351,7 @@ async def test_a_pending_reminder_carries_the_new_place(db: Database, clock: Fak
 
 
 async def _after(db: Database, clock: FakeClock) -> int:
-    return await ask_for_surveys(db.uow, clock)
+    return await run_job("after-activity", db.uow, clock)
 
 
 async def test_after_the_end_attendees_get_the_volunteer_survey_and_staff_the_beneficiary_one(
@@ -520,7 +518,7 @@ async def test_the_volunteer_is_reminded_checks_in_from_the_reminder_and_answers
         staff.last = staff.new_messages()
 
     clock.set(starts - 2 * HOUR)
-    await remind_volunteers(db.uow, clock, services.conversation.policy)
+    await run_job("reminders-queue", db.uow, clock, services.conversation.policy)
     await deliver()
     [reminder] = [m for m in volunteer.last if m["text"].startswith("活动提醒")]
     assert reminder["text"].startswith("活动提醒：“中关村科普讲解”将于 2026-12-11 09:00 开始。\n")
@@ -535,7 +533,7 @@ async def test_the_volunteer_is_reminded_checks_in_from_the_reminder_and_answers
     assert "✅ 签退成功" in await volunteer.share_location(VENUE[0] + 0.0003, VENUE[1])
 
     clock.set(ends + timedelta(minutes=5))
-    assert await ask_for_surveys(db.uow, clock) == 2
+    assert await run_job("after-activity", db.uow, clock) == 2
     await deliver()
     [survey] = volunteer.last
     assert survey["text"].startswith("活动结束：感谢您参加“中关村科普讲解”（2026-12-11 09:00）！")

@@ -22,7 +22,7 @@ from core.ports import UnitOfWork
 from core.services.activities import cancel_activity
 from core.services.stars import rate_org, review_stars, volunteer_standing
 from core.services.users import ensure_user, grant_role
-from scheduler.stars import review_star_levels
+from scheduler.jobs import run_job
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org, make_staff, make_volunteer
 from tests.fakes.clock import FakeClock
@@ -122,18 +122,18 @@ async def test_review_warns_thirty_days_ahead_then_tells_the_lapse_once(
     until = last_day + timedelta(days=365)
 
     clock.set(_noon(until - timedelta(days=31)))
-    assert await review_star_levels(db.uow, clock, POLICY) == 0
+    assert await run_job("stars-review", db.uow, clock, POLICY) == 0
     clock.set(_noon(until - timedelta(days=30)))
-    assert await review_star_levels(db.uow, clock, POLICY) == 1
-    assert await review_star_levels(db.uow, clock, POLICY) == 0  # told once
+    assert await run_job("stars-review", db.uow, clock, POLICY) == 1
+    assert await run_job("stars-review", db.uow, clock, POLICY) == 0  # told once
     assert await _notice_keys(db, starred.id) == [f"star.lapsing:{starred.id}:{last_day}"]
 
     clock.set(_noon(until))
     async with db.uow() as uow:
         assert await review_stars(uow, clock, POLICY) == 0  # still in force on its last day
     clock.set(_noon(until + timedelta(days=1)))
-    assert await review_star_levels(db.uow, clock, POLICY) == 1
-    assert await review_star_levels(db.uow, clock, POLICY) == 0
+    assert await run_job("stars-review", db.uow, clock, POLICY) == 1
+    assert await run_job("stars-review", db.uow, clock, POLICY) == 0
     keys = await _notice_keys(db, starred.id)
     assert keys == [f"star.lapsing:{starred.id}:{last_day}", f"star.lapsed:{starred.id}:{last_day}"]
     assert await _notice_keys(db, unstarred.id) == []
@@ -156,7 +156,7 @@ async def test_a_review_missed_for_a_week_still_tells_the_lapse(db: Database, cl
         await uow.commit()
     last_day = activity.starts_at.astimezone(POLICY_ZONE).date()
     clock.set(_noon(last_day + timedelta(days=365 + 7)))
-    await review_star_levels(db.uow, clock, POLICY)
+    await run_job("stars-review", db.uow, clock, POLICY)
     assert await _notice_keys(db, volunteer.id) == [f"star.lapsed:{volunteer.id}:{last_day}"]
 
 
