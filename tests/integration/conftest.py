@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -30,3 +31,9 @@ async def app_client(
     app = build_app(build_services(settings, clock=clock, database=db), run_scheduler=False)
     async with TestClient(TestServer(app)) as client:
         yield client
+
+
+@pytest.fixture
+def settings_changes() -> dict[str, Any]:
+    """What a journey module changes in the two-channel app's settings (two_channels.py): nothing."""
+    return {}

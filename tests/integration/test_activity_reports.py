@@ -6,18 +6,13 @@ through the fake clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from bots.app import build_app, build_services
-from bots.settings import Settings
-from bots.wechat.receive import WECHAT_RECEIVER
 from core.domain.activity import ActivityStatus
 from core.domain.attendance import MakeupStatus, RecordStatus
 from core.domain.codes import Channel
@@ -42,16 +37,19 @@ from scheduler.jobs import run_job
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org, make_staff, make_volunteer
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_api import TEST_BOT_TOKEN, FakeTelegramAPI
-from tests.fakes.telegram_updates import Person, TelegramUpdates
-from tests.fakes.wechat_messages import AES_KEY, APP_ID, TOKEN, WeChatMessages
-from tests.integration import test_wechat_receive as receive
-from tests.integration.conftest import TELEGRAM_SECRET
-from tests.integration.test_telegram_webhook import Chat
-from tests.integration.test_wechat_receive import WeChatUser
+from tests.fakes.telegram_updates import Person
+from tests.integration.two_channels import (
+    app_client,
+    chat,
+    messenger,
+    mode,
+    settings,
+    signer,
+    wechat,
+)
 
-signer = receive.signer
-messenger = receive.messenger
+__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
+from tests.integration.test_telegram_webhook import Chat
 
 BRIGADE = "南京市科技志愿服务总队"
 TEAM = "南京市玄武区科技志愿服务队"
@@ -412,44 +410,6 @@ async def test_job_says_nothing_of_a_filed_record_and_filing_withdraws_a_waiting
 # ---- chat: the real Telegram webhook and the real WeChat endpoint (safe mode) -----------------------
 
 
-@pytest.fixture
-def mode() -> str:
-    return "aes"
-
-
-@pytest.fixture
-def settings(mode: str, fake_telegram: FakeTelegramAPI, tmp_path) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        telegram_token=TEST_BOT_TOKEN,
-        telegram_webhook_secret=TELEGRAM_SECRET,
-        telegram_api_base=fake_telegram.base_url,
-        wechat_token=TOKEN,
-        wechat_app_id=APP_ID,
-        wechat_aes_key=AES_KEY if mode == "aes" else "",
-        public_url="https://stvs.example.org",
-    )
-
-
-@pytest.fixture
-async def app_client(db: Database, clock: FakeClock, settings: Settings) -> AsyncIterator[TestClient]:
-    app = build_app(build_services(settings, clock=clock, database=db), run_scheduler=False)
-    app[WECHAT_RECEIVER].overflow_delay_s = 0
-    async with TestClient(TestServer(app)) as client:
-        yield client
-
-
-@pytest.fixture
-def chat(app_client: TestClient, fake_telegram: FakeTelegramAPI, clock: FakeClock):
-    updates = TelegramUpdates(clock=clock)
-    return lambda person=STAFF: Chat(app_client, fake_telegram, person, updates)
-
-
-@pytest.fixture
-def wechat(app_client: TestClient, signer, clock: FakeClock):
-    return lambda openid=WECHAT_STAFF: WeChatUser(app_client, signer, WeChatMessages(clock), openid)
-
-
 @dataclass
 class World:
     activity_id: int
@@ -678,7 +638,7 @@ async def test_due_soon_is_listed_then_nothing_once_filed(db, clock, chat) -> No
 
 async def test_wechat_staff_file_the_record_with_numbers_and_typed_text(db, clock, wechat, messenger) -> None:
     world = await _world(db, clock, staff_name=None)
-    user = wechat()
+    user = wechat(WECHAT_STAFF)
     clock.set(world.ends + timedelta(days=6))
 
     text = await user.say("/records")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,12 +16,8 @@ from typing import Any
 
 import prcoords
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from pypdf import PdfReader
 
-from bots.app import build_app, build_services
-from bots.settings import Settings
-from bots.wechat.receive import WECHAT_RECEIVER
 from core.domain.attendance import CheckMethod, RecordSource, RecordStatus
 from core.domain.codes import Channel
 from core.domain.people import Actor, ConsentKind, Role
@@ -35,19 +30,22 @@ from scheduler.jobs import run_job
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org, online
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_api import TEST_BOT_TOKEN, FakeTelegramAPI, UploadedFile
-from tests.fakes.telegram_updates import Person, TelegramUpdates
-from tests.fakes.wechat_messages import AES_KEY, APP_ID, TOKEN, WeChatMessages
-from tests.integration import test_wechat_receive as receive
-from tests.integration.conftest import TELEGRAM_SECRET
+from tests.fakes.telegram_api import UploadedFile
+from tests.fakes.telegram_updates import Person
+from tests.integration.two_channels import (
+    PUBLIC_URL,
+    app_client,
+    chat,
+    messenger,
+    mode,
+    settings,
+    signer,
+    wechat,
+)
+
+__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
 from tests.integration.test_telegram_webhook import Chat
-from tests.integration.test_wechat_receive import WeChatUser
 
-# The WeChat side as test_wechat_receive signs and reads it (its ``signer`` and ``messenger``).
-signer = receive.signer
-messenger = receive.messenger
-
-PUBLIC_URL = "https://stvs.example.org"
 ORG = "南京市玄武区科技志愿服务队"
 TITLE = "玄武湖科普讲解"
 VENUE = (32.0415, 118.7781)  # WGS-84
@@ -59,45 +57,6 @@ CODE = re.compile(r"签到码：(\d{6})")
 
 
 # ---- the app: Telegram and WeChat (safe mode) on at once ------------------------------------------
-
-
-@pytest.fixture
-def mode() -> str:
-    """WeChat in safe (AES) mode, as test_wechat_receive calls it."""
-    return "aes"
-
-
-@pytest.fixture
-def settings(mode: str, fake_telegram: FakeTelegramAPI, tmp_path) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        telegram_token=TEST_BOT_TOKEN,
-        telegram_webhook_secret=TELEGRAM_SECRET,
-        telegram_api_base=fake_telegram.base_url,
-        wechat_token=TOKEN,
-        wechat_app_id=APP_ID,
-        wechat_aes_key=AES_KEY if mode == "aes" else "",
-        public_url=PUBLIC_URL,
-    )
-
-
-@pytest.fixture
-async def app_client(db: Database, clock: FakeClock, settings: Settings) -> AsyncIterator[TestClient]:
-    app = build_app(build_services(settings, clock=clock, database=db), run_scheduler=False)
-    app[WECHAT_RECEIVER].overflow_delay_s = 0
-    async with TestClient(TestServer(app)) as client:
-        yield client
-
-
-@pytest.fixture
-def chat(app_client: TestClient, fake_telegram: FakeTelegramAPI, clock: FakeClock):
-    updates = TelegramUpdates(clock=clock)
-    return lambda person=VOLUNTEER: Chat(app_client, fake_telegram, person, updates)
-
-
-@pytest.fixture
-def wechat(app_client: TestClient, signer, clock: FakeClock):
-    return lambda openid=WECHAT_OPENID: WeChatUser(app_client, signer, WeChatMessages(clock), openid)
 
 
 # ---- the world: an org, its staff, an activity at the venue, volunteers signed up ------------------
@@ -360,7 +319,7 @@ async def test_wechat_checkin_button_then_a_gcj02_location_100_m_away_checks_in(
 ) -> None:
     assert mode == "aes"
     world = await _world(db, clock, (Channel.WECHAT, WECHAT_OPENID, "周到"))
-    user = wechat()
+    user = wechat(WECHAT_OPENID)
     clock.set(world.starts - timedelta(minutes=20))
 
     text = await user.click("CHECKIN")
@@ -381,7 +340,7 @@ async def test_wechat_location_outside_china_is_refused_outside_any_flow(
     db, clock, wechat, messenger
 ) -> None:
     world = await _world(db, clock, (Channel.WECHAT, WECHAT_OPENID, "周到"))
-    user = wechat()
+    user = wechat(WECHAT_OPENID)
     clock.set(world.starts - timedelta(minutes=20))
 
     text = await user.location(40.0, -100.0)

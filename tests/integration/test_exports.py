@@ -10,7 +10,6 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,13 +19,9 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
 
 from bots import bootstrap, spreadsheets
-from bots.app import build_app, build_services
-from bots.settings import Settings
-from bots.wechat.receive import WECHAT_RECEIVER
 from core.chat import exports as chat_exports
 from core.domain.activity import Activity
 from core.domain.attendance import RecordSource, RecordStatus
@@ -54,21 +49,24 @@ from tests.builders import (
     resident_id,
 )
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_api import TEST_BOT_TOKEN, FakeTelegramAPI, UploadedFile
-from tests.fakes.telegram_updates import Person, TelegramUpdates
-from tests.fakes.wechat_messages import AES_KEY, APP_ID, TOKEN, WeChatMessages
-from tests.integration import test_wechat_receive as receive
-from tests.integration.conftest import TELEGRAM_SECRET
-from tests.integration.test_cli import Stvs, _runner
-from tests.integration.test_telegram_webhook import Chat
-from tests.integration.test_wechat_receive import WeChatUser
+from tests.fakes.telegram_api import UploadedFile
+from tests.fakes.telegram_updates import Person
+from tests.integration.two_channels import (
+    PUBLIC_URL,
+    app_client,
+    chat,
+    messenger,
+    mode,
+    settings,
+    signer,
+    wechat,
+)
 
-signer = receive.signer
-messenger = receive.messenger
+__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
+from tests.integration.test_cli import Stvs, _runner
 
 ZH = translator("zh_CN")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PUBLIC_URL = "https://stvs.example.org"
 BRIGADE = "江苏省科协科技志愿服务总队"
 TEAM = "南京市玄武区科技志愿服务队"
 OTHER = "南京市鼓楼区科技志愿服务队"
@@ -559,44 +557,6 @@ def test_english_headers_and_labels() -> None:
 # ---- in chat: Telegram and WeChat (safe mode) through the real app -----------------------------------
 
 
-@pytest.fixture
-def mode() -> str:
-    return "aes"
-
-
-@pytest.fixture
-def settings(mode: str, fake_telegram: FakeTelegramAPI, tmp_path) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        telegram_token=TEST_BOT_TOKEN,
-        telegram_webhook_secret=TELEGRAM_SECRET,
-        telegram_api_base=fake_telegram.base_url,
-        wechat_token=TOKEN,
-        wechat_app_id=APP_ID,
-        wechat_aes_key=AES_KEY if mode == "aes" else "",
-        public_url=PUBLIC_URL,
-    )
-
-
-@pytest.fixture
-async def app_client(db: Database, clock: FakeClock, settings: Settings) -> AsyncIterator[TestClient]:
-    app = build_app(build_services(settings, clock=clock, database=db), run_scheduler=False)
-    app[WECHAT_RECEIVER].overflow_delay_s = 0
-    async with TestClient(TestServer(app)) as client:
-        yield client
-
-
-@pytest.fixture
-def chat(app_client: TestClient, fake_telegram: FakeTelegramAPI, clock: FakeClock):
-    updates = TelegramUpdates(clock=clock)
-    return lambda person=STAFF: Chat(app_client, fake_telegram, person, updates)
-
-
-@pytest.fixture
-def wechat(app_client: TestClient, signer, clock: FakeClock):
-    return lambda openid=WECHAT_STAFF: WeChatUser(app_client, signer, WeChatMessages(clock), openid)
-
-
 async def test_telegram_staff_export_last_months_records_as_excel(db, clock, chat, fake_telegram) -> None:
     world = await _world(db, clock)
     staff = chat(STAFF)
@@ -692,7 +652,7 @@ async def test_wechat_staff_export_the_volunteer_list_as_csv_by_numbers(
     db, clock, wechat, messenger, app_client
 ) -> None:
     world = await _world(db, clock, staff_identity=(Channel.WECHAT, WECHAT_STAFF))
-    user = wechat()
+    user = wechat(WECHAT_STAFF)
 
     await user.say("/organizer")
     text = await user.pick("导出")

@@ -38,10 +38,12 @@ from tests.integration.test_attendance_journeys import (
     World,
     _notices,
     _world,
+    on_telegram,
+)
+from tests.integration.two_channels import (
     app_client,
     chat,
     mode,
-    on_telegram,
     settings,
     signer,
     wechat,

@@ -26,7 +26,15 @@ from scheduler.jobs import run_job
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org, make_staff, make_volunteer
 from tests.fakes.clock import FakeClock
-from tests.integration.test_attendance_journeys import STAFF, app_client, chat, mode, settings
+from tests.integration.test_attendance_journeys import (
+    STAFF,
+)
+from tests.integration.two_channels import (
+    app_client,
+    chat,
+    mode,
+    settings,
+)
 
 __all__ = ["app_client", "chat", "mode", "settings"]  # the real app, as the attendance journeys run it
 

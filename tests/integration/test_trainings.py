@@ -8,7 +8,6 @@ through the fake clock."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,12 +17,8 @@ from urllib.parse import urlsplit
 
 import prcoords
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from pypdf import PdfReader
 
-from bots.app import build_app, build_services
-from bots.settings import Settings
-from bots.wechat.receive import WECHAT_RECEIVER
 from core.domain.activity import ActivityStatus
 from core.domain.attendance import RecordStatus
 from core.domain.certificate import CertificateKind
@@ -40,19 +35,22 @@ from core.services.volunteers import RegistrationForm, give_consent, register_vo
 from storage.database import Database
 from tests.builders import activity_draft, make_activity, make_admin, make_org
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_api import TEST_BOT_TOKEN, FakeTelegramAPI, UploadedFile
-from tests.fakes.telegram_updates import Person, TelegramUpdates
-from tests.fakes.wechat_messages import AES_KEY, APP_ID, TOKEN, WeChatMessages
-from tests.integration import test_wechat_receive as receive
-from tests.integration.conftest import TELEGRAM_SECRET
+from tests.fakes.telegram_api import FakeTelegramAPI, UploadedFile
+from tests.fakes.telegram_updates import Person
+from tests.integration.two_channels import (
+    PUBLIC_URL,
+    app_client,
+    chat,
+    messenger,
+    mode,
+    settings,
+    signer,
+    wechat,
+)
+
+__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
 from tests.integration.test_telegram_webhook import Chat
-from tests.integration.test_wechat_receive import WeChatUser
 
-# The WeChat side as test_wechat_receive signs and reads it (its ``signer`` and ``messenger``).
-signer = receive.signer
-messenger = receive.messenger
-
-PUBLIC_URL = "https://stvs.example.org"
 ORG = "南京市玄武区科技志愿服务队"
 SERVICE = "玄武湖科普讲解"
 TRAINING = "科技志愿者安全培训"
@@ -67,44 +65,9 @@ NUMBER = re.compile(r"编号：(STVS-\d{4}-[0-9A-Z]{8})")
 
 
 @pytest.fixture
-def mode() -> str:
-    """WeChat in safe (AES) mode, as test_wechat_receive calls it."""
-    return "aes"
-
-
-@pytest.fixture
-def settings(mode: str, fake_telegram: FakeTelegramAPI, tmp_path) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        telegram_token=TEST_BOT_TOKEN,
-        telegram_webhook_secret=TELEGRAM_SECRET,
-        telegram_api_base=fake_telegram.base_url,
-        wechat_token=TOKEN,
-        wechat_app_id=APP_ID,
-        wechat_aes_key=AES_KEY,
-        public_url=PUBLIC_URL,
-        # 3 service hours and 3 training hours: a star only if the training counted.
-        star_thresholds="5,300,600,1000,1500",
-    )
-
-
-@pytest.fixture
-async def app_client(db: Database, clock: FakeClock, settings: Settings) -> AsyncIterator[TestClient]:
-    app = build_app(build_services(settings, clock=clock, database=db), run_scheduler=False)
-    app[WECHAT_RECEIVER].overflow_delay_s = 0
-    async with TestClient(TestServer(app)) as client:
-        yield client
-
-
-@pytest.fixture
-def chat(app_client: TestClient, fake_telegram: FakeTelegramAPI, clock: FakeClock):
-    updates = TelegramUpdates(clock=clock)
-    return lambda person=VOLUNTEER: Chat(app_client, fake_telegram, person, updates)
-
-
-@pytest.fixture
-def wechat(app_client: TestClient, signer, clock: FakeClock):
-    return lambda openid=WECHAT_OPENID: WeChatUser(app_client, signer, WeChatMessages(clock), openid)
+def settings_changes() -> dict[str, str]:
+    """One star at 5 hours: 3 service hours and 3 training hours make a star only if training counted."""
+    return {"star_thresholds": "5,300,600,1000,1500"}
 
 
 # ---- the world: a service tomorrow, a safety training three days later, a volunteer on both ----------
@@ -328,7 +291,7 @@ async def test_wechat_volunteer_sees_the_training_and_gets_its_certificate_by_li
     db, clock, chat, wechat, messenger, app_client
 ) -> None:
     world = await _world(db, clock, Channel.WECHAT, WECHAT_OPENID, "周到")
-    user, staff = wechat(), chat(STAFF)
+    user, staff = wechat(WECHAT_OPENID), chat(STAFF)
     start = world.starts[world.training]
     gcj = prcoords.wgs_gcj(prcoords.Coords(*north_of(VENUE, 40)))  # what WeChat sends
     clock.set(start - timedelta(minutes=30))

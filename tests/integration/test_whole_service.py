@@ -18,13 +18,15 @@ from core.services.users import ensure_user, grant_role
 from tests.builders import make_org
 from tests.fakes.telegram_updates import Person
 from tests.integration.test_attendance_journeys import (
+    north_of,
+)
+from tests.integration.test_telegram_webhook import _register
+from tests.integration.two_channels import (
     app_client,
     chat,
     mode,
-    north_of,
     settings,
 )
-from tests.integration.test_telegram_webhook import _register
 
 __all__ = ["app_client", "chat", "mode", "settings"]  # the real app with both channels
 
