@@ -20,7 +20,7 @@ from core.domain.people import Actor, ConsentKind
 from core.errors import InvalidInput, NotEligible, NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit
-from core.services.notices import enqueue
+from core.services.notices import enqueue, tell_staff
 
 LIST_LIMIT = 20
 
@@ -89,21 +89,16 @@ async def submit_need(uow: UnitOfWork, clock: Clock, user_id: int, form: NeedFor
 
 async def _tell_staff(uow: UnitOfWork, clock: Clock, need: Need, org_id: int) -> None:
     """The addressed org's staff hear of a new need to review."""
-    told: set[int] = set()
-    for grant in await uow.grants.staff_of(org_id):
-        if grant.user_id in told:
-            continue
-        told.add(grant.user_id)
-        await enqueue(
-            uow,
-            clock,
-            f"need-submitted:{need.id}:{grant.user_id}",
-            grant.user_id,
-            "notice.need_submitted",
-            choices=[("chat.need.button.review", f"nd.o:{need.id}")],
-            number=need.id,
-            requester=need.requester,
-        )
+    await tell_staff(
+        uow,
+        clock,
+        [org_id],
+        f"need-submitted:{need.id}",
+        "notice.need_submitted",
+        choices=[("chat.need.button.review", f"nd.o:{need.id}")],
+        number=need.id,
+        requester=need.requester,
+    )
 
 
 def may_review(actor: Actor, need: Need) -> bool:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core.domain.activity import Activity
 from core.domain.dialog import Notice
+from core.domain.people import Role
 from core.domain.signup import Signup
 from core.ports import Clock, UnitOfWork
 
@@ -43,6 +44,31 @@ async def enqueue(
         choices=[list(c) for c in choices],
     )
     return await uow.notices.add_once(notice)
+
+
+async def tell_staff(
+    uow: UnitOfWork,
+    clock: Clock,
+    org_ids: Sequence[int],
+    key: str,
+    message_key: str,
+    *,
+    choices: Sequence[tuple[str, str]] = (),
+    **params: Any,
+) -> int:
+    """Each staff member of these orgs hears it once (a member of two of them too): the notice's key is
+    ``<key>:<user id>``. Returns how many were queued now."""
+    users: dict[int, None] = {}
+    for org_id in org_ids:
+        for grant in await uow.grants.staff_of(org_id):
+            if grant.role is Role.ORG_STAFF:
+                users.setdefault(grant.user_id)
+    queued = 0
+    for user_id in users:
+        queued += await enqueue(
+            uow, clock, f"{key}:{user_id}", user_id, message_key, choices=choices, **params
+        )
+    return queued
 
 
 async def _tell_volunteers(

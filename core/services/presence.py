@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.domain.activity import OPEN_FOR_SIGNUP, Activity
-from core.domain.people import Actor, Role
+from core.domain.people import Actor
 from core.domain.signup import HOLDS_PLACE, Signup, SignupStatus
 from core.errors import Conflict, NotEligible, PermissionDenied
 from core.policy import Policy
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit
-from core.services.notices import briefing_keys, enqueue, local
+from core.services.notices import briefing_keys, enqueue, local, tell_staff
 from core.services.signups import Cancellation, cancel_signup, lock_signup
 
 LAPSE_BATCH = 500
@@ -116,22 +116,17 @@ async def alert_low_turnout(uow: UnitOfWork, clock: Clock, policy: Policy) -> in
         waiting = await uow.signups.count(activity.id, frozenset({SignupStatus.WAITLISTED}))
         if held >= activity.capacity or waiting:
             continue
-        staff = {g.user_id for g in await uow.grants.staff_of(activity.org_id) if g.role is Role.ORG_STAFF}
-        for user_id in sorted(staff):
-            told += await enqueue(
-                uow,
-                clock,
-                f"turnout.low:{activity.id}:{user_id}",
-                user_id,
-                "notice.turnout_low",
-                choices=[
-                    ("chat.org.broadcast", f"oa.bc:{activity.id}"),
-                    ("chat.org.view", f"oa:{activity.id}"),
-                ],
-                title=activity.title,
-                start=local(activity.starts_at, activity.timezone),
-                held=str(held),
-                capacity=str(activity.capacity),
-                missing=str(activity.capacity - held),
-            )
+        told += await tell_staff(
+            uow,
+            clock,
+            [activity.org_id],
+            f"turnout.low:{activity.id}",
+            "notice.turnout_low",
+            choices=[("chat.org.broadcast", f"oa.bc:{activity.id}"), ("chat.org.view", f"oa:{activity.id}")],
+            title=activity.title,
+            start=local(activity.starts_at, activity.timezone),
+            held=str(held),
+            capacity=str(activity.capacity),
+            missing=str(activity.capacity - held),
+        )
     return told

@@ -18,12 +18,11 @@ from datetime import datetime, timedelta
 
 from core.domain.activity import Activity, ActivityMode, ActivityStatus
 from core.domain.dialog import Notice
-from core.domain.people import Role
 from core.domain.signup import Signup, SignupStatus
 from core.domain.survey import QUESTIONS, SurveyKind
 from core.policy import Policy
 from core.ports import Clock, UnitOfWork
-from core.services.notices import enqueue, local
+from core.services.notices import enqueue, local, tell_staff
 
 REMINDED = frozenset({ActivityStatus.PUBLISHED, ActivityStatus.ONGOING})
 # Held: neither a draft nor cancelled (an activity stays published after its end until its record is filed).
@@ -61,10 +60,6 @@ def reminder_keys(signups: Sequence[Signup], names: Sequence[str] = REMINDER_NAM
 
 def vsurvey_key(signup: Signup) -> str:
     return f"after.vsurvey:{signup.id}"
-
-
-def bsurvey_key(activity_id: int, user_id: int) -> str:
-    return f"after.bsurvey:{activity_id}:{user_id}"
 
 
 async def withdraw_reminders(uow: UnitOfWork, clock: Clock, signups: Sequence[Signup]) -> None:
@@ -217,27 +212,18 @@ async def _ask_staff(uow: UnitOfWork, clock: Clock, activity: Activity) -> int:
     """3-8.1.2.1: the beneficiaries answer without registering, by the deep link or its QR code, which
     the organizing org's staff show on site or pass on."""
     assert activity.id is not None
-    staff = sorted(
-        {g.user_id for g in await uow.grants.staff_of(activity.org_id) if g.role is Role.ORG_STAFF}
+    return await tell_staff(
+        uow,
+        clock,
+        [activity.org_id],
+        f"after.bsurvey:{activity.id}",
+        "notice.after.bsurvey",
+        choices=[
+            ("reminder.button.survey_qr", f"a.sqr:{activity.id}"),
+            ("reminder.button.stats", f"stats:{activity.id}"),
+        ],
+        title=activity.title,
+        end=local(activity.ends_at, activity.timezone),
+        payload=f"survey-{activity.id}",
+        id=str(activity.id),
     )
-    known = await uow.notices.queued([bsurvey_key(activity.id, u) for u in staff])
-    queued = 0
-    for user_id in staff:
-        if bsurvey_key(activity.id, user_id) in known:
-            continue
-        queued += await enqueue(
-            uow,
-            clock,
-            bsurvey_key(activity.id, user_id),
-            user_id,
-            "notice.after.bsurvey",
-            choices=[
-                ("reminder.button.survey_qr", f"a.sqr:{activity.id}"),
-                ("reminder.button.stats", f"stats:{activity.id}"),
-            ],
-            title=activity.title,
-            end=local(activity.ends_at, activity.timezone),
-            payload=f"survey-{activity.id}",
-            id=str(activity.id),
-        )
-    return queued

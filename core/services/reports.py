@@ -14,7 +14,7 @@ from core.domain.report import QUALITY_SCALE, REPORT_WITHIN, ActivityReport, rep
 from core.errors import Conflict, InvalidInput, NotEligible, NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork, Unreported
 from core.services.access import audit, require_staff
-from core.services.notices import enqueue, local
+from core.services.notices import local, tell_staff
 
 BENEFICIARIES_MAX = 200
 CONTENT_MAX = 1000
@@ -259,23 +259,20 @@ async def remind_reports(uow: UnitOfWork, clock: Clock, limit: int = 500) -> int
         org = await uow.orgs.get(item.org_id)
         if org is None:
             continue
-        recipients = [g.user_id for g in await uow.grants.staff_of(item.org_id)]
-        if overdue and org.parent_id is not None:
-            recipients += [g.user_id for g in await uow.grants.staff_of(org.parent_id)]
+        orgs = [item.org_id] + ([org.parent_id] if overdue and org.parent_id is not None else [])
         event, message = (
             ("report-overdue", "notice.report_overdue") if overdue else ("report-due", "notice.report_due")
         )
-        for user_id in dict.fromkeys(recipients):
-            queued += await enqueue(
-                uow,
-                clock,
-                f"{event}:{item.activity_id}:{user_id}",
-                user_id,
-                message,
-                choices=[("report.button.open", f"rp:{item.activity_id}")],
-                title=item.title,
-                org=org.name,
-                end=local(item.ends_at, item.timezone),
-                due=local(due, item.timezone),
-            )
+        queued += await tell_staff(
+            uow,
+            clock,
+            orgs,
+            f"{event}:{item.activity_id}",
+            message,
+            choices=[("report.button.open", f"rp:{item.activity_id}")],
+            title=item.title,
+            org=org.name,
+            end=local(item.ends_at, item.timezone),
+            due=local(due, item.timezone),
+        )
     return queued
