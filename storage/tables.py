@@ -336,6 +336,13 @@ feedback = Table(
     Column("reply", Text),
     Column("replied_by", ForeignKey("users.id")),
     Column("replied_at", UTCDateTime),
+    # 1-6.1.2 d, 2-8.2: a complaint names what it is about; unanswered past the response time it
+    # escalates to the parent org once. Plain ids: SQLite cannot add a foreign key to a table.
+    Column("kind", String(16), nullable=False, server_default="opinion"),
+    Column("activity_id", Integer),
+    Column("volunteer_id", Integer),
+    Column("escalated_at", UTCDateTime),
+    Column("escalated_org_id", Integer),
 )
 
 # Inbound deliveries already handled (Telegram update_id, WeChat MsgId): redeliveries are ignored.
@@ -521,7 +528,18 @@ makeup_requests = Table(
     Column("decided_at", UTCDateTime),
     Column("decision_reason", Text),
     Column("record_id", Integer),
+    Column("has_photo", Boolean, nullable=False, server_default=false()),
     Index(None, "org_id", "status"),
+)
+
+# 2-6.3 c: the photo a volunteer may attach to a make-up request, kept apart so that listing
+# requests never loads images.
+makeup_photos = Table(
+    "makeup_photos",
+    metadata,
+    Column("makeup_id", ForeignKey("makeup_requests.id"), primary_key=True),
+    Column("mime", String(100), nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )
 
 # 4-5.5: the register of issued certificates; each an immutable snapshot, revoked only with a reason.
@@ -558,6 +576,22 @@ activity_reports = Table(
     Column("filed_by", ForeignKey("users.id"), nullable=False),
     Column("filed_at", UTCDateTime, nullable=False),
     Column("revised_at", UTCDateTime),
+)
+
+# 2-10.1: staff evaluate each attendee after an activity (attitude, behaviour, effect, 1–5 each).
+volunteer_evaluations = Table(
+    "volunteer_evaluations",
+    metadata,
+    _id(),
+    Column("activity_id", ForeignKey("activities.id"), nullable=False),
+    Column("volunteer_id", ForeignKey("volunteers.id"), nullable=False, index=True),
+    Column("attitude", Integer, nullable=False),
+    Column("behaviour", Integer, nullable=False),
+    Column("effect", Integer, nullable=False),
+    Column("comment", Text),
+    Column("evaluated_by", ForeignKey("users.id"), nullable=False),
+    Column("evaluated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("activity_id", "volunteer_id"),
 )
 
 mapper_registry = registry(metadata=metadata)

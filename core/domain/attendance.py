@@ -231,6 +231,7 @@ class MakeupRequest:
     decided_at: datetime | None = None
     decision_reason: str | None = None
     record_id: int | None = None
+    has_photo: bool = False  # the photo itself is kept apart (makeup_photos)
     id: int | None = None
 
     @property

@@ -71,6 +71,11 @@ class Feedback:
     reply: str | None = None
     replied_by: int | None = None
     replied_at: datetime | None = None
+    kind: str = "opinion"  # or "complaint" (1-6.1.2 d)
+    activity_id: int | None = None  # what a complaint is about, when it names it
+    volunteer_id: int | None = None
+    escalated_at: datetime | None = None
+    escalated_org_id: int | None = None
     id: int | None = None
 
     @property
