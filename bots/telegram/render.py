@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
@@ -43,28 +43,35 @@ async def render(
     *,
     sleep: Sleep = asyncio.sleep,
     keep_last: bool = False,
+    flood_retries: int = RETRIES_AFTER_FLOOD_WAIT,
+    pressed: int | None = None,
 ) -> SendMessage | None:
-    """Send ``replies`` in order. A flood wait (429) is waited out and retried a bounded number of times,
-    then raised; ``TelegramForbiddenError`` (the user blocked the bot) propagates at once.
+    """Send ``replies`` in order. A flood wait (429) is waited out and retried ``flood_retries`` times,
+    then raised (the outbox passes 0: its Pacer pauses the whole channel instead);
+    ``TelegramForbiddenError`` (the user blocked the bot) propagates at once. ``pressed`` is the id of
+    the message whose button was pressed: a reply ``in_place`` edits it.
 
     With ``keep_last``, a final plain message is not sent but returned, for the caller to send another
     way (in the answer to a webhook); anything else is sent as usual and None returned."""
-    methods = [method for reply in replies for method in telegram_methods(chat_id, reply)]
+    methods = [method for reply in replies for method in telegram_methods(chat_id, reply, pressed)]
     last = methods[-1] if keep_last and methods and isinstance(methods[-1], SendMessage) else None
     for method in methods if last is None else methods[:-1]:
-        await _call(bot, method, sleep)
+        await _call(bot, method, sleep, flood_retries)
     return last
 
 
-def telegram_methods(chat_id: int, reply: Reply) -> list[TelegramMethod[Any]]:
+def telegram_methods(chat_id: int, reply: Reply, pressed: int | None = None) -> list[TelegramMethod[Any]]:
     """The API calls for one reply, in order."""
     match reply:
-        case Say(text=text, choices=choices, columns=columns, clear_keyboard=clear):
+        case Say(text=text, choices=choices, columns=columns, clear_keyboard=clear, in_place=in_place):
             markup: Markup | None = None
             if choices:
                 markup = inline_keyboard(choices, columns)
             elif clear:
                 markup = ReplyKeyboardRemove(remove_keyboard=True)
+            if in_place and pressed is not None and len(split_text(text)) == 1:
+                keyboard = markup if isinstance(markup, InlineKeyboardMarkup) else None
+                return [_edit(chat_id, pressed, text, keyboard)]
             return _texts(chat_id, text, markup)
         case AskLocation(text=text, button=label):
             return _texts(chat_id, text, _request_keyboard(KeyboardButton(text=label, request_location=True)))
@@ -127,6 +134,12 @@ def _texts(chat_id: int, text: str, markup: Markup | None) -> list[TelegramMetho
     ]
 
 
+def _edit(chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> EditMessageText:
+    return EditMessageText(
+        chat_id=chat_id, message_id=message_id, text=_escape(text), parse_mode="HTML", reply_markup=markup
+    )
+
+
 def _caption(chat_id: int, caption: str) -> tuple[list[TelegramMethod[Any]], dict[str, Any]]:
     """A caption over the limit goes first as its own message(s); the file then goes without one."""
     if not caption:
@@ -146,14 +159,21 @@ def _link_label(url: str) -> str:
     return f"🔗 {host}"
 
 
-async def _call(bot: Bot, method: TelegramMethod[Any], sleep: Sleep) -> Any:
-    for attempt in range(RETRIES_AFTER_FLOOD_WAIT + 1):
+async def _call(
+    bot: Bot, method: TelegramMethod[Any], sleep: Sleep, retries: int = RETRIES_AFTER_FLOOD_WAIT
+) -> Any:
+    for attempt in range(retries + 1):
         try:
             return await bot(method)
         except TelegramRetryAfter as error:
-            if attempt == RETRIES_AFTER_FLOOD_WAIT or error.retry_after > MAX_FLOOD_WAIT:
+            if attempt == retries or error.retry_after > MAX_FLOOD_WAIT:
                 raise
             await sleep(error.retry_after)
+        except TelegramBadRequest as error:
+            # A refresh that changed nothing (pressed twice within a second): the card is as it should be.
+            if isinstance(method, EditMessageText) and "message is not modified" in error.message:
+                return None
+            raise
     raise AssertionError("unreachable")
 
 

@@ -1,12 +1,25 @@
 """Recruitment broadcast in chat (2-7.2, 3-6.1.3.3): from the staff's activity card, a preview that
 says how many volunteers the call would reach and who they are, then the call itself, queued for
-the outbox. Rules and the audience live in core.services.broadcasts."""
+the outbox, shown as one progress card: sent, failed and still to go, with 刷新 (refresh) and 停止发送
+(stop). Where the channel can edit a message (Telegram) the card is rewritten in place; elsewhere
+(WeChat) a refresh answers with the card anew. Rules and the audience live in
+core.services.broadcasts."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from core.chat.messages import Say
 from core.chat.organizer import _viewed
 from core.chat.turn import Turn
-from core.services.broadcasts import broadcast_recruitment, recruitment_audience
+from core.errors import NotFound
+from core.services.broadcasts import (
+    CallProgress,
+    call_progress,
+    call_recruitment,
+    recruitment_audience,
+    stop_call,
+)
 
 
 async def preview(turn: Turn, arg: str) -> None:
@@ -29,10 +42,53 @@ async def preview(turn: Turn, arg: str) -> None:
 async def send(turn: Turn, arg: str) -> None:
     activity = await _viewed(turn, arg)
     assert activity.id is not None
-    count = await broadcast_recruitment(turn.uow, turn.clock, turn.actor, activity.id)
-    turn.say(
-        "chat.broadcast.sent",
-        turn.choice("chat.org.view", f"oa:{activity.id}"),
+    progress = await call_recruitment(turn.uow, turn.clock, turn.actor, activity.id)
+    # A new message, the card: the preview above it stays as it was.
+    _card(turn, progress, in_place=False)
+
+
+async def refresh(turn: Turn, arg: str) -> None:
+    activity_id, number = _call_of(arg)
+    _card(turn, await call_progress(turn.uow, turn.clock, turn.actor, activity_id, number))
+
+
+async def stop(turn: Turn, arg: str) -> None:
+    activity_id, number = _call_of(arg)
+    _card(turn, await stop_call(turn.uow, turn.clock, turn.actor, activity_id, number))
+
+
+def _call_of(arg: str) -> tuple[int, int]:
+    activity, _, number = arg.partition(":")
+    if not (activity.isdigit() and number.isdigit()):
+        raise NotFound("broadcast.call_not_found")
+    return int(activity), int(number)
+
+
+def _card(turn: Turn, progress: CallProgress, *, in_place: bool = True) -> None:
+    activity = progress.activity
+    call = f"{activity.id}:{progress.number}"
+    if progress.pending:
+        state = turn.t("chat.broadcast.state.sending")
+        choices = [
+            turn.choice("chat.broadcast.refresh", f"oa.bcp:{call}"),
+            turn.choice("chat.broadcast.stop", f"oa.bcx:{call}"),
+        ]
+    elif progress.withdrawn:
+        state, choices = turn.t("chat.broadcast.state.stopped", withdrawn=progress.withdrawn), []
+    else:
+        state, choices = turn.t("chat.broadcast.state.done"), []
+    choices.append(turn.choice("chat.org.view", f"oa:{activity.id}"))
+    at = turn.clock.now().astimezone(ZoneInfo(activity.timezone)).strftime("%H:%M:%S")
+    text = turn.t(
+        "chat.broadcast.progress",
         title=activity.title,
-        count=count,
+        total=progress.total,
+        sent=progress.sent,
+        failed=progress.failed,
+        pending=progress.pending,
+        state=state,
+        time=at,
     )
+    if not in_place:
+        text = turn.t("chat.broadcast.sent", title=activity.title, count=progress.total) + "\n" + text
+    turn.replies.append(Say(text, tuple(choices), in_place=in_place))

@@ -51,7 +51,27 @@ class Contact:
     own: bool  # the contact shared is the sender's own
 
 
-Input = Text | Command | Button | Location | Contact
+PHOTO_MAX_BYTES = 5 << 20  # a photo over this is refused, not stored (adapters stop fetching here)
+
+
+@dataclass(frozen=True)
+class Photo:
+    """An image the user sent, fetched by the adapter before the turn. ``data`` is empty when it could
+    not be had: ``too_large`` when it was over PHOTO_MAX_BYTES, else the download failed."""
+
+    data: bytes = field(repr=False)
+    mime: str
+    too_large: bool = False
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Something a user sent that the bot cannot read: a sticker, voice, video, file, poll."""
+
+    kind: str
+
+
+Input = Text | Command | Button | Location | Contact | Photo | Unreadable
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,9 @@ class Say:
     choices: tuple[Choice, ...] = ()
     columns: int = 1
     clear_keyboard: bool = False  # remove a location/contact request keyboard shown before
+    # Rewrites the message whose button was pressed (a progress card), where the channel can edit
+    # one (Telegram); elsewhere, or with no button pressed, it is said as a new message.
+    in_place: bool = False
 
     def __post_init__(self) -> None:
         # A Telegram message carries one keyboard: the one removing the request keyboard, or the

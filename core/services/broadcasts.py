@@ -4,7 +4,10 @@ activity's call for volunteers to the members of their org and the orgs below it
 A broadcast is one notice per volunteer, all written in the transaction that records the broadcast,
 and sent by the outbox dispatcher: a crash part-way through sending loses nothing (what is not sent
 yet is still due) and sends nothing twice (each notice is marked once sent). A second broadcast of
-the same activity waits a day, so that volunteers are not called again and again."""
+the same activity waits a day, so that volunteers are not called again and again.
+
+Each call is numbered per activity (its notices' keys are ``recruit:<activity>:<number>:<user>``): its
+progress is counted from its notices, and staff may stop it, which withdraws the notices not sent yet."""
 
 from __future__ import annotations
 
@@ -22,6 +25,21 @@ from core.services.notices import local
 
 BROADCAST_PAUSE = timedelta(days=1)
 BROADCAST = "recruitment.broadcast"  # audit action on the activity; counted for the pause
+STOPPED = "recruitment.stopped"  # audit action: staff stopped a call part-way
+
+
+@dataclass(frozen=True)
+class CallProgress:
+    """Where one call stands, counted from its notices: sent, given up (blocked, unfollowed, no
+    channel), still to go, and withdrawn (stopped, or the activity was cancelled)."""
+
+    activity: Activity
+    number: int
+    total: int
+    sent: int
+    failed: int
+    pending: int
+    withdrawn: int
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,11 @@ async def refresh_calls(uow: UnitOfWork, clock: Clock, activity: Activity) -> No
 
 async def broadcast_recruitment(uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int) -> int:
     """Queues the call to everyone in the audience; the number queued."""
+    return (await call_recruitment(uow, clock, actor, activity_id)).total
+
+
+async def call_recruitment(uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int) -> CallProgress:
+    """Queues the call to everyone in the audience; the call, all of it still to go."""
     audience = await recruitment_audience(uow, clock, actor, activity_id)
     activity = audience.activity
     assert activity.id is not None
@@ -116,5 +139,49 @@ async def broadcast_recruitment(uow: UnitOfWork, clock: Clock, actor: Actor, act
     await uow.notices.add_for_each(
         call, [(f"{_calls(activity)}{number}:{user_id}", user_id) for user_id in audience.user_ids]
     )
-    await audit(uow, clock, actor, BROADCAST, "activity", activity.id, recipients=len(audience.user_ids))
-    return len(audience.user_ids)
+    total = len(audience.user_ids)
+    await audit(uow, clock, actor, BROADCAST, "activity", activity.id, recipients=total, call=number)
+    return CallProgress(activity, number, total, sent=0, failed=0, pending=total, withdrawn=0)
+
+
+async def call_progress(
+    uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int, number: int
+) -> CallProgress:
+    """How far the call has gone. Reads the call's record and its notices not sent (an index leads
+    to them): never the whole sent history, however often it is refreshed."""
+    activity, total = await _call(uow, actor, activity_id, number)
+    unsent = await uow.notices.unsent_with_prefix(f"{_calls(activity)}{number}:")
+    sent = max(0, total - unsent.pending - unsent.failed - unsent.withdrawn)
+    return CallProgress(activity, number, total, sent, unsent.failed, unsent.pending, unsent.withdrawn)
+
+
+async def stop_call(
+    uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int, number: int
+) -> CallProgress:
+    """The call's notices not sent yet are withdrawn (marked, kept for the record). Those the
+    dispatcher has in hand go out still: at the platform's pace, a second or two's worth."""
+    activity, _ = await _call(uow, actor, activity_id, number)
+    withdrawn = 0
+    for notice in await uow.notices.pending_with_prefix(f"{_calls(activity)}{number}:"):
+        notice.withdraw(clock.now())
+        withdrawn += 1
+    if withdrawn:
+        assert activity.id is not None
+        await audit(uow, clock, actor, STOPPED, "activity", activity.id, call=number, withdrawn=withdrawn)
+    return await call_progress(uow, clock, actor, activity_id, number)
+
+
+async def _call(uow: UnitOfWork, actor: Actor, activity_id: int, number: int) -> tuple[Activity, int]:
+    """The activity (its staff only) and how many the call went to, from its record."""
+    activity = await uow.activities.read(activity_id)
+    if activity is None:
+        raise NotFound("activity.not_found")
+    await require_staff(uow, actor, activity.org_id)
+    calls = [e for e in await uow.audit.for_entity("activity", activity_id) if e.action == BROADCAST]
+    calls.sort(key=lambda e: (e.at, e.id or 0))
+    entry = next((e for e in calls if e.details.get("call") == number), None)
+    if entry is None and 0 < number <= len(calls) and "call" not in calls[number - 1].details:
+        entry = calls[number - 1]  # recorded before calls carried their number: the n-th one
+    if entry is None:
+        raise NotFound("broadcast.call_not_found")
+    return activity, int(entry.details.get("recipients", 0))

@@ -21,9 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import json
+import math
 import mimetypes
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +52,7 @@ CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64  # bytes
 CALLBACK_ANSWER_LIMIT = 200
 UPLOAD_LIMIT = 50 * 1024 * 1024
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files ("file is too big")
 MAX_POLL_WAIT = 1.0  # seconds; getUpdates' timeout is capped so tests stay fast
 
 Params = dict[str, Any]
@@ -188,6 +192,89 @@ class _StoredMessage:
     from_bot: bool
 
 
+_RATED = ("send", "edit", "copy", "forward")  # what Telegram's flood control counts
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Telegram's flood control, enforced: a token bucket of ``per_second`` sends overall, holding
+    ``burst_s`` seconds' worth (at least one), and one send per ``chat_interval_s`` to one chat. Over
+    the limit a send is answered 429 with retry_after (whole seconds, as Telegram gives them): over
+    the overall rate it pauses the whole bot, and every send before the pause ends is answered 429
+    again; over a chat's rate, that chat. ``inject_429_every``: also every n-th send that the bucket
+    let through is answered 429 (a pause of ``inject_retry_after`` s) as if Telegram were busy."""
+
+    per_second: float = 30.0
+    burst_s: float = 0.2
+    chat_interval_s: float = 1.0
+    inject_429_every: int = 0
+    inject_retry_after: int = 1
+
+
+@dataclass(frozen=True)
+class Arrival:
+    at: float  # time.monotonic() when it arrived
+    chat_id: int | str | None
+    text: str
+    status: int  # as answered: 200, 429, or a failure arranged (403 for a blocked chat)
+    early: bool  # arrived while a pause it had been told of (the bot's, or its chat's) still ran
+
+
+class _Limiter:
+    def __init__(self, limit: RateLimit) -> None:
+        self.limit = limit
+        self.capacity = max(1.0, limit.per_second * limit.burst_s)
+        self.tokens = self.capacity
+        self.refilled = time.monotonic()
+        self.paused_until = 0.0
+        self.chat_last: dict[Any, float] = {}
+        self.chat_paused: dict[Any, float] = {}
+        self.let_through = 0
+        self.arrivals: list[Arrival] = []
+        self.pauses: list[tuple[float, float]] = []
+        self._pending: tuple[float, Any, str, bool] | None = None
+
+    def admit(self, params: Params) -> None:
+        """Raises the 429 for a send over the limit."""
+        now = time.monotonic()
+        chat = params.get("chat_id")
+        self.tokens = min(self.capacity, self.tokens + (now - self.refilled) * self.limit.per_second)
+        self.refilled = now
+        waited = max(self.paused_until, self.chat_paused.get(chat, 0.0))
+        self._pending = (now, chat, str(params.get("text") or ""), now < waited)
+        if now < waited:
+            raise self._too_many(waited - now)
+        if self.tokens < 1:
+            raise self._pause(now, 1)
+        self.tokens -= 1
+        self.let_through += 1
+        every = self.limit.inject_429_every
+        if every and self.let_through % every == 0:
+            raise self._pause(now, self.limit.inject_retry_after)
+        last = self.chat_last.get(chat)
+        if last is not None and now - last < self.limit.chat_interval_s:
+            wait = max(1, math.ceil(self.limit.chat_interval_s - (now - last)))
+            self.chat_paused[chat] = now + wait
+            raise self._too_many(wait)
+        self.chat_last[chat] = now
+
+    def answered(self, status: int) -> None:
+        if self._pending is not None:
+            at, chat, text, early = self._pending
+            self.arrivals.append(Arrival(at, chat, text, status, early))
+            self._pending = None
+
+    def _pause(self, now: float, seconds: int) -> ApiError:
+        self.paused_until = now + seconds
+        self.pauses.append((now, now + seconds))
+        return self._too_many(seconds)
+
+    @staticmethod
+    def _too_many(seconds: float) -> ApiError:
+        wait = max(1, math.ceil(seconds))
+        return ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+
+
 class LocalAiohttpSession(AiohttpSession):
     """aiogram's own HTTP session; closing skips its 250 ms wait for TLS connections, there are none here."""
 
@@ -207,6 +294,7 @@ class FakeTelegramAPI:
         bot_name: str = TEST_BOT_NAME,
         clock: Clock | None = None,
         max_poll_wait: float = MAX_POLL_WAIT,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.token = token
         self.bot_user: Params = {
@@ -222,6 +310,9 @@ class FakeTelegramAPI:
         }
         self._clock: Clock = clock or _SystemClock()
         self._max_poll_wait = max_poll_wait
+        # Flood control, off unless asked for (the bench): sends over the rate are answered 429.
+        self._limiter = _Limiter(rate_limit) if rate_limit is not None else None
+        self._last_message_id: dict[int | str, int] = {}  # ids are never reused, as on Telegram
         self._calls: list[Call] = []
         self._failures: list[_Failure] = []
         self._blocked: set[int | str] = set()
@@ -236,6 +327,8 @@ class FakeTelegramAPI:
         self._chats: dict[int | str, Params] = {}
         self._messages: dict[tuple[int | str, int], _StoredMessage] = {}
         self._next_file = 0
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id → file_path, bytes (put_file)
+        self.downloads: list[str] = []  # file paths downloaded, in order
         self._server: TestServer | None = None
         self._bots: list[Bot] = []
         self._handlers: dict[str, tuple[str, Callable[[Params], Any]]] = {
@@ -259,6 +352,7 @@ class FakeTelegramAPI:
                 "sendChatAction": self._send_chat_action,
                 "sendPhoto": self._send_photo,
                 "sendDocument": self._send_document,
+                "getFile": self._get_file,
             }.items()
         }
 
@@ -267,6 +361,10 @@ class FakeTelegramAPI:
     async def start(self) -> None:
         app = web.Application(client_max_size=UPLOAD_LIMIT + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        if self._limiter is not None:
+            app.router.add_get("/_fake/arrivals", self._arrivals)
+            app.router.add_post("/_fake/reset", self._reset)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
@@ -425,7 +523,63 @@ class FakeTelegramAPI:
     def unblock_chat(self, chat_id: int | str) -> None:
         self._blocked.discard(chat_id)
 
+    # ---- flood control (rate_limit) -------------------------------------------------------------
+
+    def arrivals(self) -> list[Arrival]:
+        """Each rate-limited request as it arrived, and how it was answered (rate_limit only)."""
+        return list(self._limiter.arrivals) if self._limiter is not None else []
+
+    def pauses(self) -> list[tuple[float, float]]:
+        """The bot-wide pauses the server ordered: (start, end) in time.monotonic() seconds."""
+        return list(self._limiter.pauses) if self._limiter is not None else []
+
+    async def _arrivals(self, request: web.Request) -> web.Response:
+        """Both, as JSON, for a client in another process (the bench runs the server apart)."""
+        return web.json_response(
+            {"arrivals": [dataclasses.astuple(a) for a in self.arrivals()], "pauses": self.pauses()}
+        )
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        """Calls and the flood control's state forgotten, for the next run of a client apart."""
+        assert self._limiter is not None
+        self._limiter = _Limiter(self._limiter.limit)
+        self.clear()
+        return web.json_response({"ok": True})
+
     # ---- HTTP -----------------------------------------------------------------------------------
+
+    def put_file(self, data: bytes, name: str = "photo.jpg") -> Params:
+        """A file a user sent (a photo, a document): its file_id, file_unique_id and file_size, as an
+        update carries them; getFile and the download route then serve it."""
+        file_id, unique_id = self._file_ids("AgAC")
+        folder = "photos" if name.endswith(".jpg") else "documents"
+        self._files[file_id] = (f"{folder}/file_{self._next_file}{name[name.rfind('.') :]}", data)
+        return {"file_id": file_id, "file_unique_id": unique_id, "file_size": len(data)}
+
+    def _get_file(self, params: Params) -> Params:
+        found = self._files.get(str(params.get("file_id", "")))
+        if found is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, data = found
+        if len(data) > DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
+        file_id = str(params["file_id"])
+        return {
+            "file_id": file_id,
+            "file_unique_id": "AQAD" + file_id[-10:],
+            "file_size": len(data),
+            "file_path": path,
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _answer(ApiError(401).body(), 401)
+        path = request.match_info["path"]
+        for file_path, data in self._files.values():
+            if file_path == path:
+                self.downloads.append(path)
+                return web.Response(body=data, content_type="application/octet-stream")
+        return _answer(ApiError(404).body(), 404)
 
     async def _not_found(self, request: web.Request) -> web.Response:
         return _answer(ApiError(404).body(), 404)
@@ -443,6 +597,8 @@ class FakeTelegramAPI:
         try:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
+            if self._limiter is not None and canonical.startswith(_RATED) and canonical != "sendChatAction":
+                self._limiter.admit(params)
             self._inject_failure(canonical, params)
             if canonical == "getUpdates":
                 result = await self._get_updates(params)
@@ -450,8 +606,12 @@ class FakeTelegramAPI:
                 result = handler(params)
         except ApiError as error:
             self._calls.append(Call(canonical, params, error.error_code, error.description))
+            if self._limiter is not None:
+                self._limiter.answered(error.error_code)
             return _answer(error.body(), error.error_code)
         self._calls.append(Call(canonical, params, 200, copy.deepcopy(result)))
+        if self._limiter is not None:
+            self._limiter.answered(200)
         body: Params = {"ok": True, "result": result}
         if canonical in ("setWebhook", "deleteWebhook") and isinstance(result, bool):
             body["description"] = self._last_webhook_description
@@ -694,7 +854,8 @@ class FakeTelegramAPI:
     def _new_message(self, chat_id: int | str, content: Params, reply_markup: Any) -> Params:
         _check_reply_markup(reply_markup)
         markup = _inline_markup(reply_markup)
-        message_id = 1 + max((mid for (cid, mid) in self._messages if cid == chat_id), default=0)
+        message_id = self._last_message_id.get(chat_id, 0) + 1
+        self._last_message_id[chat_id] = message_id
         message: Params = {
             "message_id": message_id,
             "from": dict(self.bot_user),
@@ -730,6 +891,8 @@ class FakeTelegramAPI:
             return
         self._chats[chat["id"]] = copy.deepcopy(chat)
         self._messages[(chat["id"], message["message_id"])] = _StoredMessage(copy.deepcopy(message), from_bot)
+        last = self._last_message_id.get(chat["id"], 0)
+        self._last_message_id[chat["id"]] = max(last, message["message_id"])
 
     def _chat(self, chat_id: int | str) -> Params:
         if chat_id in self._chats:

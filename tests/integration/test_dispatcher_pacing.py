@@ -22,7 +22,7 @@ from core.ports import DeliveryFailed
 from core.services.notices import enqueue
 from core.services.users import ensure_user
 from locales import translator
-from scheduler.dispatcher import LEASE, Pace, Pacer, claim_limit, dispatch_due
+from scheduler.dispatcher import LEASE, RATE_RETRIES, Pace, Pacer, claim_limit, dispatch_due
 from storage.database import Database
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -108,7 +108,7 @@ async def test_ninety_notices_go_out_in_three_seconds_never_more_than_thirty_in_
     assert timedelta(seconds=2.9) <= max(times) - start < timedelta(seconds=3.1)
 
 
-async def test_a_429_pauses_the_channel_requeues_the_notice_and_uses_no_attempt(
+async def test_a_429_pauses_the_channel_and_the_notice_goes_after_the_pause_using_no_attempt(
     db: Database, clock: FakeClock
 ) -> None:
     keys = await _queue(db, clock, [str(7_200 + n) for n in range(40)])
@@ -118,19 +118,34 @@ async def test_a_429_pauses_the_channel_requeues_the_notice_and_uses_no_attempt(
     result = await dispatch_due(
         db.uow, clock, {Channel.TELEGRAM: recorder}, translator, pacer=pacer, concurrency=1
     )
-    assert result.sent == 39 and result.retried == 1
+    assert result.sent == 40 and result.retried == 0
     limited_at = start + timedelta(seconds=9 / 30)
     after = [at for at, _, _ in recorder.sent[9:]]
-    assert after and min(after) >= limited_at + timedelta(seconds=7)  # nobody sent during the pause
-    sent_to = {to for _, to, _ in recorder.sent}
-    [missing] = [k for k in keys if k.split(":")[1] not in sent_to]
-    notice = await _pending(db, missing)
+    assert len(after) == 31 and min(after) >= limited_at + timedelta(seconds=7)  # nobody during the pause
+    assert recorder.sent[9][1] == "7209"  # the one told to wait went first after the pause
+    assert all([await _pending(db, k) is None for k in keys])
+
+
+async def test_a_notice_told_to_wait_again_and_again_goes_back_to_the_queue_using_no_attempt(
+    db: Database, clock: FakeClock
+) -> None:
+    keys = await _queue(db, clock, [str(7_250 + n) for n in range(5)])
+    recorder = Recorder(clock)
+    for n in range(2, 2 + RATE_RETRIES + 1):  # the 2nd notice, and each of its retries
+        recorder.failures[n] = DeliveryFailed("rate limited", retry_after=3)
+    pacer = pacer_for(clock)
+    result = await dispatch_due(
+        db.uow, clock, {Channel.TELEGRAM: recorder}, translator, pacer=pacer, concurrency=1
+    )
+    assert result.sent == 4 and result.retried == 1
+    notice = await _pending(db, keys[1])
     assert notice is not None and notice.attempts == 0 and not notice.failed
-    assert notice.due_at >= limited_at + timedelta(seconds=7)
+    # Due when the last pause ends, when the next one was sent, not at once.
+    assert notice.due_at >= recorder.sent[1][0] > recorder.sent[0][0] + timedelta(seconds=3 * RATE_RETRIES)
 
     clock.set(notice.due_at)
     result = await dispatch_due(db.uow, clock, {Channel.TELEGRAM: recorder}, translator, pacer=pacer)
-    assert result.sent == 1 and await _pending(db, missing) is None
+    assert result.sent == 1 and await _pending(db, keys[1]) is None
 
 
 async def test_a_tick_claims_what_the_cap_sends_before_the_lease_ends(db: Database, clock: FakeClock) -> None:
@@ -199,9 +214,14 @@ class Sleeper:
         await future
 
     def wake_all(self) -> None:
-        waiting, self.waiting = self.waiting, []
-        for at, future in sorted(waiting, key=lambda w: w[0]):
-            self.clock.set(max(self.clock.now(), at))
+        """Time moves to the first wake-up due, and those due then wake (the others sleep on)."""
+        if not self.waiting:
+            return
+        first = min(at for at, _ in self.waiting)
+        self.clock.set(max(self.clock.now(), first))
+        due = [w for w in self.waiting if w[0] <= self.clock.now()]
+        self.waiting = [w for w in self.waiting if w[0] > self.clock.now()]
+        for _, future in due:
             future.set_result(None)
 
 
