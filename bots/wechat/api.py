@@ -56,6 +56,10 @@ class WeChatUnreachable(Exception):
     """No answer, a timeout, an HTTP error or something that is not WeChat's JSON."""
 
 
+class MediaTooLarge(Exception):
+    """A media file over the size the caller takes: not downloaded further."""
+
+
 class TokenStore(Protocol):
     async def load(self) -> str | None:
         """A token that has not expired yet, or None."""
@@ -146,6 +150,49 @@ class WeChatApi:
         if not isinstance(ticket, str) or not isinstance(url, str):
             raise WeChatUnreachable(f"qrcode/create answered without a ticket: {result}")
         return SHOW_QRCODE + quote(ticket, safe=""), url
+
+    async def download_media(self, media_id: str, max_bytes: int) -> tuple[bytes, str]:
+        """A file a user sent (an image message's MediaId), by 获取临时素材 (GET media/get): its bytes and
+        type. Raises MediaTooLarge past ``max_bytes`` (the rest is never read); WeChatError or
+        WeChatUnreachable as any call; a stale token is replaced once, as in ``post``."""
+        async with self._limit:
+            token = await self.tokens.load() or await self._refresh(stale=None)
+            try:
+                return await self._media(token, media_id, max_bytes)
+            except WeChatError as error:
+                if error.errcode not in STALE_TOKEN:
+                    raise
+                log.info("WeChat access token refused (%s); refreshing once", error.errcode)
+            token = await self._refresh(stale=token)
+            return await self._media(token, media_id, max_bytes)
+
+    async def _media(self, token: str, media_id: str, max_bytes: int) -> tuple[bytes, str]:
+        params = {"access_token": token, "media_id": media_id}
+        try:
+            async with self._http().get(self.base_url + "media/get", params=params) as response:
+                response.raise_for_status()
+                mime = response.content_type
+                if mime in ("application/json", "text/plain"):  # an error: errcode and errmsg
+                    raw = await response.content.read(64 << 10)
+                else:
+                    if (response.content_length or 0) > max_bytes:
+                        raise MediaTooLarge
+                    data = bytearray()
+                    async for chunk in response.content.iter_chunked(64 << 10):
+                        data += chunk
+                        if len(data) > max_bytes:
+                            raise MediaTooLarge
+                    return bytes(data), mime
+        except aiohttp.ClientResponseError as error:  # its text has the URL, with the token
+            raise WeChatUnreachable(f"media/get: HTTP {error.status}") from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise WeChatUnreachable(f"media/get: {type(error).__name__}") from error
+        try:
+            result = json.loads(raw)
+        except ValueError as error:
+            raise WeChatUnreachable("media/get: neither a file nor JSON") from error
+        errcode = int(result.get("errcode") or 0) if isinstance(result, dict) else 0
+        raise WeChatError(errcode or -1, str(result.get("errmsg", "")) if isinstance(result, dict) else "")
 
     # --- plumbing ---------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from xml.etree.ElementTree import ParseError
 
 import prcoords
@@ -22,20 +22,29 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.events import ClickEvent, ScanEvent, SubscribeEvent, SubscribeScanEvent
+from wechatpy.events import (
+    ClickEvent,
+    ScanCodeWaitMsgEvent,
+    ScanEvent,
+    SubscribeEvent,
+    SubscribeScanEvent,
+    SubscribeScanProductEvent,
+)
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.messages import BaseMessage, LocationMessage, TextMessage
+from wechatpy.messages import BaseMessage, ImageMessage, LocationMessage, TextMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
 from bots.media import MediaStore
+from bots.wechat.api import MediaTooLarge, WeChatError, WeChatUnreachable
 from bots.wechat.render import MediaLinks, cdata_safe, render_text, split_passive, truncate
 from bots.wechat.window import note_inbound
 from core.chat.conversation import Conversation
-from core.chat.messages import Command, Incoming, Input, Location, Say, Text
+from core.chat.messages import PHOTO_MAX_BYTES, Command, Incoming, Input, Location, Photo, Say, Text
 from core.domain.codes import Channel
 from core.ports import Clock, Messenger
 from locales import translator
+from storage.database import unavailable
 
 if TYPE_CHECKING:
     from bots.app import Services
@@ -66,6 +75,10 @@ MENU_COMMANDS: dict[str, Command] = {
 UNSUPPORTED = "wechat.unsupported"
 
 
+class Unavailable(Exception):
+    """The database is away: the message is left for WeChat to deliver again."""
+
+
 class Refused(Exception):
     """An input refused at the edge, with the HTTP status to answer."""
 
@@ -84,6 +97,13 @@ class Inbound:
     delivery_key: str
     note: str = ""  # a catalog key said before the answer (a message we cannot read)
     from_user: bool = True  # a message the user sent, not an event (menu click, follow, scan)
+    media_id: str = ""  # an image to fetch (media/get) before the turn: it becomes the Photo
+
+
+class MediaSource(Protocol):
+    """What fetches a user's image by its MediaId (bots.wechat.api.WeChatApi)."""
+
+    async def download_media(self, media_id: str, max_bytes: int) -> tuple[bytes, str]: ...
 
 
 def gcj_to_wgs(latitude: float, longitude: float) -> tuple[float, float]:
@@ -121,16 +141,21 @@ def inbound(message: BaseMessage, msg_type: str) -> Inbound | None:
         except (TypeError, ValueError):
             return Inbound(openid, Command("help"), key, note=UNSUPPORTED)
         return Inbound(openid, Location(*gcj_to_wgs(latitude, longitude)), key)
+    if isinstance(message, ImageMessage) and message.media_id:
+        return Inbound(openid, Photo(b"", "image/jpeg"), key, media_id=message.media_id)
     return Inbound(openid, Command("help"), key, note=UNSUPPORTED)
 
 
 def _event_input(event: BaseMessage) -> Input | None:
     if isinstance(event, SubscribeScanEvent | ScanEvent):  # a parametric QR code: its scene is a payload
         return Command("start", _payload(event.scene_id))
-    if isinstance(event, SubscribeEvent):
+    if isinstance(event, SubscribeEvent | SubscribeScanProductEvent):
+        # Every follow is welcomed, a product-barcode scan (scanbarcode|…, scanimage|…) included.
         return Command("start")
     if isinstance(event, ClickEvent):
         return MENU_COMMANDS.get(_menu_key(event), Command("help"))
+    if isinstance(event, ScanCodeWaitMsgEvent):  # the client waits ("消息接收中") for an answer
+        return Command("help")
     return None
 
 
@@ -159,6 +184,7 @@ class WeChatReceiver:
         aes_key: str = "",
         app_id: str = "",
         messenger: Callable[[], Messenger | None] = lambda: None,
+        media_source: Callable[[], MediaSource | None] = lambda: None,
         on_user_message: Callable[[str, Any], Awaitable[None]] | None = None,
         media: MediaStore | None = None,
         public_url: str = "",
@@ -174,6 +200,7 @@ class WeChatReceiver:
                 raise ValueError("safe mode needs STVS_WECHAT_AES_KEY (43 characters) and STVS_WECHAT_APP_ID")
             self.crypto = WeChatCrypto(token, aes_key, app_id)
         self.messenger = messenger
+        self.media_source = media_source
         # Opens the customer-service window (bots.wechat.window), in the turn's own transaction.
         self.on_user_message = on_user_message
         self.media = media
@@ -221,7 +248,10 @@ class WeChatReceiver:
         given = inbound(message, msg_type)
         if given is None or given.delivery_key in self._in_flight:
             return _success()
-        text = await self._answer_in_time(given)
+        try:
+            text = await self._answer_in_time(given)
+        except Unavailable:
+            return web.Response(status=503, text="try again")
         if text is None:
             return _success()
         reply = TextReply(
@@ -319,7 +349,8 @@ class WeChatReceiver:
     async def _turn(self, given: Inbound) -> tuple[str, str] | None:
         """The turn's replies as one text, and its language; None for a redelivery."""
         try:
-            incoming = Incoming(Channel.WECHAT, given.openid, given.input)
+            photo = await self._photo(given.media_id) if given.media_id else None
+            incoming = Incoming(Channel.WECHAT, given.openid, photo or given.input)
             on_turn = None
             if given.from_user and self.on_user_message is not None:
                 on_turn = partial(self.on_user_message, given.openid)
@@ -327,8 +358,13 @@ class WeChatReceiver:
                 outgoing = await self.conversation.handle(
                     incoming, delivery_key=given.delivery_key, on_turn=on_turn
                 )
-            except Exception:
-                log.exception("WeChat %s from %s failed", given.delivery_key, given.openid)
+            except Exception as error:
+                # Logged without the sender or the text (personal data).
+                log.exception("a WeChat %s failed", "message" if given.from_user else "event")
+                if unavailable(error):
+                    # Not marked handled: answered 503, WeChat delivers it again (3 tries in 15 s)
+                    # and says itself that the account cannot answer now if all of them fail.
+                    raise Unavailable from error
                 return translator("zh_CN")("error.generic"), "zh_CN"
             if outgoing is None:  # WeChat's retry of what was handled already
                 return None
@@ -341,8 +377,26 @@ class WeChatReceiver:
         finally:
             self._in_flight.discard(given.delivery_key)
 
+    async def _photo(self, media_id: str) -> Photo:
+        """The image of an image message, fetched from WeChat; empty when it cannot be had."""
+        source = self.media_source()
+        if source is None:
+            log.warning("an image arrived, but no WeChat API is configured to fetch it")
+            return Photo(b"", "image/jpeg")
+        try:
+            data, mime = await source.download_media(media_id, PHOTO_MAX_BYTES)
+        except MediaTooLarge:
+            return Photo(b"", "image/jpeg", too_large=True)
+        except (WeChatError, WeChatUnreachable) as error:
+            log.warning("an image could not be fetched from WeChat: %s", error)
+            return Photo(b"", "image/jpeg")
+        return Photo(data, mime)
+
     async def _send_when_done(self, task: asyncio.Task[tuple[str, str] | None], openid: str) -> None:
-        answer = await task
+        try:
+            answer = await task
+        except Unavailable:  # too late for WeChat to try again: say sorry instead
+            answer = translator("zh_CN")("error.generic"), "zh_CN"
         if answer is not None:
             await self._send_actively(openid, answer[0])
 
@@ -354,12 +408,12 @@ class WeChatReceiver:
         # Already rendered (numbers and all), so the numbers match what core recorded as offered.
         messenger = self.messenger()
         if messenger is None:
-            log.error("no WeChat messenger: a reply to %s is lost: %r", openid, text[:200])
+            log.error("no WeChat messenger: a reply is lost")
             return
         try:
             await messenger.send(openid, [Say(text)])
         except Exception:
-            log.exception("sending a reply to %s actively failed", openid)
+            log.exception("sending a reply actively failed")
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -399,6 +453,7 @@ def add_routes(app: web.Application, services: Services) -> WeChatReceiver:
         aes_key=settings.wechat_aes_key,
         app_id=settings.wechat_app_id,
         messenger=lambda: services.messengers.get(Channel.WECHAT),
+        media_source=lambda: getattr(services.messengers.get(Channel.WECHAT), "api", None),
         media=services.media,
         public_url=settings.public_url,
         on_user_message=lambda openid, uow: note_inbound(uow, openid, services.clock.now()),

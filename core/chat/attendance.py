@@ -9,10 +9,10 @@ from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from core.chat.messages import Choice, Document, Input, Location, Text
+from core.chat.messages import PHOTO_MAX_BYTES, Button, Choice, Document, Image, Input, Location, Photo, Text
 from core.chat.turn import Turn
 from core.domain.activity import Activity
-from core.domain.attendance import MakeupStatus, RecordStatus, ServiceRecord
+from core.domain.attendance import MakeupRequest, MakeupStatus, RecordStatus, ServiceRecord
 from core.domain.certificate import CertificateKind
 from core.domain.codes import Channel
 from core.domain.identity_numbers import ascii_form
@@ -32,12 +32,15 @@ from core.services.attendance import (
 )
 from core.services.certificates import issue_certificate
 from core.services.records import (
+    check_makeup_photo,
+    check_makeup_reason,
     check_makeup_span,
     confirm_records,
     decide_makeup,
     hours_of,
     makeup_candidates,
     makeup_cap,
+    makeup_photo,
     request_makeup,
     void_record,
 )
@@ -47,6 +50,9 @@ from core.services.stars import volunteer_standing
 CHECKIN = "checkin"
 MAKEUP = "makeup"
 STAFF_REASON = "staff_reason"
+SKIP_PHOTO = "f.skip"
+_SKIP_WORDS = frozenset({"跳过", "skip", "无", "没有", "no"})
+_EXTENSIONS = {"image/png": "png", "image/webp": "webp"}
 _CODE = re.compile(r"^\d{6}$")
 _SPAN = re.compile(r"^\s*(\d{1,2})[:：.](\d{2})\s*[-–—~至到]\s*(\d{1,2})[:：.](\d{2})\s*$")
 
@@ -374,6 +380,9 @@ def _span(activity: Activity, text: str) -> tuple[datetime, datetime]:
 
 async def makeup_step(turn: Turn, given: Input) -> None:
     data = turn.state.data
+    if turn.state.step == "photo":
+        await _makeup_photo_step(turn, given)
+        return
     text = given.text.strip() if isinstance(given, Text) else ""
     if not text:
         turn.say("makeup.text_please", turn.choice("chat.button.menu", "menu"))
@@ -389,6 +398,47 @@ async def makeup_step(turn: Turn, given: Input) -> None:
         turn.state.go("reason", start=start.isoformat(), end=end.isoformat())
         turn.say("makeup.ask_reason", turn.choice("chat.button.menu", "menu"))
         return
+    try:
+        reason = check_makeup_reason(text)
+    except DomainError as error:
+        turn.refuse(error, turn.choice("chat.button.menu", "menu"))
+        return
+    # 2-6.3 c: a photo as evidence (a group photo on site) is asked for, and may be skipped.
+    turn.state.go("photo", reason=reason)
+    turn.say("makeup.ask_photo", *_photo_choices(turn), max=PHOTO_MAX_BYTES >> 20)
+
+
+def _photo_choices(turn: Turn) -> tuple[Choice, Choice]:
+    return turn.choice("makeup.button.skip_photo", SKIP_PHOTO), turn.choice("chat.button.menu", "menu")
+
+
+async def _makeup_photo_step(turn: Turn, given: Input) -> None:
+    """The optional photo: one image, or 跳过; anything else is asked again."""
+    if isinstance(given, Photo):
+        if given.too_large:
+            turn.say("makeup.photo_too_large", *_photo_choices(turn), max=PHOTO_MAX_BYTES >> 20)
+            return
+        if not given.data:
+            turn.say("makeup.photo_failed", *_photo_choices(turn))
+            return
+        try:
+            check_makeup_photo(given.mime, given.data)
+        except DomainError as error:
+            turn.refuse(error, *_photo_choices(turn))
+            return
+        await _submit_makeup(turn, (given.mime, given.data))
+        return
+    skipped = isinstance(given, Button) and given.payload == SKIP_PHOTO
+    typed = isinstance(given, Text) and given.text.strip().lower() in _SKIP_WORDS
+    if skipped or typed:
+        await _submit_makeup(turn, None)
+        return
+    turn.say("makeup.photo_please", *_photo_choices(turn))
+
+
+async def _submit_makeup(turn: Turn, photo: tuple[str, bytes] | None) -> None:
+    data = turn.state.data
+    activity = await read_activity(turn.uow, int(data.get("activity", 0)))
     request = await request_makeup(
         turn.uow,
         turn.clock,
@@ -397,11 +447,12 @@ async def makeup_step(turn: Turn, given: Input) -> None:
         activity.id or 0,
         datetime.fromisoformat(data["start"]),
         datetime.fromisoformat(data["end"]),
-        text,
+        str(data.get("reason", "")),
+        photo,
     )
     turn.state.clear()
     turn.say(
-        "makeup.submitted",
+        "makeup.submitted_with_photo" if photo is not None else "makeup.submitted",
         *_onward(turn),
         title=activity.title,
         hours=request.requested_hours,
@@ -636,14 +687,34 @@ async def show_makeup(turn: Turn, arg: str) -> None:
         reason=request.reason,
         status=turn.t(f"code.makeup_status.{request.status.value}"),
     )
+    if request.has_photo:
+        text += "\n" + turn.t("makeup.staff.has_photo")
+    turn.say_text(text, *_decision_choices(turn, request, photo=request.has_photo))
+
+
+def _decision_choices(turn: Turn, request: MakeupRequest, *, photo: bool) -> list[Choice]:
     choices = [turn.choice("makeup.staff.list_button", "mk.l")]
+    if photo:
+        choices.insert(0, turn.choice("makeup.button.photo", f"mk.ph:{request.id}"))
     if request.status is MakeupStatus.PENDING:
         choices[:0] = [
             turn.choice("makeup.button.approve", f"mk.a:{request.id}"),
             turn.choice("makeup.button.partial", f"mk.p:{request.id}"),
             turn.choice("makeup.button.reject", f"mk.r:{request.id}"),
         ]
-    turn.say_text(text, *choices)
+    return choices
+
+
+async def show_makeup_photo(turn: Turn, arg: str) -> None:
+    """查看照片: the photo a volunteer attached, then the decision again (2-6.3 c)."""
+    request_id = _int(arg)
+    mime, data = await makeup_photo(turn.uow, turn.actor, request_id)
+    request = await turn.uow.makeups.get(request_id)
+    assert request is not None
+    turn.state.clear()
+    filename = f"makeup-{request_id}.{_EXTENSIONS.get(mime, 'jpg')}"
+    turn.replies.append(Image(data, filename, turn.t("makeup.staff.photo_caption")))
+    turn.say("makeup.staff.after_photo", *_decision_choices(turn, request, photo=False))
 
 
 async def approve_makeup(turn: Turn, arg: str) -> None:
@@ -656,6 +727,7 @@ async def ask_partial(turn: Turn, arg: str) -> None:
     request = await turn.uow.makeups.get(_int(arg))
     if request is None:
         raise NotFound("makeup.not_found")
+    await require_staff(turn.uow, turn.actor, request.org_id)  # a forged button asks nothing
     activity = await read_activity(turn.uow, request.activity_id)
     turn.state.start(STAFF_REASON, "partial", makeup=request.id)
     turn.say(
@@ -667,6 +739,7 @@ async def ask_reject(turn: Turn, arg: str) -> None:
     request = await turn.uow.makeups.get(_int(arg))
     if request is None:
         raise NotFound("makeup.not_found")
+    await require_staff(turn.uow, turn.actor, request.org_id)  # a forged button asks nothing
     turn.state.start(STAFF_REASON, "reject", makeup=request.id)
     turn.say("makeup.staff.ask_reason", turn.choice("chat.button.menu", "menu"))
 

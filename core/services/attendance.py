@@ -265,11 +265,12 @@ class ShownCode:
 async def current_code(
     uow: UnitOfWork, clock: Clock, policy: Policy, actor: Actor, activity_id: int
 ) -> ShownCode:
-    """The code staff show on site (or read out in an online session); it changes every few minutes."""
+    """The code staff show on site (or read out in an online session); it changes every few minutes.
+    Whoever holds it can check in, so only the organizing org's staff see it, not a parent org's."""
     activity = await uow.activities.get_for_update(activity_id)
     if activity is None:
         raise NotFound("activity.not_found")
-    await require_staff(uow, actor, activity.org_id, write=False)
+    await require_staff(uow, actor, activity.org_id)
     if not activity.checkin_secret:  # an activity made before codes existed
         activity.checkin_secret = new_code_secret()
     now = clock.now()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from core.chat.messages import PHOTO_MAX_BYTES
 from core.domain.activity import Activity
 from core.domain.attendance import (
     Attendance,
@@ -31,6 +32,7 @@ from core.services.access import audit, require_staff
 from core.services.notices import enqueue, local
 
 REASON_MAX = 500
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 ZERO = Decimal("0.0")
 
 
@@ -192,9 +194,11 @@ async def request_makeup(
     started_at: datetime,
     ended_at: datetime,
     reason: str,
+    photo: tuple[str, bytes] | None = None,
 ) -> MakeupRequest:
     """2-6.3 c: when check-in failed (network, GPS, a mistake), the volunteer files the times they
-    served and why; staff of the organizing org are asked to decide."""
+    served and why, with a photo as evidence if they have one (type and bytes); staff of the
+    organizing org are asked to decide."""
     volunteer_id = actor.volunteer_id
     if volunteer_id is None:
         raise NotEligible("volunteer.not_registered")
@@ -210,10 +214,10 @@ async def request_makeup(
         raise Conflict("makeup.has_record")
     if await uow.makeups.pending(volunteer_id, activity_id) is not None:
         raise Conflict("makeup.pending")
-    reason = reason.strip()
-    if not reason or len(reason) > REASON_MAX:
-        raise InvalidInput("makeup.reason_required", max=REASON_MAX)
+    reason = check_makeup_reason(reason)
     check_makeup_span(activity, started_at, ended_at)
+    if photo is not None:
+        check_makeup_photo(*photo)
     request = MakeupRequest(
         volunteer_id=volunteer_id,
         activity_id=activity_id,
@@ -222,8 +226,12 @@ async def request_makeup(
         ended_at=ended_at,
         reason=reason,
         created_at=now,
+        has_photo=photo is not None,
     )
     await uow.makeups.add(request)
+    if photo is not None:
+        assert request.id is not None
+        await uow.makeups.add_photo(request.id, *photo)
     await audit(uow, clock, actor, "makeup.request", "makeup_request", request.id, activity_id=activity_id)
     for grant in await uow.grants.staff_of(activity.org_id):
         await enqueue(
@@ -236,6 +244,34 @@ async def request_makeup(
             title=activity.title,
         )
     return request
+
+
+def check_makeup_reason(reason: str) -> str:
+    """The reason as kept: said, and not too long."""
+    reason = reason.strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise InvalidInput("makeup.reason_required", max=REASON_MAX)
+    return reason
+
+
+def check_makeup_photo(mime: str, data: bytes) -> None:
+    """A photo as evidence (2-6.3 c): an image of a common type, at most PHOTO_MAX_BYTES."""
+    if len(data) > PHOTO_MAX_BYTES:
+        raise InvalidInput("makeup.photo_too_large", max=PHOTO_MAX_BYTES >> 20)
+    if not data or mime not in PHOTO_TYPES:
+        raise InvalidInput("makeup.photo_type")
+
+
+async def makeup_photo(uow: UnitOfWork, actor: Actor, request_id: int) -> tuple[str, bytes]:
+    """The photo of a make-up request, for staff who may read the request (2-6.3 c)."""
+    request = await uow.makeups.get(request_id)
+    if request is None:
+        raise NotFound("makeup.not_found")
+    await require_staff(uow, actor, request.org_id, write=False)
+    photo = await uow.makeups.photo(request_id) if request.has_photo else None
+    if photo is None:
+        raise NotFound("makeup.photo_none")
+    return photo
 
 
 def check_makeup_span(activity: Activity, started_at: datetime, ended_at: datetime) -> None:

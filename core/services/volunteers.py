@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,6 +23,14 @@ from core.services.access import audit, may_see_private_data, require_staff
 from core.services.notices import enqueue
 
 NAME_MAX = 40
+_NAME_SEPARATORS = frozenset(" ·・•‧.'-’")  # 阿依古丽·买买提, O'Neil, Jean-Luc
+
+
+def plausible_name(name: str) -> bool:
+    """2-7.1: a real name: letters of any script, their marks, digits, spaces and the separators names
+    use. No emoji or other symbols, and no control or direction characters (a right-to-left override
+    would show staff another name than the one stored)."""
+    return all(unicodedata.category(ch)[0] in "LMN" or ch in _NAME_SEPARATORS for ch in name)
 
 
 async def give_consent(
@@ -92,7 +101,7 @@ async def register_volunteer(
     if await uow.volunteers.by_user(user_id) is not None:
         raise Conflict("volunteer.already_registered")
     name = " ".join(form.name.split())
-    if not name or len(name) > NAME_MAX:
+    if not name or len(name) > NAME_MAX or not plausible_name(name):
         raise InvalidInput("volunteer.name", max=NAME_MAX)
     phone = normalise_mobile(form.phone)
     birth = form.birth_date
@@ -369,7 +378,7 @@ async def update_profile(uow: UnitOfWork, clock: Clock, actor: Actor, changes: d
         raise InvalidInput("volunteer.field.unknown", field=sorted(unknown)[0])
     if "name" in changes:
         name = " ".join(str(changes["name"]).split())
-        if not name or len(name) > NAME_MAX:
+        if not name or len(name) > NAME_MAX or not plausible_name(name):
             raise InvalidInput("volunteer.name", max=NAME_MAX)
         volunteer.name = name
     if "phone" in changes:

@@ -215,6 +215,69 @@ class TelegramUpdates:
         }
         return self._update("message", message)
 
+    def photo(
+        self, *sizes: dict[str, Any], caption: str | None = None, person: Person | None = None
+    ) -> Update:
+        """A photo: one PhotoSize per file given (``FakeTelegramAPI.put_file`` results, or made-up ids),
+        smallest first, as Telegram sends them; each is given a width and height that grow."""
+        photo = [{**size, "width": 320 * n, "height": 240 * n} for n, size in enumerate(sizes, 1)]
+        content: dict[str, Any] = {"photo": photo}
+        if caption is not None:
+            content["caption"] = caption
+        return self.message(content, person=person)
+
+    def document(
+        self,
+        file: dict[str, Any],
+        file_name: str,
+        mime_type: str,
+        *,
+        caption: str | None = None,
+        person: Person | None = None,
+    ) -> Update:
+        """A file sent as a document (an image sent "as a file" keeps its type and full size)."""
+        content: dict[str, Any] = {"document": {**file, "file_name": file_name, "mime_type": mime_type}}
+        if caption is not None:
+            content["caption"] = caption
+        return self.message(content, person=person)
+
+    def sticker(self, emoji: str = "👍", *, person: Person | None = None) -> Update:
+        sticker = {
+            "file_id": "CAACAgIAAxkBAAEfakeSticker",
+            "file_unique_id": "AgADfakeSticker",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        return self.message({"sticker": sticker}, person=person)
+
+    def edited_text(self, sent: Update, text: str) -> Update:
+        """``sent`` (a text message) edited by its sender: an ``edited_message``."""
+        message = copy.deepcopy(sent["message"])
+        message["text"], message["edit_date"] = text, self._date()
+        return self._update("edited_message", message)
+
+    def in_chat(
+        self, kind: str, chat: dict[str, Any], content: dict[str, Any], *, person: Person | None = None
+    ) -> Update:
+        """A message in a group, supergroup or channel (``kind`` "message" or "channel_post")."""
+        message: dict[str, Any] = {
+            "message_id": self._message_id(chat["id"]),
+            "chat": chat,
+            "date": self._date(),
+            **copy.deepcopy(content),
+        }
+        if kind == "message":
+            message["from"] = (person or self.person).user()
+        return self._update(kind, message)
+
+    def other(self, kind: str, payload: dict[str, Any]) -> Update:
+        """Any other update type (inline_query, poll, my_chat_member…) with the payload given."""
+        return self._update(kind, copy.deepcopy(payload))
+
     # ---- buttons --------------------------------------------------------------------------------
 
     def callback(

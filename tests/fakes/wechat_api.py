@@ -61,6 +61,7 @@ ERRMSG = {
     41001: "access_token missing",
     42001: "access_token expired",
     43004: "require subscribe",
+    40007: "invalid media_id",
     44002: "empty post data",
     45002: "content size out of limit",
     45015: "response out of time limit or subscription is canceled",
@@ -113,6 +114,8 @@ class FakeWeChatAPI:
         self._failures: list[_Failure] = []
         self._unsubscribed: set[str] = set()
         self._msgids = itertools.count(1000)
+        self._media: dict[str, tuple[str, bytes]] = {}  # MediaId → type, bytes (put_media)
+        self.media_fetches: list[str] = []  # MediaIds fetched, in order
         self._server: TestServer | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------------
@@ -120,6 +123,7 @@ class FakeWeChatAPI:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/cgi-bin/token", self._token)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/{endpoint:.+}", self._handle)
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
@@ -195,6 +199,12 @@ class FakeWeChatAPI:
     def clear(self) -> None:
         self._calls.clear()
 
+    def put_media(self, data: bytes, mime: str = "image/jpeg") -> str:
+        """What a user's image message leaves on WeChat's side: its MediaId, served by media/get."""
+        media_id = f"MEDIA_{len(self._media) + 1}_{secrets.token_urlsafe(12)}"
+        self._media[media_id] = (mime, data)
+        return media_id
+
     # ---- the server -----------------------------------------------------------------------------
 
     async def _token(self, request: web.Request) -> web.Response:
@@ -210,6 +220,31 @@ class FakeWeChatAPI:
         token = f"TOKEN_{self.token_fetches}_{secrets.token_urlsafe(24)}"
         self._tokens[token] = True
         return web.json_response({"access_token": token, "expires_in": 7200})
+
+    async def _media_get(self, request: web.Request) -> web.Response:
+        """获取临时素材: the file itself, or an errcode as JSON (40007 for an unknown MediaId)."""
+        await self._wait()
+        token = request.query.get("access_token", "")
+        try:
+            if not token:
+                raise _Refused(41001)
+            if token not in self._tokens:
+                raise _Refused(40001)
+            if not self._tokens[token]:
+                raise _Refused(42001)
+            media_id = request.query.get("media_id", "")
+            self._inject_failure("media/get", {})
+            if media_id not in self._media:
+                raise _Refused(40007)
+        except _Refused as refused:
+            return _answer(refused)
+        self.media_fetches.append(media_id)
+        mime, data = self._media[media_id]
+        return web.Response(
+            body=data,
+            content_type=mime,
+            headers={"Content-disposition": f'attachment; filename="{media_id}.jpg"'},
+        )
 
     async def _handle(self, request: web.Request) -> web.Response:
         await self._wait()

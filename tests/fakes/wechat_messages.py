@@ -67,13 +67,39 @@ class WeChatMessages:
             f"<MsgId>{self.next_msg_id()}</MsgId>\n</xml>"
         )
 
-    def image(self, openid: str) -> str:
+    def image(self, openid: str, media_id: str = "media_id_0123456789", msg_id: int | None = None) -> str:
         return (
             f"<xml>\n{self._head(openid, 'image')}"
             f"<PicUrl>{cdata('http://mmbiz.qpic.cn/mmbiz/abc/0')}</PicUrl>\n"
-            f"<MediaId>{cdata('media_id_0123456789')}</MediaId>\n"
-            f"<MsgId>{self.next_msg_id()}</MsgId>\n</xml>"
+            f"<MediaId>{cdata(media_id)}</MediaId>\n"
+            f"<MsgId>{msg_id or self.next_msg_id()}</MsgId>\n</xml>"
         )
+
+    def media(self, openid: str, msg_type: str) -> str:
+        """A voice, video, shortvideo, link or file message, with the fields WeChat documents for it."""
+        fields = {
+            "voice": f"<MediaId>{cdata('voice_media_1')}</MediaId>\n<Format>{cdata('amr')}</Format>\n",
+            "video": f"<MediaId>{cdata('video_media_1')}</MediaId>\n<ThumbMediaId>{cdata('thumb_1')}</ThumbMediaId>\n",
+            "shortvideo": f"<MediaId>{cdata('sv_media_1')}</MediaId>\n<ThumbMediaId>{cdata('thumb_2')}</ThumbMediaId>\n",
+            "link": (
+                f"<Title>{cdata('科普文章')}</Title>\n<Description>{cdata('一篇文章')}</Description>\n"
+                f"<Url>{cdata('https://example.org/a')}</Url>\n"
+            ),
+            "file": (
+                f"<Title>{cdata('报名表.xlsx')}</Title>\n<Description>{cdata('')}</Description>\n"
+                f"<FileKey>{cdata('filekey_1')}</FileKey>\n<FileMd5>{cdata('d41d8cd98f00b204e9800998ecf8427e')}</FileMd5>\n"
+                "<FileTotalLen>1024</FileTotalLen>\n"
+            ),
+        }[msg_type]
+        return f"<xml>\n{self._head(openid, msg_type)}{fields}<MsgId>{self.next_msg_id()}</MsgId>\n</xml>"
+
+    def event(self, openid: str, event: str, extra: str = "") -> str:
+        """Any event, ``extra`` being its own elements (EventKey, ScanCodeInfo, SendPicsInfo…)."""
+        return self._event(openid, event, extra)
+
+    def subscribe_product(self, openid: str, key: str) -> str:
+        """A follow from scanning a product barcode or image: EventKey ``scanbarcode|…`` or ``scanimage|…``."""
+        return self._event(openid, "subscribe", f"<EventKey>{cdata(key)}</EventKey>\n")
 
     def of_type(self, openid: str, msg_type: str) -> str:
         """A message type nobody documented yet."""

@@ -506,7 +506,9 @@ async def _file_makeup(volunteer: Chat, span: str, reason: str) -> str:
     assert f"“{TITLE}”计划时间 09:00–12:00。" in text
     text = await volunteer.say(span)
     assert text.startswith("请说明未能正常签到的原因")
-    return await volunteer.say(reason)
+    text = await volunteer.say(reason)
+    assert text.startswith("最后一步（可选）：如有现场照片")  # 2-6.3 c: the photo may be skipped
+    return await volunteer.press("跳过")
 
 
 async def _open_request(staff: Chat, name: str) -> str:

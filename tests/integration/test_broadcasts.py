@@ -54,7 +54,7 @@ async def _world(db: Database, clock: FakeClock) -> dict[str, Any]:
             ("pending", strict, [LECTURE]),
             ("cleared", team, [LECTURE]),
         ):
-            volunteer, actor = await make_volunteer(uow, clock, org_id=org.id, name=name)
+            volunteer, actor = await make_volunteer(uow, clock, org_id=org.id, name=name.replace("_", " "))
             volunteer.service_areas = areas
             people[name] = actor
         await sign_up(uow, clock, people["signed_up"], activity.id)
