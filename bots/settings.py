@@ -6,6 +6,7 @@ import os
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
@@ -36,11 +37,18 @@ class Settings(BaseSettings):
     reminder_day_before_h: int = Field(default=24, ge=1, le=7 * 24)
     reminder_hours_before: int = Field(default=2, ge=1, le=7 * 24)
     star_validity_days: int = Field(default=365, ge=30, le=5 * 365)
+    complaint_response_h: int = Field(default=72, ge=1, le=30 * 24)
     certificate_issuer: str = "科技志愿服务平台"
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
     public_url: str = ""
+
+    # Operations: logs for a terminal (text) or one JSON object a line (json, for deployments), and
+    # how long a stop (SIGTERM, SIGINT) waits for the turns in flight and the notices being sent.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    shutdown_timeout_s: float = Field(default=8, ge=0, le=300)
 
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
@@ -104,6 +112,7 @@ class Settings(BaseSettings):
             reminder_day_before_h=self.reminder_day_before_h,
             reminder_hours_before=self.reminder_hours_before,
             low_turnout_alert_h=self.low_turnout_alert_h,
+            complaint_response_h=self.complaint_response_h,
             public_url=(self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/"),
             certificate_issuer=self.certificate_issuer,
         )

@@ -12,20 +12,32 @@ from typing import Any, Generic, Self, TypeVar
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from storage import repositories as repos
 from storage.loop_session import LoopSession
+from storage.matching import MatchingQueries
 from storage.tables import start_mappers
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000  # another process's write (the CLI); statements run on the loop
 
 
+def unavailable(error: BaseException) -> bool:
+    """The database could not be reached or went away (a restart, a failover, a network cut): worth
+    trying again in a moment, unlike a bug or a broken rule."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """The async engine: every unit of work on PostgreSQL; on SQLite only schema creation and
-    migrations, as units of work there go through ``create_loop_engine``."""
+    migrations, as units of work there go through ``create_loop_engine``. Errors never carry the
+    statement's parameters (phones, names): they end up in logs."""
     start_mappers()
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_size", 10)
@@ -54,6 +66,7 @@ def create_loop_engine(url: str) -> Engine | None:
         "sqlite://",
         creator=lambda: sqlite3.connect(path, check_same_thread=False, isolation_level=None),
         poolclass=StaticPool,  # one connection; the unit of work's lock keeps transactions apart
+        hide_parameters=True,
     )
     _serialise_sqlite_writers(engine)
     return engine
@@ -144,6 +157,7 @@ class SqlUnitOfWork:
     dialogs = _repository(repos.DialogRepository)
     notices = _repository(repos.NoticeRepository)
     feedback = _repository(repos.FeedbackRepository)
+    evaluations = _repository(repos.EvaluationRepository)
     deliveries = _repository(repos.DeliveryLog)
     link_codes = _repository(repos.LinkCodeRepository)
     needs = _repository(repos.NeedRepository)
@@ -154,6 +168,7 @@ class SqlUnitOfWork:
     certificates = _repository(repos.CertificateRepository)
     reports = _repository(repos.ActivityReportRepository)
     ratings = _repository(repos.RatingQueries)
+    matching = _repository(MatchingQueries)
     media = _repository(repos.MediaRepository)
     wechat_tokens = _repository(repos.WeChatTokenRepository)
     wechat_windows = _repository(repos.WeChatWindowRepository)

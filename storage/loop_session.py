@@ -27,8 +27,11 @@ from sqlalchemy.orm.util import identity_key
 
 def as_sqlalchemy_error(error: sqlite3.Error, statement: str, params: Any) -> DBAPIError:
     """A failure on the sqlite3 connection itself, raised as SQLAlchemy raises it for any other
-    statement (IntegrityError, OperationalError, …), so callers see one kind of database error."""
-    return DBAPIError.instance(statement, params, error, sqlite3.Error)
+    statement (IntegrityError, OperationalError, …), so callers see one kind of database error; without
+    the parameters, as the engines do."""
+    wrapped = DBAPIError.instance(statement, params, error, sqlite3.Error, hide_parameters=True)
+    assert isinstance(wrapped, DBAPIError)  # as a sqlite3.Error always is (typed: a StatementError)
+    return wrapped
 
 
 class LoopSession:

@@ -17,9 +17,11 @@ from core.chat.messages import (
     Input,
     Location,
     Outgoing,
+    Photo,
     Reply,
     Say,
     Text,
+    Unreadable,
 )
 from core.chat.turn import NUMBERED_CHANNELS, Translators, Turn
 from core.domain.dialog import DialogState
@@ -27,13 +29,15 @@ from core.domain.identity_numbers import ascii_form
 from core.domain.people import Actor
 from core.errors import DomainError, RaceLost
 from core.policy import Policy
-from core.ports import Clock, Documents, Links, UnitOfWork, UnitOfWorkFactory
+from core.ports import Charts, Clock, Documents, Links, UnitOfWork, UnitOfWorkFactory
 from core.services.access import actor_with, load_actor
 from core.services.users import ensure_user
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Turn, str], Awaitable[None]]
+# Told how each turn ended, "ok", "refused", "duplicate" or "error": the channels' logs and metrics.
+TurnObserver = Callable[[Incoming, str | None, str], None]
 FlowStep = Callable[[Turn, Input], Awaitable[None]]
 
 
@@ -60,8 +64,12 @@ class Conversation:
         routes: Routes,
         links: Links | None = None,
         documents: Documents | None = None,
+        observe: TurnObserver | None = None,
+        charts: Charts | None = None,
     ) -> None:
         self.links = links
+        self.charts = charts
+        self.observe = observe
         self.documents = documents
         self.uows = uows
         self.clock = clock
@@ -80,9 +88,17 @@ class Conversation:
         transaction, and kept even when the turn itself is refused. A turn that lost a race for a
         new row (``RaceLost``) is run once more, in a new transaction that sees the winner's row."""
         try:
-            return await self._turn(incoming, delivery_key, on_turn)
-        except RaceLost:
-            return await self._turn(incoming, delivery_key, on_turn)
+            try:
+                return await self._turn(incoming, delivery_key, on_turn)
+            except RaceLost:
+                return await self._turn(incoming, delivery_key, on_turn)
+        except Exception:
+            self._observed(incoming, delivery_key, "error")
+            raise
+
+    def _observed(self, incoming: Incoming, delivery_key: str | None, outcome: str) -> None:
+        if self.observe is not None:
+            self.observe(incoming, delivery_key, outcome)
 
     async def _turn(
         self,
@@ -95,6 +111,7 @@ class Conversation:
             if delivery_key is not None and not await uow.deliveries.first_time(
                 incoming.channel, delivery_key, now
             ):
+                self._observed(incoming, delivery_key, "duplicate")
                 return None
             if on_turn is not None:
                 await on_turn(uow)
@@ -111,6 +128,7 @@ class Conversation:
                 self.translators,
                 self.links,
                 self.documents,
+                charts=self.charts,
             )
             before = (state.flow, state.step, copy.deepcopy(state.data), list(state.offered))
             try:
@@ -132,6 +150,7 @@ class Conversation:
                     state.updated_at = self.clock.now()
                     await uow.dialogs.save(state)
                 await uow.commit()
+                self._observed(incoming, delivery_key, "ok")
             except DomainError as error:
                 # Nothing half-written: the turn's changes go, the user is told why.
                 await uow.rollback()
@@ -144,6 +163,7 @@ class Conversation:
                 kept = DialogState(user_id, now, flow, step, data, _offered(turn.replies))
                 await uow.dialogs.save(kept)
                 await uow.commit()
+                self._observed(incoming, delivery_key, "refused")
             return Outgoing(tuple(turn.replies), language=turn.language)
 
     async def _caller(
@@ -217,6 +237,10 @@ class Conversation:
             return
         if isinstance(given, Location | Contact):
             turn.say("chat.unexpected_attachment")
+        elif isinstance(given, Photo):
+            turn.say("badinput.photo_not_needed")
+        elif isinstance(given, Unreadable):
+            turn.say("badinput.unreadable")
         else:
             turn.say("chat.not_understood")
         await routes.menu(turn, "")
