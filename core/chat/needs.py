@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from core.chat import organizer
 from core.chat.forms import SUMMARY, Data, Form, Step, always, pressed
 from core.chat.messages import Button, Choice, Contact, Input, Text
 from core.chat.turn import Turn
@@ -35,6 +36,7 @@ from core.domain.people import ConsentKind
 from core.errors import DomainError, InvalidInput
 from core.services.needs import (
     NeedForm,
+    activity_of_need,
     addressable_org,
     close_need,
     decide_need,
@@ -43,6 +45,7 @@ from core.services.needs import (
     need_for_staff,
     open_needs,
     orgs_that_may_take,
+    plannable_need,
     submit_need,
     take_need,
 )
@@ -424,7 +427,14 @@ async def _actions(turn: Turn, need: Need) -> list[Choice]:
                 choices.append(Choice(label, f"nd.t:{need.id}-{org_id}"))
         return choices
     if need.status is NeedStatus.TAKEN and may_see_contact(turn.actor, need):
-        return [turn.choice("chat.need.button.close", f"nd.c:{need.id}")]
+        planned = await activity_of_need(turn.uow, need.id or 0)
+        return [
+            turn.choice("matching.button.match", f"mt.n:{need.id}"),
+            turn.choice("matching.button.view_activity", f"oa:{planned}")
+            if planned is not None
+            else turn.choice("matching.button.plan", f"nd.plan:{need.id}"),
+            turn.choice("chat.need.button.close", f"nd.c:{need.id}"),
+        ]
     return []
 
 
@@ -479,7 +489,47 @@ async def take(turn: Turn, arg: str) -> None:
         return
     need = await take_need(turn.uow, turn.clock, turn.actor, int(need_id), int(org_id))
     turn.say("chat.need.taken", number=need.id)
-    await show_need(turn, need_id)
+    await show_need(turn, need_id)  # the card with the full contact, to arrange the service
+    await plan(turn, need_id)
+
+
+async def plan(turn: Turn, arg: str) -> None:
+    """3-6.1.2: the taken need becomes an activity plan, prefilled from it; the organizer answers what
+    the need does not say (the exact time, the check-in point, the risks) and publishes it."""
+    turn.state.clear()
+    if not arg.isdigit():
+        await list_needs(turn)
+        return
+    need = await plannable_need(turn.uow, turn.actor, int(arg))
+    assert need.taken_by_org is not None
+    org = await addressable_org(turn.uow, need.taken_by_org)
+    content = ServiceContent(need.service_content)
+    data = organizer.org_answers(org)
+    data.update(
+        need=need.id,
+        title=turn.t(
+            "matching.draft_title",
+            content=turn.t(f"code.service_content.{content.value}"),
+            requester=need.requester,
+        )[:100],
+        group=content.group.value,
+        service_content=content.value,
+        mode=need.mode.value,
+        capacity=need.volunteers_needed,
+        content=need.description,
+        beneficiaries=need.requester,
+        required_skills=list(need.expertise),
+        training_kind=organizer.NOT_TRAINING,
+    )
+    if need.mode is not ActivityMode.ONLINE and need.place:
+        data.update(base=None, place_name=need.place[:100], address="")
+    turn.say(
+        "matching.plan_intro",
+        number=need.id,
+        time=need.preferred_time,
+        count=sum(1 for s in organizer.FORM.steps if s.needed(data) and s.name not in data),
+    )
+    await organizer.FORM.proceed(turn, data)
 
 
 async def close(turn: Turn, arg: str) -> None:

@@ -4,8 +4,9 @@ volunteers' one (only those who took part); ``/stats act-12`` shows the results 
 
 from __future__ import annotations
 
-from core.chat.messages import Button, Choice, Input, Text
+from core.chat.messages import Button, Choice, Image, Input, Text
 from core.chat.turn import Turn
+from core.domain.codes import Channel
 from core.domain.survey import (
     COMMENT_MAX,
     QUESTIONS,
@@ -16,7 +17,7 @@ from core.domain.survey import (
     check_rating,
 )
 from core.errors import DomainError, InvalidInput, NotFound
-from core.services.surveys import submit_survey, survey_activity, survey_stats
+from core.services.surveys import submit_survey, survey_activity, survey_activity_for_staff, survey_stats
 
 SURVEY = "survey"
 # Ratings are offered 1 → 5, so that on a channel of numbered options the number typed is the rating.
@@ -121,7 +122,9 @@ async def _take_comment(turn: Turn, given: Input) -> None:
         # Answered meanwhile (another device), or the activity was cancelled: nothing was written.
         turn.refuse(error, turn.choice("chat.button.menu", "menu"))
         return
-    turn.say("chat.survey.thanks", turn.choice("chat.button.menu", "menu"))
+    # 1-6.1.2 d: a complaint about the activity is one press away at the end of its survey.
+    complain = turn.choice("complaint.button.card", f"cp:a{int(data['activity'])}")
+    turn.say("chat.survey.thanks", complain, turn.choice("chat.button.menu", "menu"))
 
 
 # ---- statistics for staff (3-8.2) ---------------------------------------------------------------
@@ -160,3 +163,35 @@ async def show_stats(turn: Turn, arg: str) -> None:
             lines.append(turn.t("chat.survey.stats.comments"))
             lines.extend(f"- {comment}" for comment in stats.comments)
     turn.say_text("\n".join(lines), Choice(turn.t("chat.button.menu"), "menu"))
+
+
+# ---- the beneficiaries' survey, for staff to pass on (3-8.1.2.1) ---------------------------------
+
+
+async def survey_links(turn: Turn, arg: str) -> None:
+    """From the organizer's activity card and the after-activity notice: the deep link that opens the
+    beneficiaries' survey, its QR code, and how WeChat users get to it (a scene QR code)."""
+    turn.state.clear()
+    if not arg.isdigit():
+        raise NotFound("activity.not_found")
+    activity = await survey_activity_for_staff(turn.uow, turn.actor, int(arg))
+    payload = f"survey-{activity.id}"
+    links = turn.links
+    # Telegram's link works from any app (a WeChat staff member can pass it on too); WeChat's own way in
+    # is a scene QR code made by the account's administrator.
+    link = links.link(Channel.TELEGRAM, payload) if links is not None else None
+    lines = [turn.t("matching.survey.title", title=activity.title, number=activity.id)]
+    lines.append(turn.t("matching.survey.link", link=link) if link else turn.t("matching.survey.no_link"))
+    lines.append(turn.t("matching.survey.wechat", payload=payload))
+    if activity.high_privacy:
+        lines.append(turn.t("matching.survey.private"))
+    turn.say_text(
+        "\n".join(lines),
+        Choice(turn.t("chat.org.stats"), f"stats:{activity.id}"),
+        Choice(turn.t("chat.org.view"), f"oa:{activity.id}"),
+    )
+    png = links.qr_png(Channel.TELEGRAM, payload) if links is not None and link else None
+    if png is not None:
+        turn.replies.append(
+            Image(png, f"{payload}.png", turn.t("chat.qr.survey", title=activity.title, link=link))
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.domain.activity import Activity
 from core.domain.codes import ActivityMode, ProfessionalField, ServiceContent, ServiceObject
 from core.domain.identity_numbers import normalise_mobile
 from core.domain.need import (
@@ -13,6 +14,7 @@ from core.domain.need import (
     REQUESTER_MAX,
     TIME_MAX,
     Need,
+    NeedStatus,
     check_text,
 )
 from core.domain.organization import Organization
@@ -20,7 +22,7 @@ from core.domain.people import Actor, ConsentKind
 from core.errors import InvalidInput, NotEligible, NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit
-from core.services.notices import enqueue, tell_staff
+from core.services.notices import enqueue, local, tell_staff
 
 LIST_LIMIT = 20
 
@@ -193,3 +195,59 @@ async def close_need(uow: UnitOfWork, clock: Clock, actor: Actor, need_id: int) 
     await audit(uow, clock, actor, "need.close", "need", need.id)
     await enqueue(uow, clock, f"need-closed:{need.id}", need.user_id, "notice.need_closed", number=need.id)
     return need
+
+
+# ---- from a taken need to an activity (3-6.1.2) ---------------------------------------------------
+
+# Audit action on the need (details: activity) and on the activity (details: need); no dot: not a message key.
+PLANNED = "need_plan"
+
+
+async def plannable_need(uow: UnitOfWork, actor: Actor, need_id: int) -> Need:
+    """A need the actor's org took, to be planned as an activity."""
+    need = await need_for_staff(uow, actor, need_id)
+    if need.status is not NeedStatus.TAKEN:
+        raise NotEligible("matching.need_not_taken", number=need.id)
+    if not may_see_contact(actor, need):
+        raise PermissionDenied("need.not_taker")
+    return need
+
+
+async def link_activity(uow: UnitOfWork, clock: Clock, actor: Actor, need_id: int, activity_id: int) -> None:
+    """The activity made from the need: kept in the audit log both ways (no column for it)."""
+    need = await plannable_need(uow, actor, need_id)
+    await audit(uow, clock, actor, PLANNED, "need", need.id, activity=activity_id)
+    await audit(uow, clock, actor, PLANNED, "activity", activity_id, need=need.id)
+
+
+async def activity_of_need(uow: UnitOfWork, need_id: int) -> int | None:
+    """The latest activity planned from the need, if any."""
+    entries = [e for e in await uow.audit.for_entity("need", need_id) if e.action == PLANNED]
+    return int(entries[-1].details["activity"]) if entries else None
+
+
+async def tell_requester_scheduled(uow: UnitOfWork, clock: Clock, activity: Activity) -> int:
+    """The activity planned from a need is published: the requester hears when and where, once."""
+    assert activity.id is not None
+    told = 0
+    for entry in await uow.audit.for_entity("activity", activity.id):
+        if entry.action != PLANNED or "need" not in entry.details:
+            continue
+        need = await uow.needs.get(int(entry.details["need"]))
+        if need is None:
+            continue
+        told += await enqueue(
+            uow,
+            clock,
+            f"need-scheduled:{need.id}:{activity.id}",
+            need.user_id,
+            "notice.need_scheduled",
+            number=need.id,
+            title=activity.title,
+            start=local(activity.starts_at, activity.timezone),
+            place=" ".join(p for p in (activity.place_name, activity.address) if p)
+            or activity.online_url
+            or "-",
+            org=await uow.orgs.name_of(activity.org_id) or "",
+        )
+    return told

@@ -79,6 +79,17 @@ async def submit_survey(
     return await uow.surveys.add(response)
 
 
+async def survey_activity_for_staff(uow: UnitOfWork, actor: Actor, activity_id: int) -> Activity:
+    """The activity whose beneficiaries' survey its staff pass on (3-8.1.2.1)."""
+    activity = await uow.activities.read(activity_id)
+    if activity is None:
+        raise NotFound("activity.not_found")
+    await require_staff(uow, actor, activity.org_id, write=False)
+    if activity.status in _CLOSED - {ActivityStatus.DRAFT}:
+        raise NotEligible("survey.not_open", title=activity.title)
+    return activity
+
+
 async def survey_stats(uow: UnitOfWork, actor: Actor, activity_id: int) -> tuple[Activity, list[SurveyStats]]:
     """3-8.2, for the activity's org staff (and those of the orgs above it, who read only)."""
     activity = await uow.activities.get(activity_id)
