@@ -7,7 +7,7 @@ from typing import Any
 
 from bots.settings import Settings
 from core.clock import SystemClock
-from core.ports import Clock
+from core.ports import Charts, Clock
 from storage import migrate
 from storage.database import Database
 from storage.types import cipher
@@ -34,3 +34,10 @@ async def upgrade_database(settings: Settings) -> str | None:
 
 def clock() -> Clock:
     return SystemClock()
+
+
+def charts() -> Charts:
+    """Statistics charts as PNG (matplotlib, with a CJK font from a package, registered here once)."""
+    from bots.charts import PngCharts  # matplotlib loads in about a second: only where charts are drawn
+
+    return PngCharts()

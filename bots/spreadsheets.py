@@ -81,6 +81,25 @@ def to_xlsx(sheet: Sheet) -> bytes:
     return buffer.getvalue()
 
 
+def workbook(sheets: Sequence[Sheet]) -> bytes:
+    """Several tables in one XLSX file, a sheet each (a statistics report: its summary, the ratings,
+    the activities), each laid out as ``to_xlsx`` lays out one."""
+    book = Workbook(write_only=True)
+    for sheet in sheets:
+        ws = book.create_sheet(_title(sheet.title))
+        for index, width in enumerate(_widths(sheet), 1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        ws.freeze_panes = "A2"
+        ws.append([_cell(ws, header, bold=True) for header in sheet.headers])
+        for row in sheet.rows:
+            ws.append([_cell(ws, value) for value in row])
+        if sheet.totals is not None:
+            ws.append([_cell(ws, value, bold=True) for value in sheet.totals])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def _cell(ws: WriteOnlyWorksheet, value: Cell, *, bold: bool = False) -> WriteOnlyCell:
     if isinstance(value, Decimal):
         cell = WriteOnlyCell(ws, value=float(value))

@@ -34,6 +34,8 @@ class Policy:
     reminder_hours_before: int = 2
     # 4-6.2.1: a star is in force this long after the volunteer's last confirmed service.
     star_validity_days: int = 365
+    # 1-8: a complaint unanswered this many hours after it was filed is escalated to the org above.
+    complaint_response_h: int = 72
     # 4-5.5: the certificate's QR code points at <public url>/verify/<number>.
     public_url: str = "http://127.0.0.1:8080"
     certificate_issuer: str = "科技志愿服务平台"

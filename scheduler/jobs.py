@@ -23,6 +23,7 @@ from core.domain.codes import Channel
 from core.policy import Policy
 from core.ports import Clock, Messenger, UnitOfWork, UnitOfWorkFactory
 from core.services.attendance import close_forgotten, purge_coordinates
+from core.services.feedback import escalate_overdue
 from core.services.presence import alert_low_turnout, release_unanswered
 from core.services.reminders import queue_after_activity, queue_reminders
 from core.services.reports import remind_reports
@@ -70,6 +71,9 @@ JOBS = (
     # 3-8.1.2: after the end, the volunteers' survey to attendees and the beneficiaries' link to staff.
     Job("after-activity", queue_after_activity, {"trigger": "interval", "minutes": 15},
         "queued %d after-activity survey notices", at_start=True),
+    # 1-8: complaints unanswered past the response time go, once, to the org above.
+    Job("complaints-escalate", escalate_overdue, {"trigger": "interval", "minutes": 30},
+        "escalated %d complaints to the org above", policy=True, at_start=True),
 )  # fmt: skip
 JOB_IDS = ("outbox-dispatch", *(job.id for job in JOBS))
 _BY_ID = {job.id: job for job in JOBS}

@@ -1,31 +1,58 @@
 """2-8.2, 5-5.4.1: a volunteer (or anyone) sends an opinion at any time; staff of the org it concerns
 see the open ones, answer in chat, and the answer closes it and reaches the author. Opening an item
-or the list leaves the question for a reply: the next text is then no reply."""
+or the list leaves the question for a reply: the next text is then no reply.
+
+1-6.1.2 d, 1-8: a complaint (``cp``) is about an activity (``cp:a12``, from its card or the end of its
+survey), a volunteer who served at it (``cp:a12.v``), or an org (``cp:o3``); from the menu the sender
+picks one of their orgs, types an activity's number, or leaves it to the platform (``cp:p``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from core.chat.messages import Choice, Input, Text
-from core.chat.turn import Turn
+from core.chat.turn import LABEL_LIMIT, Turn
 from core.domain.dialog import Feedback
-from core.errors import DomainError, InvalidInput
-from core.services.feedback import REPLY_MAX, excerpt, feedback_for_staff, open_feedback, reply_to_feedback
+from core.domain.signup import SignupStatus
+from core.domain.volunteer import CURRENT_MEMBERSHIP
+from core.errors import DomainError, InvalidInput, NotFound
+from core.services.feedback import (
+    COMPLAINT,
+    REPLY_MAX,
+    TEXT_MAX,
+    check_text,
+    excerpt,
+    feedback_for_staff,
+    file_complaint,
+    open_feedback,
+    reply_to_feedback,
+)
 
 FEEDBACK = "feedback"
 FEEDBACK_REPLY = "feedback_reply"
+COMPLAINT_FLOW = "complaint"
 MAX_LENGTH = 2000
 LIST_LIMIT = 10
+# Whom a complaint about a volunteer can name: those who held a place at the activity.
+_SERVED = frozenset({SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.ABSENT})
 
 
 async def ask_feedback(turn: Turn, _: str = "") -> None:
     turn.state.start(FEEDBACK, "text")
-    turn.say("chat.feedback.ask", turn.choice("chat.button.cancel", "menu"))
+    turn.say(
+        "chat.feedback.ask",
+        turn.choice("complaint.button.start", "cp"),
+        turn.choice("chat.button.cancel", "menu"),
+    )
 
 
 async def feedback_step(turn: Turn, given: Input) -> None:
     if not isinstance(given, Text) or not given.text.strip():
-        turn.say("chat.feedback.ask", turn.choice("chat.button.cancel", "menu"))
+        turn.say(
+            "chat.feedback.ask",
+            turn.choice("complaint.button.start", "cp"),
+            turn.choice("chat.button.cancel", "menu"),
+        )
         return
     text = given.text.strip()
     if len(text) > MAX_LENGTH:
@@ -60,11 +87,14 @@ async def list_feedback(turn: Turn, _: str = "") -> None:
         return
     choices = [
         Choice(
-            turn.t(
-                "chat.fbreply.item",
-                number=item.id,
-                date=turn.local_time(item.created_at)[5:10],
-                text=excerpt(item.text, 24),
+            (
+                (turn.t("complaint.list_mark") if item.kind == COMPLAINT else "")
+                + turn.t(
+                    "chat.fbreply.item",
+                    number=item.id,
+                    date=turn.local_time(item.created_at)[5:10],
+                    text=excerpt(item.text, 24),
+                )
             )[:60],
             f"fbl.o:{item.id}",
         )
@@ -88,16 +118,34 @@ async def show_item(turn: Turn, arg: str) -> None:
         "org": org.name if org else "-",
         "text": item.text,
     }
+    extra = complaint_lines(turn, item, *await _complaint_about(turn, item))
     if not item.open:
         replied = turn.local_time(item.replied_at) if item.replied_at else ""
-        turn.say("chat.fbreply.card_closed", _back(turn), reply=item.reply or "", replied=replied, **params)
+        text = turn.t("chat.fbreply.card_closed", reply=item.reply or "", replied=replied, **params)
+        turn.say_text(text + extra, _back(turn))
         return
-    turn.say(
-        "chat.fbreply.card",
+    turn.say_text(
+        turn.t("chat.fbreply.card", **params) + extra,
         turn.choice("chat.fbreply.button.reply", f"fbl.r:{item.id}"),
         _back(turn),
-        **params,
     )
+
+
+async def _complaint_about(turn: Turn, item: Feedback) -> tuple[str, str | None]:
+    """What a complaint names (the activity, the volunteer), and the org it was escalated to."""
+    if item.kind != COMPLAINT:
+        return "", None
+    parts = []
+    if item.activity_id is not None:
+        activity = await turn.uow.activities.read(item.activity_id)
+        parts.append(turn.t("complaint.card.activity", title=activity.title if activity else "-"))
+    if item.volunteer_id is not None:
+        volunteer = await turn.uow.volunteers.read(item.volunteer_id)
+        parts.append(turn.t("complaint.card.volunteer", name=volunteer.name if volunteer else "-"))
+    escalated = None
+    if item.escalated_org_id is not None:
+        escalated = await turn.uow.orgs.name_of(item.escalated_org_id)
+    return turn.join(parts), escalated
 
 
 async def ask_reply(turn: Turn, arg: str) -> None:
@@ -133,3 +181,169 @@ async def reply_step(turn: Turn, given: Input) -> None:
         return
     turn.state.clear()
     turn.say("chat.fbreply.sent", _back(turn), turn.choice("chat.button.menu", "menu"), number=item.id)
+
+
+# ---- complaints (1-6.1.2 d, 1-8) ------------------------------------------------------------------
+
+
+def _cancel(turn: Turn) -> Choice:
+    return turn.choice("chat.button.cancel", "menu")
+
+
+async def start_complaint(turn: Turn, arg: str = "") -> None:
+    """``cp``: what is it about; ``cp:a12`` the activity or a volunteer at it; ``cp:a12.x`` the activity
+    itself; ``cp:a12.v`` a volunteer at it; ``cp:o3`` the org; ``cp:p`` the platform; ``cp:n`` asks for
+    an activity's number."""
+    turn.state.clear()
+    kind, ident, rest = arg[:1], arg[1:].partition(".")[0], arg[1:].partition(".")[2]
+    if kind == "a" and ident.isdigit():
+        activity = await turn.uow.activities.read(int(ident))
+        if activity is None:
+            raise NotFound("activity.not_found")
+        if rest == "x":
+            _ask_text(turn, activity=activity.id, about=activity.title)
+        elif rest == "v":
+            turn.state.start(COMPLAINT_FLOW, "volunteer", activity=activity.id, about=activity.title)
+            turn.say(
+                "complaint.ask_volunteer",
+                turn.choice("complaint.button.unnamed", f"cp:a{activity.id}.x"),
+                _cancel(turn),
+                title=activity.title,
+            )
+        else:
+            turn.say(
+                "complaint.ask_activity_target",
+                turn.choice("complaint.button.about_activity", f"cp:a{activity.id}.x"),
+                turn.choice("complaint.button.about_volunteer", f"cp:a{activity.id}.v"),
+                _cancel(turn),
+                title=activity.title,
+            )
+        return
+    if kind == "o" and ident.isdigit():
+        name = await turn.uow.orgs.name_of(int(ident))
+        if name is None:
+            raise NotFound("org.not_found")
+        _ask_text(turn, org=int(ident), about=name)
+        return
+    if kind == "p":
+        _ask_text(turn, about=turn.t("complaint.about_platform"))
+        return
+    if kind == "n":
+        turn.state.start(COMPLAINT_FLOW, "activity")
+        turn.say("complaint.ask_activity_number")  # no options: the number typed is the answer
+        return
+    choices = [turn.choice("complaint.button.by_number", "cp:n")]
+    if turn.actor.volunteer_id is not None:
+        for membership in await turn.uow.memberships.for_volunteer(turn.actor.volunteer_id):
+            name = await turn.uow.orgs.name_of(membership.org_id)
+            if name and membership.status in CURRENT_MEMBERSHIP:
+                label = turn.t("complaint.button.about_org", org=name)[:LABEL_LIMIT]
+                choices.append(Choice(label, f"cp:o{membership.org_id}"))
+    choices += [turn.choice("complaint.button.platform", "cp:p"), _cancel(turn)]
+    turn.say("complaint.ask_target", *choices)
+
+
+def _ask_text(turn: Turn, **data: Any) -> None:
+    turn.state.start(COMPLAINT_FLOW, "text", **data)
+    turn.say("complaint.ask_text", _cancel(turn), about=data.get("about", ""), max=TEXT_MAX)
+
+
+async def complaint_step(turn: Turn, given: Input) -> None:
+    step = turn.state.step
+    text = given.text.strip() if isinstance(given, Text) else ""
+    if not text:  # not a text (a photo, a location), or an empty one: the same question again
+        if step == "activity":
+            turn.say("complaint.ask_activity_number")  # no options: the number typed is the answer
+        elif step == "volunteer":
+            turn.say("complaint.ask_volunteer", _cancel(turn), title=turn.state.data.get("about", ""))
+        else:
+            turn.say(
+                "complaint.ask_text", _cancel(turn), about=turn.state.data.get("about", ""), max=TEXT_MAX
+            )
+        return
+    if step == "activity":
+        await _take_activity_number(turn, text)
+    elif step == "volunteer":
+        await _take_volunteer(turn, text)
+    else:
+        await _take_text(turn, text)
+
+
+async def _take_activity_number(turn: Turn, text: str) -> None:
+    number = text.lstrip("#＃").strip()
+    activity = await turn.uow.activities.read(int(number)) if number.isdigit() else None
+    if activity is None:
+        turn.say("complaint.activity_unknown", given=text[:20])
+        return
+    turn.state.clear()
+    await start_complaint(turn, f"a{activity.id}")
+
+
+async def _take_volunteer(turn: Turn, text: str) -> None:
+    """The name as the person introduced themselves; matched among those who held a place, so that a
+    complaint names nobody who was not there (and the list of who was is never shown)."""
+    activity_id = int(turn.state.data["activity"])
+    found = None
+    for signup in await turn.uow.signups.for_activity(activity_id):
+        if signup.status not in _SERVED:
+            continue
+        volunteer = await turn.uow.volunteers.read(signup.volunteer_id)
+        if volunteer is not None and volunteer.name == text:
+            found = volunteer
+            break
+    if found is None:
+        turn.say(
+            "complaint.volunteer_unknown",
+            turn.choice("complaint.button.unnamed", f"cp:a{activity_id}.x"),
+            _cancel(turn),
+            name=text[:20],
+        )
+        return
+    about = turn.t("complaint.about_volunteer", name=found.name, title=turn.state.data.get("about", ""))
+    _ask_text(turn, activity=activity_id, volunteer=found.id, about=about)
+
+
+async def _take_text(turn: Turn, text: str) -> None:
+    data = dict(turn.state.data)
+    try:
+        check_text(text)
+    except InvalidInput as error:
+        turn.refuse(error)
+        turn.say("complaint.ask_text", _cancel(turn), about=data.get("about", ""), max=TEXT_MAX)
+        return
+    turn.state.clear()
+    activity, volunteer, org = data.get("activity"), data.get("volunteer"), data.get("org")
+    item = await file_complaint(
+        turn.uow,
+        turn.clock,
+        turn.policy,
+        turn.user_id,
+        text,
+        activity_id=int(activity) if activity is not None else None,
+        volunteer_id=int(volunteer) if volunteer is not None else None,
+        org_id=int(org) if org is not None else None,
+    )
+    org_name = await turn.uow.orgs.name_of(item.org_id) if item.org_id is not None else None
+    turn.say(
+        "complaint.received" if org_name else "complaint.received_platform",
+        turn.choice("chat.button.menu", "menu"),
+        number=item.id,
+        org=org_name or "",
+        hours=turn.policy.complaint_response_h,
+    )
+
+
+def complaint_lines(turn: Turn, item: Feedback, about: str, escalated_to: str | None) -> str:
+    """What a staff card adds for a complaint: what it is about, and whether it was escalated."""
+    if item.kind != COMPLAINT:
+        return ""
+    lines = [turn.t("complaint.card.about", about=about or "-")]
+    if item.escalated_at is not None:
+        lines.append(
+            turn.t(
+                "complaint.card.escalated",
+                at=turn.local_time(item.escalated_at),
+                org=escalated_to or turn.t("complaint.about_platform"),
+            )
+        )
+    return "\n" + "\n".join(lines)

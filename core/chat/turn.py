@@ -17,7 +17,7 @@ from core.domain.people import Actor
 from core.domain.signup import SignupStatus
 from core.errors import DomainError
 from core.policy import Policy
-from core.ports import Clock, Documents, Links, UnitOfWork
+from core.ports import Charts, Clock, Documents, Links, UnitOfWork
 
 # Channels that show choices as numbered options rather than buttons.
 NUMBERED_CHANNELS = frozenset({Channel.WECHAT, Channel.CONSOLE})
@@ -69,6 +69,7 @@ class Turn:
     links: Links | None = None
     documents: Documents | None = None
     replies: list[Reply] = field(default_factory=list)
+    charts: Charts | None = None  # pictures of statistics (3-8.2); None where no plotting is set up
 
     def __post_init__(self) -> None:
         self.use_language(self.user_language)
