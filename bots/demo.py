@@ -25,19 +25,25 @@ from core.domain.codes import (
     ServiceObject,
     SpecialGroup,
 )
-from core.domain.people import Actor, ConsentKind
+from core.domain.people import Actor, ChannelIdentity, ConsentKind, Role
 from core.policy import Policy
 from core.ports import ActivityQuery, Clock, UnitOfWork
 from core.services.activities import create_activity, publish_activity
 from core.services.organizations import OrgApplication, create_org
 from core.services.signups import sign_up
-from core.services.users import ensure_user
+from core.services.users import ensure_user, grant_role
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer, request_membership
 
 BRIGADE = "江苏省科协科技志愿服务总队"
 SCIENCE_TEAM = "南京科普宣讲志愿服务队"
 FARM_TEAM = "江苏省农业科技志愿服务队"
 DEMO_CHANNEL = Channel.CONSOLE
+
+# The people of the playground (`stvs demo`, `stvs chat --as …`): a registered volunteer, an organizer
+# (staff of the brigade) and a beneficiary, by their console identity. The web playground's panes are
+# identities of the same users on Channel.WEB, named after the role; a newcomer pane starts unknown.
+DEMO_PEOPLE = {"volunteer": "demo-01", "organizer": "demo-organizer", "beneficiary": "demo-beneficiary"}
+NEWCOMER = "newcomer"
 
 
 @dataclass(frozen=True)
@@ -488,4 +494,22 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, policy: Policy) -> SeedReport
     bases = await _bases(uow, report)
     volunteers = await _volunteers(uow, clock, policy, report)
     await _activities(uow, clock, policy, report, bases, volunteers)
+    await _people(uow, clock, report)
     return report
+
+
+async def _people(uow: UnitOfWork, clock: Clock, report: SeedReport) -> None:
+    users: dict[str, int] = {}
+    for pane, key in DEMO_PEOPLE.items():
+        user = await ensure_user(uow, clock, DEMO_CHANNEL, key)
+        assert user.id is not None
+        users[pane] = user.id
+        if await uow.identities.get(Channel.WEB, pane) is None:
+            await uow.identities.add(
+                ChannelIdentity(
+                    channel=Channel.WEB, external_id=pane, user_id=user.id, created_at=clock.now()
+                )
+            )
+            report.created["people"] += 1
+    # The first admin is made by the operator (stvs admin grant); here the demo's organizer.
+    await grant_role(uow, clock, Actor.system(), users["organizer"], Role.ORG_STAFF, report.org_ids[BRIGADE])

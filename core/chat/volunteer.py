@@ -6,9 +6,9 @@ import re
 from datetime import date
 
 from core.chat.messages import Button, Choice, Contact, Input, Text
-from core.chat.turn import Turn
+from core.chat.turn import NUMBERED_CHANNELS, Turn
 from core.domain.codes import ProfessionalField, ServiceContent
-from core.domain.identity_numbers import age_on, normalise_mobile
+from core.domain.identity_numbers import age_on, ascii_form, normalise_mobile
 from core.domain.organization import OrgStatus
 from core.domain.people import ConsentKind
 from core.errors import DomainError, InvalidInput
@@ -17,6 +17,7 @@ from core.services.users import set_language
 from core.services.volunteers import (
     RegistrationForm,
     give_consent,
+    plausible_name,
     register_volunteer,
     request_membership,
     update_profile,
@@ -75,6 +76,41 @@ def _toggle_list(
     ]
     choices.append(turn.choice("chat.button.done", "f.done"))
     turn.say(f"chat.reg.{field}", *choices, columns=2, count=len(chosen))
+
+
+# Several numbers in one reply to a 可多选 list: "1,3", "1 3", "1，3", "1、3".
+_MANY = re.compile(r"^\d+(?:\s*[,;、；]\s*\d+|\s+\d+)+$")
+
+
+def _picked_many(
+    turn: Turn, text: str | None, table: type[ProfessionalField] | type[ServiceContent]
+) -> list[str] | None:
+    """On a channel of numbered options, a reply of several numbers picks each of those options of a
+    multi-select list: their codes, in order. None when the text is no list of numbers; [] when a
+    number picks nothing of the list (the user has been told which, and how to answer)."""
+    if not text or turn.channel not in NUMBERED_CHANNELS:
+        return None
+    form = ascii_form(text).strip()
+    if not _MANY.match(form):
+        return None
+    offered = turn.state.offered
+    picked: list[str] = []
+    for number in (int(n) for n in re.findall(r"\d+", form)):
+        payload = offered[number - 1] if 1 <= number <= len(offered) else ""
+        code = payload[2:] if payload.startswith("f.") else ""
+        if code not in table._value2member_map_:
+            turn.say("chat.reg.pick_many.bad", number=number)
+            return []
+        if code not in picked:
+            picked.append(code)
+    return picked
+
+
+def _toggle_each(chosen: list[str], picked: list[str]) -> list[str]:
+    """Each picked code is toggled, as if its button had been pressed."""
+    for code in picked:
+        chosen = [c for c in chosen if c != code] if code in chosen else [*chosen, code]
+    return chosen
 
 
 def _parse_date(text: str) -> date:
@@ -173,6 +209,9 @@ async def registration_step(turn: Turn, given: Input) -> None:
             if not text or len(text) > 40 or text.startswith("/"):
                 turn.say("chat.reg.name")
                 return
+            if not plausible_name(" ".join(text.split())):
+                turn.say("badinput.name_characters")
+                return
             state.go("phone", name=" ".join(text.split()))
             turn.ask_contact("chat.reg.phone")
         elif step == "phone":
@@ -204,6 +243,12 @@ async def registration_step(turn: Turn, given: Input) -> None:
                 else:
                     state.go("region")
                     turn.say("chat.reg.region")
+                return
+            many = _picked_many(turn, text, table)
+            if many is not None:
+                if many:
+                    state.go(step, **{field: _toggle_each(chosen, many)})
+                _toggle_list(turn, table, label, field)
                 return
             if pressed is None or pressed not in table._value2member_map_:
                 turn.say("chat.reg.pick_button")
@@ -284,6 +329,7 @@ async def show_profile(turn: Turn, _: str = "") -> None:
         turn.choice("chat.profile.consents", "prof.consents"),
         turn.choice("chat.link.button", "prof.link"),
         turn.choice("chat.settings.button", "settings"),
+        turn.choice("privacy.button.mydata", "pv.data"),
         turn.choice("chat.button.menu", "menu"),
         name=volunteer.name,
         number=volunteer.volunteer_number or "",
@@ -340,6 +386,12 @@ async def profile_edit_step(turn: Turn, given: Input) -> None:
                 given.payload[2:] if isinstance(given, Button) and given.payload.startswith("f.") else None
             )
             chosen: list[str] = list(turn.state.data.get(step, []))
+            many = _picked_many(turn, text, table)
+            if many is not None:
+                if many:
+                    turn.state.go(step, **{step: _toggle_each(chosen, many)})
+                _toggle_list(turn, table, label, step)
+                return
             if pressed == "done" and chosen:
                 changes: dict[str, object] = {"skills" if step == "skills" else "service_areas": chosen}
             else:

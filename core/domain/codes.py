@@ -151,6 +151,7 @@ class Channel(StrEnum):
     TELEGRAM = "telegram"
     WECHAT = "wechat"
     CONSOLE = "console"
+    WEB = "web"  # the demo's web playground (`stvs demo`); never served in production
 
 
 # 4-5.1.4 b: these kinds of service need insurance for every volunteer.

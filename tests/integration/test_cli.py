@@ -87,7 +87,7 @@ def upgraded(stvs_sqlite: Stvs) -> Stvs:
 def test_help_lists_every_command(stvs_sqlite: Stvs) -> None:
     run = stvs_sqlite("--help")
     assert run.code == 0
-    for command in ("demo", "db", "admin", "org", "activity", "seed", "export"):
+    for command in ("demo", "chat", "db", "admin", "org", "activity", "seed", "export"):
         assert command in run.out
     assert "用法" in run.out
     assert "usage" in stvs_sqlite("--lang en org create --help").out
@@ -104,7 +104,9 @@ def test_db_upgrade_then_current(stvs: Stvs) -> None:
 
 
 def test_demo_builds_the_demo_and_shows_it(stvs: Stvs) -> None:
-    run = stvs("demo")
+    run = stvs(
+        "demo --once"
+    )  # without --once it serves the web playground (tests/integration/test_web_playground.py)
     assert run.code == 0, run.err
     assert run.err == ""
     for name in (BRIGADE, SCIENCE_TEAM, FARM_TEAM):

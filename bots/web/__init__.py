@@ -1,0 +1,1 @@
+"""The web playground of ``stvs demo``: a third channel adapter, served only in demo mode."""
