@@ -1199,7 +1199,7 @@ async def test_feedback_is_answered_by_staff_and_the_reply_reaches_the_volunteer
         "Type your opinion or suggestion (up to 2000 characters); staff will answer you."
         " For example: I would like the notices a week earlier."
     )
-    assert alice.buttons() == ["Cancel"]
+    assert alice.buttons() == ["File a complaint", "Cancel"]  # 1-6.1.2 d: complaints start here too
     text = await alice.say("Please announce activities a week ahead")
     number = _number(text, r"number (\d+);")
     assert text == f"Thank you! Your feedback is number {number}; you will be told when staff answer."
@@ -1334,6 +1334,7 @@ async def test_profile_shows_edits_and_withdraws_a_consent_in_english(db, clock,
         "My consents",
         "Link another app",
         "🔔 Message settings",
+        "📄 My data and leaving",
         "Main menu",
     ]
 

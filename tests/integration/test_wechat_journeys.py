@@ -58,7 +58,7 @@ T = translator("zh_CN")
 # "招募链接：act-12" is a bug of its own (test_staff_card_in_wechat_shows_no_bare_payload_…).
 _ALLOWED_LATIN = re.compile(
     r"https?://\S+|/[a-z]+(?: [a-z]+-\d+)?|Please choose a language|English|Telegram|CVST|KJ\d+"
-    r"|\d+(?:\.\d+)?km|招募链接：act-\d+|“[\w-]+\.csv”|stvs wechat qrcode [a-z]+-\d+"
+    r"|\d+(?:\.\d+)?km|招募链接：act-\d+|“[\w-]+\.(?:csv|xlsx|json|pdf)”|stvs wechat qrcode [a-z]+-\d+"
 )
 _LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 BUTTON_WORDS = ("按钮",)  # WeChat shows no buttons: a text telling to press one cannot be followed
@@ -246,9 +246,17 @@ async def test_every_menu_click_answers_in_chinese_with_numbered_options(db, clo
     assert text.startswith(T("chat.my.none")) and user.options() == ["找活动"]
     text = await user.click("PROFILE")
     assert text.startswith("我的资料\n姓名：陈晓") and "手机：13812340001" in text
-    assert user.options() == ["修改资料", "切换语言", "我的授权", "关联其他平台账号", "🔔 消息设置", "主菜单"]
+    assert user.options() == [
+        "修改资料",
+        "切换语言",
+        "我的授权",
+        "关联其他平台账号",
+        "🔔 消息设置",
+        "📄 我的数据与注销",
+        "主菜单",
+    ]
     text = await user.click("FEEDBACK")
-    assert text.startswith("请直接输入您的意见或建议") and user.options() == ["取消"]
+    assert text.startswith("请直接输入您的意见或建议") and user.options() == ["我要投诉", "取消"]
     await user.pick("取消")
     text = await user.click("LINK")
     assert re.match(r"^您的关联码：\d{6}\n10 分钟内有效", text) and "/link " in text

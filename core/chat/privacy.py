@@ -1,0 +1,46 @@
+"""PIPL in chat: /mydata sends everything kept about the person as a file (art. 45); /leave erases
+them (art. 47) after saying what goes and what stays. Correcting the profile (art. 46) is 修改资料 and
+withdrawing a consent is 授权管理, both in the profile."""
+
+from __future__ import annotations
+
+from core.chat.messages import Document
+from core.chat.turn import Turn
+from core.services.privacy import as_json, leave, personal_data
+
+
+async def my_data(turn: Turn, _: str = "") -> None:
+    data = await personal_data(turn.uow, turn.clock, turn.actor)
+    day = turn.local_time(turn.clock.now())[:10]
+    caption = turn.t("privacy.mydata.caption", day=day)
+    turn.replies.append(Document(as_json(data), f"个人数据-{day}.json", caption, "application/json"))
+    choices = [turn.choice("privacy.button.leave", "pv.leave"), turn.choice("chat.button.menu", "menu")]
+    if turn.actor.volunteer_id is not None:
+        choices[:0] = [
+            turn.choice("chat.profile.edit", "prof.ed"),
+            turn.choice("chat.profile.consents", "prof.consents"),
+        ]
+    turn.say("privacy.mydata.done", *choices)
+
+
+async def ask_leave(turn: Turn, _: str = "") -> None:
+    records = 0
+    if turn.actor.volunteer_id is not None:
+        records = len(await turn.uow.records.for_volunteer(turn.actor.volunteer_id))
+    turn.say(
+        "privacy.leave.question",
+        turn.choice("privacy.button.leave_confirm", "pv.leave.y"),
+        turn.choice("privacy.button.mydata_first", "pv.data"),
+        turn.choice("chat.button.menu", "menu"),
+        records=records,
+    )
+
+
+async def do_leave(turn: Turn, _: str = "") -> None:
+    departure = await leave(turn.uow, turn.clock, turn.actor)
+    turn.state.clear()
+    turn.say(
+        "privacy.leave.done",
+        cancelled=departure.cancelled_signups,
+        records=departure.records_kept,
+    )
