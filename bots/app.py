@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import quote
 
 from aiogram import Bot, Dispatcher
@@ -16,12 +19,14 @@ from aiogram.methods import SendMessage
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bots import spreadsheets
+from bots import bootstrap, spreadsheets
 from bots.certificate_pdf import render_certificate
 from bots.links import TelegramLinks
 from bots.media import MediaStore
+from bots.ops import Ops, observed_routes, telegram_turns
 from bots.settings import Settings
 from bots.telegram.adapter import (
+    Redeliver,
     TelegramMessenger,
     build_dispatcher,
     parse_update,
@@ -29,6 +34,7 @@ from bots.telegram.adapter import (
     webhook_answer,
 )
 from bots.verify_page import render_verify_page
+from bots.web.playground import add_playground
 from bots.wechat.receive import add_routes as add_wechat_routes
 from bots.wechat.send import messenger_from_settings
 from core.chat.conversation import Conversation
@@ -47,7 +53,7 @@ from storage.types import cipher
 log = logging.getLogger(__name__)
 
 MAX_UPDATE_BYTES = 1 << 20
-SERVICES = web.AppKey("services", "Services")
+SERVICES: web.AppKey[Services] = web.AppKey("services")  # Services is defined below
 TELEGRAM_BOT = web.AppKey("telegram_bot", Bot)
 TELEGRAM_DISPATCHER = web.AppKey("telegram_dispatcher", Dispatcher)
 DISPATCH_EVERY_S = 2
@@ -62,10 +68,13 @@ class Services:
     messengers: dict[Channel, Messenger] = field(default_factory=dict)
     telegram_links: TelegramLinks | None = None
     media: MediaStore | None = None  # files served at /media/<token>
+    ops: Ops | None = None  # metrics, the turn observer, the dispatcher's claims (bots.ops)
 
     def __post_init__(self) -> None:
         if self.media is None:
             self.media = MediaStore(self.database.uow, self.clock)
+        if self.ops is None:
+            self.ops = Ops(self.database.uow, self.clock)
 
 
 class RenderedDocuments:
@@ -78,6 +87,9 @@ class RenderedDocuments:
     def spreadsheet(self, sheet: Sheet, form: SheetFormat) -> bytes:
         return spreadsheets.render(sheet, form)
 
+    def workbook(self, sheets: Sequence[Sheet]) -> bytes:
+        return spreadsheets.workbook(sheets)
+
 
 def build_services(
     settings: Settings, clock: Clock | None = None, database: Database | None = None
@@ -86,16 +98,19 @@ def build_services(
     database = database or Database(settings.resolved_database_url)
     clock = clock or SystemClock()
     links = TelegramLinks(settings.telegram_bot_username) if settings.telegram_token else None
+    ops = Ops(database.uow, clock)
     conversation = Conversation(
         database.uow,
         clock,
         settings.policy(),
         translator,
-        build_routes(),
+        observed_routes(build_routes()),
+        observe=ops.turn_ended,
         links=links,
         documents=RenderedDocuments(),
+        charts=bootstrap.charts(),
     )
-    return Services(settings, database, clock, conversation, telegram_links=links)
+    return Services(settings, database, clock, conversation, telegram_links=links, ops=ops)
 
 
 def tune_gc() -> None:
@@ -122,15 +137,18 @@ def channel_status(settings: Settings) -> dict[str, str]:
     }
 
 
-def build_app(services: Services, *, run_scheduler: bool = True) -> web.Application:
+def build_app(services: Services, *, run_scheduler: bool = True, playground: bool = False) -> web.Application:
     settings = services.settings
-    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    ops = services.ops
+    assert ops is not None
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES, middlewares=[ops.track_requests])
     app[SERVICES] = services
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "channels": channel_status(settings)})
+        return await ops.healthz({"channels": channel_status(settings)})
 
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", ops.metrics)
 
     async def media(request: web.Request) -> web.Response:
         assert services.media is not None
@@ -182,6 +200,7 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
     if settings.telegram_token:
         bot = telegram_bot(settings)
         dispatcher = build_dispatcher(services.conversation, translator)
+        dispatcher.update.outer_middleware(telegram_turns)
         services.messengers[Channel.TELEGRAM] = TelegramMessenger(bot)
         app[TELEGRAM_BOT] = bot
         app[TELEGRAM_DISPATCHER] = dispatcher
@@ -197,7 +216,12 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
                 raise
             except ValueError:
                 return web.json_response({"error": "not a Telegram update"}, status=400)
-            answer = await dispatcher.feed_update(bot, update)
+            if update is None:  # acknowledged and dropped (parse_update says why in the log)
+                return web.json_response({})
+            try:
+                answer = await dispatcher.feed_update(bot, update)
+            except Redeliver:
+                return web.json_response({"error": "try again"}, status=503)
             if isinstance(answer, SendMessage):
                 return web.json_response(webhook_answer(bot, answer))
             return web.json_response({})
@@ -235,6 +259,9 @@ def build_app(services: Services, *, run_scheduler: bool = True) -> web.Applicat
 
         app.on_cleanup.append(close_wechat)
 
+    if playground:  # `stvs demo` only (bots/web): the web panes and the clock control
+        add_playground(app, services)
+
     if run_scheduler:
         app.cleanup_ctx.append(_scheduler(services))
 
@@ -251,24 +278,52 @@ def _pacer(services: Services) -> Pacer:
         Channel.TELEGRAM: Pace(settings.telegram_per_second, settings.telegram_chat_interval_s),
         Channel.WECHAT: Pace(settings.wechat_per_second, 0),
     }
-    return Pacer(services.clock, paces)
+    claims = services.ops.claims if services.ops is not None else None
+
+    async def sleep_until(until: datetime) -> None:
+        """A send's wait for its turn, cut short by a stop: the tick then ends and marks what it sent."""
+        delay = (until - services.clock.now()).total_seconds()
+        if delay <= 0:
+            return
+        if claims is None:
+            await asyncio.sleep(delay)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(claims.stopped.wait(), delay)
+
+    return Pacer(services.clock, paces, sleep_until=sleep_until)
 
 
 def _scheduler(services: Services):  # type: ignore[no-untyped-def]
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         # APScheduler 3.11 must start inside the running loop (PITFALLS); the jobs are in scheduler/jobs.py.
         scheduler = AsyncIOScheduler(timezone="UTC")
+        ops = services.ops
+        assert ops is not None
         register_jobs(
             scheduler,
             uows=services.database.uow,
             clock=services.clock,
-            messengers=services.messengers,
+            messengers=ops.counted(services.messengers),
             translators=translator,
             policy=services.conversation.policy,
             pacer=_pacer(services),
         )
+        dispatch = scheduler.get_job("outbox-dispatch")
+        dispatch.modify(kwargs={**dispatch.kwargs, "claims": ops.claims})
         scheduler.start()
         yield
+        # A stop: no new sends; those under way get the shutdown timeout to end, and what this
+        # process claimed but did not send is due again at once, for another instance or the restart.
+        ops.claims.stop()
+        if ops.claims.ticks:
+            await asyncio.wait(set(ops.claims.ticks), timeout=services.settings.shutdown_timeout_s)
+        ops.claims.cancel()  # a tick that has not ended by then ends where it is
+        if ops.claims.ticks:
+            await asyncio.wait(set(ops.claims.ticks), timeout=1)
         scheduler.shutdown(wait=False)
+        released = await ops.claims.release(services.database.uow, services.clock)
+        if released:
+            log.info("released %d claimed notices", released)
 
     return lifecycle

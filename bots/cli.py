@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bots import bootstrap, spreadsheets
-from bots.demo import seed_demo
+from bots.demo import DEMO_CHANNEL, DEMO_PEOPLE, NEWCOMER, seed_demo
 from bots.settings import Settings
 from bots.wechat.api import WeChatApi, WeChatError, WeChatUnreachable, api_from_settings
 from core.domain.activity import Activity
@@ -45,6 +45,7 @@ from core.services.users import ensure_user, grant_role
 from locales import DEFAULT_LANGUAGE, Translator, translator
 from storage import migrate
 from storage.database import Database
+from storage.rekey import rekey
 
 PROG = "stvs"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -116,6 +117,13 @@ async def db_current(ctx: Context, args: argparse.Namespace) -> None:
         ctx.say("cli.db.current.latest", revision=at, url=ctx.shown_url)
     else:
         ctx.say("cli.db.current.behind", revision=at, head=head, url=ctx.shown_url)
+
+
+async def db_rekey(ctx: Context, args: argparse.Namespace) -> None:
+    """Re-encrypts the personal data with the first key of STVS_DATA_KEY (PIPL art. 51: key rotation)."""
+    async with _database(ctx) as db:
+        for done in await rekey(db):
+            ctx.say("cli.db.rekeyed", table=done.table, rows=done.rows, values=done.values)
 
 
 async def admin_grant(ctx: Context, args: argparse.Namespace) -> None:
@@ -373,9 +381,82 @@ def _write_export(ctx: Context, export: Export, form: SheetFormat, out: str) -> 
 
 
 async def demo(ctx: Context, args: argparse.Namespace) -> None:
-    """The main job until the chat adapters land: a database with the demo in it, and a look at it."""
+    """Try it without tokens: a database with the demo in it, and the web playground on this machine
+    until Ctrl-C (with --once, a look at the demo instead)."""
     await db_upgrade(ctx, args)
     await seed_demo_command(ctx, args)
+    if args.once:
+        await _demo_overview(ctx)
+        return
+    from bots.web.server import start_demo
+
+    async with _database(ctx) as db:
+        try:
+            server = await start_demo(ctx.settings, db, port=args.port, base_clock=ctx.clock)
+        except OSError:
+            raise CliError("cli.demo.port_busy", exit_code=EXIT_FAILED, port=args.port) from None
+        try:
+            print()
+            ctx.say("cli.demo.serving", url=server.url)
+            ctx.say("cli.demo.serving_more")
+            sys.stdout.flush()
+            await _until_stopped()
+        finally:
+            await server.stop()
+    ctx.say("cli.demo.stopped")
+
+
+async def _until_stopped() -> None:
+    """Until SIGINT (Ctrl-C) or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, stop.set)
+            handled.append(number)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            pass
+    try:
+        await stop.wait()
+    finally:
+        for number in handled:
+            loop.remove_signal_handler(number)
+
+
+CHAT_PEOPLE = ("volunteer", "organizer", "beneficiary", NEWCOMER)
+
+
+async def chat_command(ctx: Context, args: argparse.Namespace) -> None:
+    """The conversation in the terminal, as one of the demo's people, line by line from stdin."""
+    from bots.app import build_services
+    from bots.console import chat
+
+    who = args.who
+    if who not in CHAT_PEOPLE:
+        raise CliError("cli.chat.as.unknown", value=who, choices=", ".join(CHAT_PEOPLE))
+    key = DEMO_PEOPLE.get(who, NEWCOMER)
+    async with _database(ctx) as db:
+        if who != NEWCOMER:
+            async with db.uow() as uow:
+                if await uow.users.by_identity(DEMO_CHANNEL, key) is None:
+                    raise CliError("cli.chat.no_demo", exit_code=EXIT_FAILED)
+        services = build_services(ctx.settings, clock=ctx.clock, database=db)
+        interactive = sys.stdin.isatty()
+        if interactive:
+            ctx.say("cli.chat.intro", who=ctx.t(f"web.pane.{who}"))
+        await chat(
+            services.conversation,
+            key,
+            sys.stdin,
+            sys.stdout,
+            files=ctx.settings.data_dir / "chat-files",
+            language_hint=ctx.t.language,
+            echo=not interactive,
+        )
+
+
+async def _demo_overview(ctx: Context) -> None:
     async with _database(ctx) as db, db.uow() as uow:
         print()
         ctx.say("cli.demo.orgs")
@@ -590,6 +671,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
             "serve",
             "scheduler",
             "demo",
+            "chat",
             "db",
             "admin",
             "org",
@@ -604,11 +686,22 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     serve = _add(commands, "serve", t, serve_command)
     serve.add_argument("--polling", action="store_true", help=t("cli.help.polling"))
     _add(commands, "scheduler", t, scheduler_command)
-    _add(commands, "demo", t, demo)
+    demo_command = _add(commands, "demo", t, demo)
+    demo_command.add_argument("--port", type=int, metavar="PORT", help=t("cli.help.demo_port"))
+    demo_command.add_argument("--once", action="store_true", help=t("cli.help.demo_once"))
+    chat = _add(commands, "chat", t, chat_command)
+    chat.add_argument(
+        "--as",
+        dest="who",
+        default="volunteer",
+        metavar="{" + ",".join(CHAT_PEOPLE) + "}",
+        help=t("cli.help.chat_as"),
+    )
 
-    db = _commands(_add(commands, "db", t), t, ("upgrade", "current"))
+    db = _commands(_add(commands, "db", t), t, ("upgrade", "current", "rekey"))
     _add(db, "upgrade", t, db_upgrade, group="db")
     _add(db, "current", t, db_current, group="db")
+    _add(db, "rekey", t, db_rekey, group="db")
 
     admin = _commands(_add(commands, "admin", t), t, ("grant",))
     grant = _add(admin, "grant", t, admin_grant, group="admin")

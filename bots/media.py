@@ -38,16 +38,14 @@ class MediaStore:
             return
         now = self.clock.now()
         async with self.uows() as uow:
-            await uow.media.purge(now)  # type: ignore[attr-defined]
+            await uow.media.purge(now)
             for token, item in items.items():
-                await uow.media.put(  # type: ignore[attr-defined]
-                    token, item.filename, item.mime, item.data, now + self.ttl
-                )
+                await uow.media.put(token, item.filename, item.mime, item.data, now + self.ttl)
             await uow.commit()
 
     async def get(self, token: str) -> Media | None:
         async with self.uows() as uow:
-            found = await uow.media.get(token, self.clock.now())  # type: ignore[attr-defined]
+            found = await uow.media.get(token, self.clock.now())
         if found is None:
             return None
         filename, mime, data = found

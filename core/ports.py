@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 
 from core.chat.messages import Reply
 from core.domain.activity import Activity, ActivityStatus, Base, Project
@@ -18,7 +18,9 @@ from core.domain.audit import AuditEntry
 from core.domain.certificate import Certificate, CertificateSnapshot
 from core.domain.codes import Channel, IdType
 from core.domain.dialog import DialogState, Feedback, Notice
+from core.domain.evaluation import Evaluation
 from core.domain.linking import LinkCode
+from core.domain.matching import Candidate, Shortlist, Target
 from core.domain.need import Need
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
@@ -98,6 +100,10 @@ class UserRepository(Protocol):
     async def add(self, user: User) -> User: ...
     async def get(self, user_id: int) -> User | None: ...
     async def by_identity(self, channel: Channel, external_id: str) -> User | None: ...
+    async def languages(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """Each existing user's language, in one read (the dispatcher's batch)."""
+        ...
+
     async def caller(self, channel: Channel, external_id: str) -> Caller | None:
         """In one read, for a known user whose dialog exists; the dialog is locked as
         ``DialogRepository.for_user`` locks it, and changes to it are kept only by
@@ -110,6 +116,10 @@ class IdentityRepository(Protocol):
     async def get(self, channel: Channel, external_id: str) -> ChannelIdentity | None: ...
     async def for_user(self, user_id: int) -> list[ChannelIdentity]: ...
     async def set_unreachable(self, channel: Channel, external_id: str, at: datetime | None) -> None: ...
+    async def remove_for_user(self, user_id: int) -> int: ...
+    async def for_users(self, user_ids: Sequence[int]) -> list[ChannelIdentity]:
+        """``for_user`` for many at once (the dispatcher's batch), in id order."""
+        ...
 
 
 class GrantRepository(Protocol):
@@ -291,6 +301,12 @@ class DialogRepository(Protocol):
         ...
 
 
+class Unsent(NamedTuple):
+    pending: int
+    failed: int
+    withdrawn: int
+
+
 class NoticeRepository(Protocol):
     async def get(self, notice_id: int) -> Notice | None: ...
     async def add_once(self, notice: Notice) -> bool: ...
@@ -314,11 +330,54 @@ class NoticeRepository(Protocol):
         """Those of these keys queued already, whatever became of them (sent, pending, withdrawn)."""
         ...
 
+    async def get_many(self, ids: Sequence[int]) -> list[Notice]: ...
+    async def mark_sent(self, ids: Sequence[int], at: datetime) -> None:
+        """Those of these not marked sent yet are sent at ``at`` (one statement, the dispatcher's batch)."""
+        ...
+
+    async def unsent_with_prefix(self, prefix: str) -> Unsent:
+        """Of the notices whose key starts with ``prefix`` (a broadcast's calls), those not sent, by
+        what became of them; reads no sent row."""
+        ...
+
 
 class FeedbackRepository(Protocol):
     async def add(self, feedback: Feedback) -> Feedback: ...
     async def get(self, feedback_id: int) -> Feedback | None: ...
-    async def open_for_orgs(self, org_ids: list[int] | None, limit: int) -> list[Feedback]: ...
+    async def open_for_orgs(self, org_ids: list[int] | None, limit: int) -> list[Feedback]:
+        """Unanswered items of these orgs (all when None), with the complaints escalated to them."""
+        ...
+
+    async def overdue_complaints(self, filed_before: datetime, limit: int) -> list[Feedback]:
+        """Complaints tied to an org, unanswered and never escalated, filed before the moment; locked
+        for this transaction (a second scheduler skips them)."""
+        ...
+
+    async def complaints(
+        self,
+        org_ids: Sequence[int],
+        since: datetime | None,
+        until: datetime | None,
+        activity_id: int | None = None,
+    ) -> list[Feedback]:
+        """Complaints of these orgs filed in [since, until) (or about the activity), oldest first."""
+        ...
+
+    async def for_user(self, user_id: int) -> list[Feedback]: ...
+
+
+class EvaluationRepository(Protocol):
+    """2-10.1: the staff's evaluation of each attendee, one per volunteer and activity."""
+
+    async def add(self, evaluation: Evaluation) -> Evaluation: ...
+    async def of(self, activity_id: int, volunteer_id: int) -> Evaluation | None:
+        """Locked for this transaction (two staff correcting one evaluation at once)."""
+        ...
+
+    async def for_activity(self, activity_id: int) -> list[Evaluation]: ...
+    async def for_volunteer(self, volunteer_id: int) -> list[Evaluation]:
+        """Newest first."""
+        ...
 
 
 class LinkCodeRepository(Protocol):
@@ -419,6 +478,9 @@ class MakeupRepository(Protocol):
     async def get_for_update(self, request_id: int) -> MakeupRequest | None: ...
     async def pending(self, volunteer_id: int, activity_id: int) -> MakeupRequest | None: ...
     async def pending_for_orgs(self, org_ids: Sequence[int] | None, limit: int) -> list[MakeupRequest]: ...
+    async def add_photo(self, makeup_id: int, mime: str, data: bytes) -> None: ...
+    async def photo(self, makeup_id: int) -> tuple[str, bytes] | None: ...  # type and bytes (2-6.3 c)
+    async def for_volunteer(self, volunteer_id: int) -> list[MakeupRequest]: ...
 
 
 class CertificateRepository(Protocol):
@@ -470,10 +532,83 @@ class RatingQueries(Protocol):
     async def brands(self, org_ids: Sequence[int], since: datetime, until: datetime, least: int) -> int: ...
 
 
+class MatchingQueries(Protocol):
+    """3-6.1.2: the volunteers worth ranking for a need or an activity (storage/matching.py)."""
+
+    async def candidates(
+        self, org_ids: Sequence[int], target: Target, now: datetime, activity_id: int | None = None
+    ) -> list[Candidate]:
+        """Active volunteers, active members of any of these orgs, with a professional field or service
+        area in common with the target and every qualification it requires; for an activity, not signed
+        up for it and not having declined it. Each with their record, clashing sign-ups, last kept
+        check-in point, reachability and whether they were invited to the activity already."""
+        ...
+
+    async def shortlist(
+        self,
+        org_ids: Sequence[int],
+        target: Target,
+        now: datetime,
+        activity_id: int | None = None,
+        *,
+        size: int,
+        invitable: bool = False,
+    ) -> Shortlist:
+        """``candidates``, but only the best ``size`` by what needs no record (fields, service area,
+        place) are read in full, with those signed up or clashing; ``considered`` counts them all.
+        ``invitable``: only those an invitation can reach."""
+        ...
+
+    async def candidate(
+        self,
+        org_ids: Sequence[int],
+        target: Target,
+        now: datetime,
+        activity_id: int | None,
+        volunteer_id: int,
+    ) -> Candidate | None:
+        """One volunteer as ``candidates`` reads them; None when they are not a candidate at all."""
+        ...
+
+
 class DeliveryLog(Protocol):
     async def first_time(self, channel: Channel, key: str, now: datetime) -> bool:
         """Records that an inbound delivery was handled; False when it was already (a redelivery)."""
         ...
+
+
+class MediaRepository(Protocol):
+    """Files served at /media/<token> for a while (bots/media.py); an expired file is deleted."""
+
+    async def put(self, token: str, filename: str, mime: str, data: bytes, expires_at: datetime) -> None: ...
+    async def get(self, token: str, now: datetime) -> tuple[str, str, bytes] | None:
+        """The file's name, type and bytes, while it has not expired."""
+        ...
+
+    async def purge(self, now: datetime) -> None: ...
+
+
+class WeChatTokenRepository(Protocol):
+    """WeChat's access token, one row per app, shared by every instance of the server and the CLI."""
+
+    async def get(self, key: str) -> tuple[str, datetime] | None:
+        """The token and when it expires."""
+        ...
+
+    async def put(self, key: str, value: str, expires_at: datetime) -> None: ...
+
+
+class WeChatWindowRepository(Protocol):
+    """Each WeChat user's customer-service window (bots/wechat/window.py): when their last message
+    opened it, how many messages were sent since."""
+
+    async def get(self, openid: str) -> tuple[datetime, int] | None: ...
+    async def open(self, openid: str, now: datetime) -> None: ...
+    async def take(self, openid: str, opened_after: datetime, limit: int) -> bool:
+        """Counts one message against an open window; False when it is closed, used up or never opened."""
+        ...
+
+    async def close(self, openid: str, limit: int) -> None: ...
 
 
 class DeliveryFailed(Exception):
@@ -524,36 +659,94 @@ class Documents(Protocol):
 
     def certificate(self, snapshot: CertificateSnapshot, language: str) -> bytes: ...
     def spreadsheet(self, sheet: Sheet, form: SheetFormat) -> bytes: ...
+    def workbook(self, sheets: Sequence[Sheet]) -> bytes:
+        """Several tables as the sheets of one XLSX file (a statistics report, 3-8.2)."""
+        ...
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A bar chart, its texts already in the reader's language: one bar per label."""
+
+    title: str
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+    y_label: str = ""
+
+
+class Charts(Protocol):
+    """Charts the conversation hands out as pictures, drawn outside core (a plotting library is an
+    adapter)."""
+
+    def bar_chart(self, chart: BarChart) -> bytes:
+        """A PNG image."""
+        ...
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Leaving the block without commit() rolls everything back."""
+    """One transaction. Leaving the block without commit() rolls everything back. Its repositories are
+    read-only: each belongs to the transaction (storage makes each on first use)."""
 
-    users: UserRepository
-    identities: IdentityRepository
-    grants: GrantRepository
-    consents: ConsentRepository
-    orgs: OrganizationRepository
-    volunteers: VolunteerRepository
-    memberships: MembershipRepository
-    activities: ActivityRepository
-    signups: SignupRepository
-    audit: AuditRepository
-    bases: BaseRepository
-    projects: ProjectRepository
-    dialogs: DialogRepository
-    notices: NoticeRepository
-    feedback: FeedbackRepository
-    deliveries: DeliveryLog
-    link_codes: LinkCodeRepository
-    needs: NeedRepository
-    surveys: SurveyRepository
-    attendances: AttendanceRepository
-    records: ServiceRecordRepository
-    makeups: MakeupRepository
-    certificates: CertificateRepository
-    reports: ActivityReportRepository
-    ratings: RatingQueries
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def identities(self) -> IdentityRepository: ...
+    @property
+    def grants(self) -> GrantRepository: ...
+    @property
+    def consents(self) -> ConsentRepository: ...
+    @property
+    def orgs(self) -> OrganizationRepository: ...
+    @property
+    def volunteers(self) -> VolunteerRepository: ...
+    @property
+    def memberships(self) -> MembershipRepository: ...
+    @property
+    def activities(self) -> ActivityRepository: ...
+    @property
+    def signups(self) -> SignupRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def bases(self) -> BaseRepository: ...
+    @property
+    def projects(self) -> ProjectRepository: ...
+    @property
+    def dialogs(self) -> DialogRepository: ...
+    @property
+    def notices(self) -> NoticeRepository: ...
+    @property
+    def feedback(self) -> FeedbackRepository: ...
+    @property
+    def evaluations(self) -> EvaluationRepository: ...
+    @property
+    def deliveries(self) -> DeliveryLog: ...
+    @property
+    def link_codes(self) -> LinkCodeRepository: ...
+    @property
+    def needs(self) -> NeedRepository: ...
+    @property
+    def surveys(self) -> SurveyRepository: ...
+    @property
+    def attendances(self) -> AttendanceRepository: ...
+    @property
+    def records(self) -> ServiceRecordRepository: ...
+    @property
+    def makeups(self) -> MakeupRepository: ...
+    @property
+    def certificates(self) -> CertificateRepository: ...
+    @property
+    def reports(self) -> ActivityReportRepository: ...
+    @property
+    def ratings(self) -> RatingQueries: ...
+    @property
+    def matching(self) -> MatchingQueries: ...
+    @property
+    def media(self) -> MediaRepository: ...
+    @property
+    def wechat_tokens(self) -> WeChatTokenRepository: ...
+    @property
+    def wechat_windows(self) -> WeChatWindowRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

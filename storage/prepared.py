@@ -54,7 +54,7 @@ class Prepared:
             columns = tuple(
                 column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
             )
-            binds = {
+            binds: dict[str, Callable[[Any], Any]] = {
                 name: processor
                 for name, bind in compiled.binds.items()
                 if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     and_,
     bindparam,
@@ -23,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +35,7 @@ from core.domain.audit import AuditEntry
 from core.domain.certificate import Certificate
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState, Feedback, Notice
+from core.domain.evaluation import Evaluation
 from core.domain.linking import LinkCode
 from core.domain.need import Need, NeedStatus
 from core.domain.organization import Organization, OrgStatus
@@ -57,6 +61,7 @@ from core.ports import (
     Recruit,
     SignupRef,
     Unreported,
+    Unsent,
 )
 from storage.loop_session import LoopSession
 from storage.prepared import Prepared
@@ -73,6 +78,7 @@ from storage.tables import (
     dialogs,
     feedback,
     link_codes,
+    makeup_photos,
     makeup_requests,
     media,
     memberships,
@@ -86,6 +92,7 @@ from storage.tables import (
     survey_respondents,
     survey_responses,
     users,
+    volunteer_evaluations,
     volunteers,
     wechat_tokens,
     wechat_windows,
@@ -234,6 +241,15 @@ class UserRepository(_Repository[User]):
             unreachable=gone is not None,
         )
 
+    async def languages(self, user_ids: Sequence[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for start in range(0, len(user_ids), 1000):  # a bounded IN list on any database
+            statement = select(users.c.id, users.c.language).where(
+                users.c.id.in_(user_ids[start : start + 1000])
+            )
+            found.update({row[0]: row[1] for row in await self.session.execute(statement)})
+        return found
+
     async def by_identity(self, channel: Channel, external_id: str) -> User | None:
         c = channel_identities.c
         return await self._one(
@@ -263,6 +279,21 @@ class IdentityRepository(_Repository[ChannelIdentity]):
     async def for_user(self, user_id: int) -> list[ChannelIdentity]:
         c = channel_identities.c
         return await self._all(select(ChannelIdentity).where(c.user_id == user_id).order_by(c.id))
+
+    async def for_users(self, user_ids: Sequence[int]) -> list[ChannelIdentity]:
+        c = channel_identities.c
+        found: list[ChannelIdentity] = []
+        for start in range(0, len(user_ids), 1000):  # a bounded IN list on any database
+            statement = select(ChannelIdentity).where(c.user_id.in_(user_ids[start : start + 1000]))
+            found += await self._all(statement.order_by(c.id))
+        return sorted(found, key=lambda i: i.id or 0)
+
+    async def remove_for_user(self, user_id: int) -> int:
+        """PIPL art. 47: the person left; their chat accounts no longer lead to them."""
+        result = await self.session.execute(
+            channel_identities.delete().where(channel_identities.c.user_id == user_id)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def set_unreachable(self, channel: Channel, external_id: str, at: datetime | None) -> None:
         """``at``: the platform refused delivery for good then; None: the person wrote again."""
@@ -332,9 +363,10 @@ class OrganizationRepository(_Repository[Organization]):
             statement = statement.where(c.status == status)
         return await self._all(statement)
 
+    # builtins.list from here on: in annotations below it, ``list`` is the method above.
     async def pending_children(
-        self, parent_ids: list[int], *, top_level: bool = False, limit: int = 20
-    ) -> list[Organization]:
+        self, parent_ids: builtins.list[int], *, top_level: bool = False, limit: int = 20
+    ) -> builtins.list[Organization]:
         c = organizations.c
         under = c.parent_id.in_(parent_ids)
         statement = select(Organization).where(
@@ -342,7 +374,7 @@ class OrganizationRepository(_Repository[Organization]):
         )
         return await self._all(statement.order_by(c.id).limit(limit))
 
-    async def descendant_ids(self, org_id: int) -> list[int]:
+    async def descendant_ids(self, org_id: int) -> builtins.list[int]:
         """1-6.1: any depth, one recursive query on both databases."""
         o = organizations.c
         tree = select(o.id).where(o.parent_id == org_id).cte("tree", recursive=True)
@@ -350,7 +382,7 @@ class OrganizationRepository(_Repository[Organization]):
         tree = tree.union_all(select(below.c.id).where(below.c.parent_id == tree.c.id))
         return list((await self.session.scalars(select(tree.c.id).order_by(tree.c.id))).all())
 
-    async def ancestor_ids(self, org_id: int) -> list[int]:
+    async def ancestor_ids(self, org_id: int) -> builtins.list[int]:
         o = organizations.c
         chain = select(o.parent_id.label("id")).where(o.id == org_id).cte("chain", recursive=True)
         above = organizations.alias("above")
@@ -451,9 +483,17 @@ class VolunteerRepository(_Repository[Volunteer]):
         rows = []
         for row in await self.session.execute(statement):
             *person, status, membership, decided_at, requested_at, tenths, staff_member = row
+            volunteer_id, name, id_type, id_number, phone, volunteer_number, registered_at, region = person
             rows.append(
                 MemberExportRow(
-                    *person,
+                    volunteer_id=volunteer_id,
+                    name=name,
+                    id_type=id_type,
+                    id_number=id_number,
+                    phone=phone,
+                    volunteer_number=volunteer_number,
+                    registered_at=registered_at,
+                    region=region,
                     status=status,
                     membership=membership,
                     joined_at=decided_at or requested_at,
@@ -773,9 +813,14 @@ class DialogRepository:
         """The user's state, created empty on first use; the row is locked for this turn on PostgreSQL."""
         row = await _DIALOG_OF.first(self.session, {"user_id": user_id})
         if row is None:
-            await _NEW_DIALOG.run(
-                self.session, {"user_id": user_id, "updated_at": now, "data": {}, "offered": []}
-            )
+            try:
+                await _NEW_DIALOG.run(
+                    self.session, {"user_id": user_id, "updated_at": now, "data": {}, "offered": []}
+                )
+            except IntegrityError as error:
+                # Two first turns of one person at once (two deliveries side by side): the later one
+                # runs again and reads the winner's row.
+                raise RaceLost(f"the dialog of user {user_id} was added by another transaction") from error
             return DialogState(user_id=user_id, updated_at=now)
         updated_at, flow, step, data, offered = row
         return DialogState(
@@ -860,6 +905,39 @@ class NoticeRepository(_Repository[Notice]):
             found.update((await self.session.scalars(statement)).all())
         return found
 
+    async def get_many(self, ids: Sequence[int]) -> list[Notice]:
+        found: list[Notice] = []
+        for start in range(0, len(ids), 1000):  # a bounded IN list on any database
+            found += await self._all(select(Notice).where(notices.c.id.in_(ids[start : start + 1000])))
+        return found
+
+    async def mark_sent(self, ids: Sequence[int], at: datetime) -> None:
+        n = notices.c
+        for start in range(0, len(ids), 1000):  # a bounded IN list on any database
+            await self.session.execute(
+                update(notices)
+                .where(n.id.in_(ids[start : start + 1000]), n.sent_at.is_(None))
+                .values(sent_at=at, last_error=None)
+            )
+
+    async def unsent_with_prefix(self, prefix: str) -> Unsent:
+        n = notices.c
+        # sent_at IS NULL leads the index on (sent_at, failed, due_at): the sent history is not read.
+        statement = (
+            select(n.failed, n.withdrawn_at.is_not(None), func.count())
+            .where(n.sent_at.is_(None), n.key.startswith(prefix, autoescape=True))
+            .group_by(n.failed, n.withdrawn_at.is_not(None))
+        )
+        counts = {
+            (bool(failed), bool(withdrawn)): count
+            for failed, withdrawn, count in await self.session.execute(statement)
+        }
+        return Unsent(
+            pending=counts.get((False, False), 0),
+            failed=counts.get((True, False), 0) + counts.get((True, True), 0),
+            withdrawn=counts.get((False, True), 0),
+        )
+
 
 class FeedbackRepository(_Repository[Feedback]):
     model = Feedback
@@ -868,8 +946,66 @@ class FeedbackRepository(_Repository[Feedback]):
         f = feedback.c
         statement = select(Feedback).where(f.replied_at.is_(None))
         if org_ids is not None:
-            statement = statement.where(f.org_id.in_(org_ids))
+            statement = statement.where(or_(f.org_id.in_(org_ids), f.escalated_org_id.in_(org_ids)))
         return await self._all(statement.order_by(f.id).limit(limit))
+
+    async def overdue_complaints(self, filed_before: datetime, limit: int) -> list[Feedback]:
+        f = feedback.c
+        statement = (
+            select(Feedback)
+            .where(
+                f.kind == "complaint",
+                f.org_id.is_not(None),
+                f.replied_at.is_(None),
+                f.escalated_at.is_(None),
+                f.created_at < filed_before,
+            )
+            .order_by(f.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return await self._all(statement)
+
+    async def complaints(
+        self,
+        org_ids: Sequence[int],
+        since: datetime | None,
+        until: datetime | None,
+        activity_id: int | None = None,
+    ) -> list[Feedback]:
+        f = feedback.c
+        statement = select(Feedback).where(f.kind == "complaint")
+        if activity_id is not None:
+            statement = statement.where(f.activity_id == activity_id)
+        else:
+            statement = statement.where(f.org_id.in_(list(org_ids)))
+        if since is not None:
+            statement = statement.where(f.created_at >= since)
+        if until is not None:
+            statement = statement.where(f.created_at < until)
+        return await self._all(statement.order_by(f.id))
+
+    async def for_user(self, user_id: int) -> list[Feedback]:
+        f = feedback.c
+        return await self._all(select(Feedback).where(f.user_id == user_id).order_by(f.id))
+
+
+class EvaluationRepository(_Repository[Evaluation]):
+    model = Evaluation
+
+    async def of(self, activity_id: int, volunteer_id: int) -> Evaluation | None:
+        e = volunteer_evaluations.c
+        statement = select(Evaluation).where(e.activity_id == activity_id, e.volunteer_id == volunteer_id)
+        return await self._one(statement.with_for_update())
+
+    async def for_activity(self, activity_id: int) -> list[Evaluation]:
+        e = volunteer_evaluations.c
+        return await self._all(select(Evaluation).where(e.activity_id == activity_id).order_by(e.id))
+
+    async def for_volunteer(self, volunteer_id: int) -> list[Evaluation]:
+        e = volunteer_evaluations.c
+        statement = select(Evaluation).where(e.volunteer_id == volunteer_id)
+        return await self._all(statement.order_by(e.evaluated_at.desc(), e.id.desc()))
 
 
 class LinkCodeRepository(_Repository[LinkCode]):
@@ -985,7 +1121,8 @@ class WeChatWindowRepository:
             .where(w.openid == openid, w.opened_at > opened_after, w.sent < limit)
             .values(sent=w.sent + 1)
         )
-        result = await self.session.execute(statement)
+        # An UPDATE's result has a row count; Session.execute is typed as returning any Result.
+        result = cast(CursorResult[Any], await self.session.execute(statement))
         return bool(result.rowcount)
 
     async def close(self, openid: str, limit: int) -> None:
@@ -1001,8 +1138,8 @@ class NeedRepository(_Repository[Need]):
         """Needs staff of these orgs act on (all orgs when None): waiting for review or to be taken,
         addressed to one of them or to no org; and those they took and have not closed."""
         n = needs.c
-        waiting = n.status.in_([NeedStatus.SUBMITTED, NeedStatus.APPROVED])
-        taken = n.status == NeedStatus.TAKEN
+        waiting: ColumnElement[bool] = n.status.in_([NeedStatus.SUBMITTED, NeedStatus.APPROVED])
+        taken: ColumnElement[bool] = n.status == NeedStatus.TAKEN
         if org_ids is not None:
             waiting = waiting & or_(n.org_id.in_(org_ids), n.org_id.is_(None))
             taken = taken & n.taken_by_org.in_(org_ids)
@@ -1035,7 +1172,7 @@ class SurveyRepository(_Repository[SurveyResponse]):
             .values(activity_id=activity_id, kind=kind.value, user_id=user_id)
             .on_conflict_do_nothing()
         )
-        result = await self.session.execute(statement)
+        result = cast(CursorResult[Any], await self.session.execute(statement))  # an INSERT's
         return bool(result.rowcount)
 
 
@@ -1209,12 +1346,17 @@ class ServiceRecordRepository(_Repository[ServiceRecord]):
         rows = []
         for row in await self.session.execute(statement):
             *fields, staff_member = row
-            rows.append(RecordExportRow(*fields, staff_member=bool(staff_member)))
+            values = (*fields, bool(staff_member))  # all positional, in the select's order (the fields')
+            rows.append(RecordExportRow(*values))
         return rows
 
 
 class MakeupRepository(_Repository[MakeupRequest]):
     model = MakeupRequest
+
+    async def for_volunteer(self, volunteer_id: int) -> list[MakeupRequest]:
+        m = makeup_requests.c
+        return await self._all(select(MakeupRequest).where(m.volunteer_id == volunteer_id).order_by(m.id))
 
     async def pending(self, volunteer_id: int, activity_id: int) -> MakeupRequest | None:
         m = makeup_requests.c
@@ -1230,6 +1372,14 @@ class MakeupRepository(_Repository[MakeupRequest]):
         if org_ids is not None:
             statement = statement.where(m.org_id.in_(list(org_ids)))
         return await self._all(statement.order_by(m.id).limit(limit))
+
+    async def add_photo(self, makeup_id: int, mime: str, data: bytes) -> None:
+        await self.session.execute(makeup_photos.insert().values(makeup_id=makeup_id, mime=mime, data=data))
+
+    async def photo(self, makeup_id: int) -> tuple[str, bytes] | None:
+        p = makeup_photos.c
+        row = (await self.session.execute(select(p.mime, p.data).where(p.makeup_id == makeup_id))).first()
+        return (row.mime, bytes(row.data)) if row is not None else None
 
 
 class CertificateRepository(_Repository[Certificate]):

@@ -45,6 +45,7 @@ from core.domain.codes import (
     TrainingKind,
 )
 from core.domain.dialog import Feedback, Notice
+from core.domain.evaluation import Evaluation
 from core.domain.linking import LinkCode
 from core.domain.need import Need, NeedStatus
 from core.domain.organization import Organization, OrgStatus
@@ -87,7 +88,7 @@ channel_identities = Table(
     Column("external_id", String(128), nullable=False),
     Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("unreachable_at", UTCDateTime),
+    Column("unreachable_at", UTCDateTime, index=True),  # matching: the few who take no messages
     UniqueConstraint("channel", "external_id"),
 )
 
@@ -165,6 +166,10 @@ volunteers = Table(
     Column("volunteer_number", String(20), unique=True),
     Column("status", EnumStr(VolunteerStatus), nullable=False),
     Column("status_reason", Text),
+    # 3-6.1.2 matching: a field or a service area in common (JSONB ? and ?| on PostgreSQL; on SQLite a
+    # plain index that nothing uses, kept so both databases have the same schema).
+    Index(None, "skills", postgresql_using="gin"),
+    Index(None, "service_areas", postgresql_using="gin"),
 )
 
 memberships = Table(
@@ -618,6 +623,7 @@ _MAPPED = (
     (MakeupRequest, makeup_requests),
     (Certificate, certificates),
     (ActivityReport, activity_reports),
+    (Evaluation, volunteer_evaluations),
 )
 
 
@@ -627,3 +633,6 @@ def start_mappers() -> None:
         return
     for cls, table in _MAPPED:
         mapper_registry.map_imperatively(cls, table)
+    # Now, not at the first ORM query: a copy made by ``read`` (no query) before any query of the
+    # process would otherwise find its attributes not yet instrumented.
+    mapper_registry.configure()

@@ -7,22 +7,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from core.ports import WeChatWindowRepository
+
 WINDOW = timedelta(hours=48)
 WINDOW_MESSAGES = 5
 
 
-class WindowRepository(Protocol):
-    async def get(self, openid: str) -> tuple[datetime, int] | None: ...
-    async def open(self, openid: str, now: datetime) -> None: ...
-    async def take(self, openid: str, opened_after: datetime, limit: int) -> bool: ...
-    async def close(self, openid: str, limit: int) -> None: ...
-
-
 class HasWindows(Protocol):
-    """A unit of work holding the windows (storage.database.SqlUnitOfWork does)."""
+    """A unit of work holding the windows (core.ports.UnitOfWork is one)."""
 
     @property
-    def wechat_windows(self) -> WindowRepository: ...
+    def wechat_windows(self) -> WeChatWindowRepository: ...
 
 
 async def note_inbound(uow: HasWindows, openid: str, now: datetime) -> None:

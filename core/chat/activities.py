@@ -178,6 +178,8 @@ async def show_card(turn: Turn, arg: str) -> None:
         choices.append(turn.choice("chat.button.sign_up", f"a.s:{activity.id}"))
     if may_share(turn, activity.org_id):
         choices.append(turn.choice("chat.qr.button", f"a.qr:{activity.id}"))
+    if activity.starts_at <= turn.clock.now():  # 1-6.1.2 d: once it has begun, anyone may complain
+        choices.append(turn.choice("complaint.button.card", f"cp:a{activity.id}"))
     choices.append(turn.choice("chat.find.other", "find"))
     turn.say_text("\n".join(lines), *choices)
 

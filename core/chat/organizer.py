@@ -39,6 +39,7 @@ from core.services.activities import (
     publish_activity,
     update_activity,
 )
+from core.services.needs import link_activity, tell_requester_scheduled
 from core.services.presence import turnout
 
 NEW_ACTIVITY = "new_activity"
@@ -73,6 +74,7 @@ async def organizer_menu(turn: Turn, _: str = "") -> None:
         turn.choice("makeup.staff.list_button", "mk.l"),
         turn.choice("report.menu.overdue", "rp.l"),
         turn.choice("export.menu_button", "ex"),
+        turn.choice("statistics.menu_button", "st"),
         turn.choice("chat.org.overview", "ov"),
         turn.choice("chat.button.menu", "menu"),
         columns=2,
@@ -430,6 +432,7 @@ def _activity_from(turn: Turn, data: dict[str, Any]) -> Activity:
         risks=data.get("risks", ""),
         base_id=data.get("base"),
         training_kind=training_of(data),
+        required_skills=list(data.get("required_skills", [])),  # a need's expertise (3-6.1.2)
     )
 
 
@@ -446,8 +449,11 @@ async def _finish(turn: Turn, given: Input, data: dict[str, Any]) -> None:
         return
     activity = await create_activity(turn.uow, turn.clock, turn.actor, _activity_from(turn, data))
     assert activity.id is not None
+    if data.get("need"):  # planned from a need (core/chat/needs.py): the requester hears once published
+        await link_activity(turn.uow, turn.clock, turn.actor, int(data["need"]), activity.id)
     if choice == "publish":
         await publish_activity(turn.uow, turn.clock, turn.actor, activity.id)
+        await tell_requester_scheduled(turn.uow, turn.clock, activity)
     turn.state.clear()
     if choice == "publish":
         created = turn.t("chat.org.created_published", title=activity.title) + _link_line(turn, activity)
@@ -663,8 +669,12 @@ async def staff_card(turn: Turn, arg: str) -> None:
     held = activity.status not in (ActivityStatus.DRAFT, ActivityStatus.CANCELLED)
     if held and activity.ends_at <= turn.clock.now():
         choices.append(turn.choice("report.button.open", f"rp:{activity.id}"))
+        choices.append(turn.choice("evaluation.button.open", f"ev:{activity.id}"))  # 2-10.1
     if may_share(turn, activity.org_id):
         choices.append(turn.choice("chat.org.survey_qr", f"a.sqr:{activity.id}"))
+    choices.append(turn.choice("matching.button.survey", f"sv.l:{activity.id}"))  # 3-8.1.2.1
+    if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED):
+        choices.append(turn.choice("matching.button.match", f"mt.a:{activity.id}"))  # 3-6.1.2
     if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, ActivityStatus.ONGOING):
         choices.append(turn.choice("chat.org.edit", f"oa.ed:{activity.id}"))
         choices.append(turn.choice("chat.org.cancel", f"oa.cx:{activity.id}"))
@@ -692,6 +702,7 @@ async def publish(turn: Turn, arg: str) -> None:
     activity = await _viewed(turn, arg)
     assert activity.id is not None
     await publish_activity(turn.uow, turn.clock, turn.actor, activity.id)
+    await tell_requester_scheduled(turn.uow, turn.clock, activity)
     turn.say("chat.org.published", title=activity.title)
     await staff_card(turn, arg)
 
