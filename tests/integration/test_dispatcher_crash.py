@@ -24,6 +24,7 @@ from core.services.users import ensure_user
 from locales import translator
 from scheduler.dispatcher import Pace, Pacer, dispatch_due
 from storage.database import Database
+from tests.conftest import DATABASES
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import TEST_BOT_TOKEN, FakeTelegramAPI
 
@@ -81,11 +82,12 @@ class Counting:
         self.delivered.update(_numbers([say.text]))
 
 
+# Several dispatchers at once need PostgreSQL (SQLite is for one server process): on PostgreSQL only.
+@pytest.mark.parametrize("db_url", [d for d in DATABASES if d == "postgresql"], indirect=True)
 async def test_two_dispatchers_on_one_postgresql_database_send_each_notice_once(
     db: Database, db_url: str, clock: FakeClock
 ) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("several dispatchers at once need PostgreSQL (SQLite is for one server process)")
+    assert db.dialect == "postgresql"
     await _queue(db, clock)
     delivered: Counter[int] = Counter()
     fast = Pace(per_second=1_000_000, chat_interval_s=0)
