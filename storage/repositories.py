@@ -1156,6 +1156,13 @@ class SurveyRepository(_Repository[SurveyResponse]):
         r = survey_responses.c
         return await self._all(select(SurveyResponse).where(r.activity_id == activity_id).order_by(r.id))
 
+    async def for_activities(self, activity_ids: Sequence[int]) -> list[SurveyResponse]:
+        r = survey_responses.c
+        found: list[SurveyResponse] = []
+        for chunk in _chunks(activity_ids):
+            found += await self._all(select(SurveyResponse).where(r.activity_id.in_(chunk)).order_by(r.id))
+        return found
+
     async def answered(self, activity_id: int, kind: SurveyKind, user_id: int) -> bool:
         r = survey_respondents.c
         statement = select(r.user_id).where(
@@ -1226,6 +1233,12 @@ class AttendanceRepository(_Repository[Attendance]):
 _LIVE_RECORD = (RecordStatus.PENDING, RecordStatus.CONFIRMED)
 
 
+def _chunks(ids: Sequence[int], size: int = 1000) -> list[list[int]]:
+    """Ids in lists short enough for one IN (…) each."""
+    unique = list(dict.fromkeys(ids))
+    return [unique[i : i + size] for i in range(0, len(unique), size)]
+
+
 def _staff_member(volunteer_id: Any, staff_of: Sequence[int]) -> Any:
     """Whether the volunteer belongs now (pending or active) to one of these orgs: as
     core.services.access.may_see_private_data decides for staff, in the export's one read."""
@@ -1245,6 +1258,20 @@ def _staff_member(volunteer_id: Any, staff_of: Sequence[int]) -> Any:
 
 class ServiceRecordRepository(_Repository[ServiceRecord]):
     model = ServiceRecord
+
+    async def confirmed_hours_each(self, activity_ids: Sequence[int]) -> dict[int, Decimal]:
+        r = service_records.c
+        hours: dict[int, Decimal] = {}
+        for chunk in _chunks(activity_ids):
+            statement = (
+                select(r.activity_id, func.sum(type_coerce(r.credited_hours, Integer)))
+                .where(r.activity_id.in_(chunk), r.status == RecordStatus.CONFIRMED)
+                .group_by(r.activity_id)
+            )
+            for activity_id, tenths in await self.session.execute(statement):
+                # The column stores tenths of an hour (Fixed(1)); the sum comes back as that integer.
+                hours[activity_id] = (Decimal(int(tenths or 0)) / 10).quantize(Decimal("0.1"))
+        return hours
 
     async def live(self, volunteer_id: int, activity_id: int) -> ServiceRecord | None:
         r = service_records.c
