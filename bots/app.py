@@ -294,36 +294,50 @@ def _pacer(services: Services) -> Pacer:
     return Pacer(services.clock, paces, sleep_until=sleep_until)
 
 
+def start_jobs(services: Services) -> AsyncIOScheduler:
+    """Every job of scheduler/jobs.py, started (inside the running loop: APScheduler 3.11, PITFALLS),
+    the dispatcher's ticks tracked by the claims so that a stop can wait for them and release them."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    ops = services.ops
+    assert ops is not None
+    register_jobs(
+        scheduler,
+        uows=services.database.uow,
+        clock=services.clock,
+        messengers=ops.counted(services.messengers),
+        translators=translator,
+        policy=services.conversation.policy,
+        pacer=_pacer(services),
+    )
+    dispatch = scheduler.get_job("outbox-dispatch")
+    dispatch.modify(kwargs={**dispatch.kwargs, "claims": ops.claims})
+    scheduler.start()
+    return scheduler
+
+
+async def stop_jobs(services: Services, scheduler: AsyncIOScheduler) -> int:
+    """A stop: no new sends; those under way get the shutdown timeout to end, and what this process
+    claimed but did not send is due again at once, for another instance or the restart. The number of
+    notices released."""
+    ops = services.ops
+    assert ops is not None
+    ops.claims.stop()
+    if ops.claims.ticks:
+        await asyncio.wait(set(ops.claims.ticks), timeout=services.settings.shutdown_timeout_s)
+    ops.claims.cancel()  # a tick that has not ended by then ends where it is
+    if ops.claims.ticks:
+        await asyncio.wait(set(ops.claims.ticks), timeout=1)
+    scheduler.shutdown(wait=False)
+    released = await ops.claims.release(services.database.uow, services.clock)
+    if released:
+        log.info("released %d claimed notices", released)
+    return released
+
+
 def _scheduler(services: Services):  # type: ignore[no-untyped-def]
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
-        # APScheduler 3.11 must start inside the running loop (PITFALLS); the jobs are in scheduler/jobs.py.
-        scheduler = AsyncIOScheduler(timezone="UTC")
-        ops = services.ops
-        assert ops is not None
-        register_jobs(
-            scheduler,
-            uows=services.database.uow,
-            clock=services.clock,
-            messengers=ops.counted(services.messengers),
-            translators=translator,
-            policy=services.conversation.policy,
-            pacer=_pacer(services),
-        )
-        dispatch = scheduler.get_job("outbox-dispatch")
-        dispatch.modify(kwargs={**dispatch.kwargs, "claims": ops.claims})
-        scheduler.start()
+        scheduler = start_jobs(services)
         yield
-        # A stop: no new sends; those under way get the shutdown timeout to end, and what this
-        # process claimed but did not send is due again at once, for another instance or the restart.
-        ops.claims.stop()
-        if ops.claims.ticks:
-            await asyncio.wait(set(ops.claims.ticks), timeout=services.settings.shutdown_timeout_s)
-        ops.claims.cancel()  # a tick that has not ended by then ends where it is
-        if ops.claims.ticks:
-            await asyncio.wait(set(ops.claims.ticks), timeout=1)
-        scheduler.shutdown(wait=False)
-        released = await ops.claims.release(services.database.uow, services.clock)
-        if released:
-            log.info("released %d claimed notices", released)
+        await stop_jobs(services, scheduler)
 
     return lifecycle

@@ -216,12 +216,9 @@ async def scheduler_command(ctx: Context, args: argparse.Namespace) -> None:
 async def run_scheduler(ctx: Context, stop: asyncio.Event | None = None) -> None:
     """Every job of scheduler/jobs.py, sending through the configured channels, until ``stop`` is set
     (SIGINT and SIGTERM set it); then the scheduler, the channels' sessions and the database are closed."""
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-    from bots.app import _pacer, build_services, telegram_bot
+    from bots.app import build_services, start_jobs, stop_jobs, telegram_bot
     from bots.telegram.adapter import TelegramMessenger
     from bots.wechat.send import messenger_from_settings
-    from scheduler.jobs import register_jobs
 
     settings = ctx.settings
     stop = stop or asyncio.Event()
@@ -239,17 +236,7 @@ async def run_scheduler(ctx: Context, stop: asyncio.Event | None = None) -> None
             services.messengers[Channel.WECHAT] = wechat
             closers.append(wechat.close)
             channels.append(ctx.t("cli.scheduler.channel.wechat"))
-        # APScheduler 3.11 starts inside the running loop (PITFALLS).
-        scheduler = AsyncIOScheduler(timezone="UTC")
-        register_jobs(
-            scheduler,
-            uows=db.uow,
-            clock=services.clock,
-            messengers=services.messengers,
-            translators=translator,
-            policy=services.conversation.policy,
-            pacer=_pacer(services),
-        )
+        scheduler = start_jobs(services)  # scheduler/jobs.py, as `stvs serve` runs them
         loop = asyncio.get_running_loop()
         handled = []
         for number in (signal.SIGINT, signal.SIGTERM):
@@ -258,7 +245,6 @@ async def run_scheduler(ctx: Context, stop: asyncio.Event | None = None) -> None
                 handled.append(number)
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
                 pass
-        scheduler.start()
         try:
             ctx.say(
                 "cli.scheduler.started",
@@ -268,7 +254,7 @@ async def run_scheduler(ctx: Context, stop: asyncio.Event | None = None) -> None
             sys.stdout.flush()
             await stop.wait()
         finally:
-            scheduler.shutdown(wait=False)
+            await stop_jobs(services, scheduler)  # claimed notices released, as `stvs serve` does
             for number in handled:
                 loop.remove_signal_handler(number)
             for close in closers:
