@@ -4,7 +4,8 @@ second time corrects the evaluation. A volunteer reads their own evaluation with
 
 from __future__ import annotations
 
-from core.chat.messages import Button, Choice, Input, Text
+from core.chat.forms import comment_given, keep_score, score_given
+from core.chat.messages import Choice, Input
 from core.chat.turn import LABEL_LIMIT, Turn
 from core.domain.evaluation import ASPECTS, COMMENT_MAX, SCORE_MAX, SCORE_MIN, check_comment, check_score
 from core.errors import DomainError, InvalidInput, NotFound
@@ -107,29 +108,15 @@ async def evaluation_step(turn: Turn, given: Input) -> None:
 
 
 def _take_score(turn: Turn, given: Input) -> None:
-    if isinstance(given, Button) and given.payload.startswith("f."):
-        value = check_score(given.payload[2:])
-    elif isinstance(given, Text):
-        value = check_score(given.text)
-    else:
-        raise InvalidInput("evaluation.score.invalid", min=SCORE_MIN, max=SCORE_MAX)
-    scores = dict(turn.state.data.get("scores", {}))
-    scores[ASPECTS[len(scores)]] = value
-    if len(scores) < len(ASPECTS):
-        turn.state.go("score", scores=scores)
+    refusal = InvalidInput("evaluation.score.invalid", min=SCORE_MIN, max=SCORE_MAX)
+    if keep_score(turn, "scores", ASPECTS, score_given(given, check_score, refusal)):
         _ask_score(turn)
-        return
-    turn.state.go("comment", scores=scores)
-    _ask_comment(turn)
+    else:
+        _ask_comment(turn)
 
 
 async def _take_comment(turn: Turn, given: Input) -> None:
-    if isinstance(given, Button) and given.payload == "f.skip":
-        comment = None
-    elif isinstance(given, Text):
-        comment = check_comment(given.text)
-    else:
-        raise InvalidInput("evaluation.comment_or_skip")
+    comment = comment_given(given, check_comment, "evaluation.comment_or_skip")
     data = dict(turn.state.data)
     turn.state.clear()
     activity_id = int(data["activity"])

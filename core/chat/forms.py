@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.chat.messages import Button, Choice, Input
+from core.chat.messages import Button, Choice, Input, Text
 from core.chat.turn import Turn
 from core.errors import DomainError, InvalidInput
 
@@ -118,3 +118,34 @@ class Form:
             return True
         await nxt.ask(turn, data)
         return False
+
+
+# ---- questions scored 1–n, then a comment (a survey, an evaluation) ----------------------------------
+
+
+def score_given(given: Input, check: Callable[[str], int], refusal: InvalidInput) -> int:
+    """A score: the payload of its button (``f.<n>``) or the number typed."""
+    if isinstance(given, Button) and given.payload.startswith("f."):
+        return check(given.payload[2:])
+    if isinstance(given, Text):
+        return check(given.text)
+    raise refusal
+
+
+def comment_given(given: Input, check: Callable[[str], str | None], refusal_key: str) -> str | None:
+    """A comment typed, or None for 跳过 (``f.skip``)."""
+    if isinstance(given, Button) and given.payload == "f.skip":
+        return None
+    if isinstance(given, Text):
+        return check(given.text)
+    raise InvalidInput(refusal_key)
+
+
+def keep_score(turn: Turn, field: str, questions: Sequence[str], value: int) -> bool:
+    """The score answers the next of ``questions``; the scores so far live in ``state.data[field]``.
+    True while questions remain; once all are answered the step becomes ``comment``."""
+    scores = dict(turn.state.data.get(field, {}))
+    scores[questions[len(scores)]] = value
+    more = len(scores) < len(questions)
+    turn.state.go(turn.state.step if more else "comment", **{field: scores})
+    return more

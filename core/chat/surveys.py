@@ -4,7 +4,8 @@ volunteers' one (only those who took part); ``/stats act-12`` shows the results 
 
 from __future__ import annotations
 
-from core.chat.messages import Button, Choice, Image, Input, Text
+from core.chat.forms import comment_given, keep_score, score_given
+from core.chat.messages import Choice, Image, Input
 from core.chat.turn import Turn
 from core.domain.codes import Channel
 from core.domain.survey import (
@@ -81,30 +82,16 @@ async def survey_step(turn: Turn, given: Input) -> None:
 
 
 async def _take_rating(turn: Turn, given: Input) -> None:
-    if isinstance(given, Button) and given.payload.startswith("f."):
-        value = check_rating(given.payload[2:])
-    elif isinstance(given, Text):
-        value = check_rating(given.text)
-    else:
-        raise InvalidInput("survey.rating.invalid", min=RATING_MIN, max=RATING_MAX)
-    questions = QUESTIONS[_kind(turn)]
-    answers = dict(turn.state.data.get("answers", {}))
-    answers[questions[len(answers)]] = value
-    if len(answers) < len(questions):
-        turn.state.go("rating", answers=answers)
+    refusal = InvalidInput("survey.rating.invalid", min=RATING_MIN, max=RATING_MAX)
+    value = score_given(given, check_rating, refusal)
+    if keep_score(turn, "answers", QUESTIONS[_kind(turn)], value):
         _ask_rating(turn)
-        return
-    turn.state.go("comment", answers=answers)
-    _ask_comment(turn)
+    else:
+        _ask_comment(turn)
 
 
 async def _take_comment(turn: Turn, given: Input) -> None:
-    if isinstance(given, Button) and given.payload == "f.skip":
-        comment = None
-    elif isinstance(given, Text):
-        comment = check_comment(given.text)
-    else:
-        raise InvalidInput("chat.survey.comment_or_skip")
+    comment = comment_given(given, check_comment, "chat.survey.comment_or_skip")
     data = turn.state.data
     turn.state.clear()
     try:
