@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import re
-import signal
 import sys
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -29,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bots import bootstrap, spreadsheets
 from bots.demo import DEMO_CHANNEL, DEMO_PEOPLE, NEWCOMER, seed_demo
+from bots.serve import serve, stop_signals
 from bots.settings import Settings
 from bots.wechat.api import WeChatApi, WeChatError, WeChatUnreachable, api_from_settings
 from core.domain.activity import Activity
@@ -203,7 +203,6 @@ async def seed_demo_command(ctx: Context, args: argparse.Namespace) -> None:
 
 async def serve_command(ctx: Context, args: argparse.Namespace) -> None:
     """The main job: the chat server (Telegram webhook or polling, /healthz, the outbox dispatcher)."""
-    from bots.serve import serve
 
     await serve(ctx.settings, polling=args.polling, t=ctx.t)
 
@@ -221,7 +220,6 @@ async def run_scheduler(ctx: Context, stop: asyncio.Event | None = None) -> None
     from bots.wechat.send import messenger_from_settings
 
     settings = ctx.settings
-    stop = stop or asyncio.Event()
     async with _database(ctx) as db:
         services = build_services(settings, clock=ctx.clock, database=db)
         closers: list[Callable[[], Awaitable[None]]] = []
@@ -237,28 +235,19 @@ async def run_scheduler(ctx: Context, stop: asyncio.Event | None = None) -> None
             closers.append(wechat.close)
             channels.append(ctx.t("cli.scheduler.channel.wechat"))
         scheduler = start_jobs(services)  # scheduler/jobs.py, as `stvs serve` runs them
-        loop = asyncio.get_running_loop()
-        handled = []
-        for number in (signal.SIGINT, signal.SIGTERM):
+        with stop_signals(stop is None) as stopped:
             try:
-                loop.add_signal_handler(number, stop.set)
-                handled.append(number)
-            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-                pass
-        try:
-            ctx.say(
-                "cli.scheduler.started",
-                jobs=len(scheduler.get_jobs()),
-                channels=ctx.t("chat.list_separator").join(channels) or ctx.t("cli.scheduler.no_channel"),
-            )
-            sys.stdout.flush()
-            await stop.wait()
-        finally:
-            await stop_jobs(services, scheduler)  # claimed notices released, as `stvs serve` does
-            for number in handled:
-                loop.remove_signal_handler(number)
-            for close in closers:
-                await close()
+                ctx.say(
+                    "cli.scheduler.started",
+                    jobs=len(scheduler.get_jobs()),
+                    channels=ctx.t("chat.list_separator").join(channels) or ctx.t("cli.scheduler.no_channel"),
+                )
+                sys.stdout.flush()
+                await (stop or stopped).wait()
+            finally:
+                await stop_jobs(services, scheduler)  # claimed notices released, as `stvs serve` does
+                for close in closers:
+                    await close()
     ctx.say("cli.scheduler.stopped")
 
 
@@ -394,20 +383,8 @@ async def demo(ctx: Context, args: argparse.Namespace) -> None:
 
 async def _until_stopped() -> None:
     """Until SIGINT (Ctrl-C) or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    handled = []
-    for number in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(number, stop.set)
-            handled.append(number)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-            pass
-    try:
-        await stop.wait()
-    finally:
-        for number in handled:
-            loop.remove_signal_handler(number)
+    with stop_signals() as stopped:
+        await stopped.wait()
 
 
 CHAT_PEOPLE = ("volunteer", "organizer", "beneficiary", NEWCOMER)

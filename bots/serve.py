@@ -54,7 +54,7 @@ async def serve(
         await site.start()
         tune_gc()
         print(t("cli.serve.listening", host=settings.http_host, port=settings.http_port), flush=True)
-        with _signals(stop is None) as stopped:
+        with stop_signals(stop is None) as stopped:
             await _run(app, polling, stop or stopped)
             log.info("stopping: finishing the turns in flight")
             assert services.ops is not None
@@ -80,7 +80,7 @@ async def _run(app: web.Application, polling: bool, stop: asyncio.Event) -> None
 
 
 @contextmanager
-def _signals(install: bool) -> Iterator[asyncio.Event]:
+def stop_signals(install: bool = True) -> Iterator[asyncio.Event]:
     """An event that SIGINT or SIGTERM sets. The first signal stops gracefully; the handlers are then
     removed, so a second one acts as it would without them (Ctrl-C twice ends the process at once)."""
     stopped = asyncio.Event()

@@ -66,19 +66,7 @@ def _csv_text(text: str) -> str:
 
 
 def to_xlsx(sheet: Sheet) -> bytes:
-    book = Workbook(write_only=True)
-    ws = book.create_sheet(_title(sheet.title))
-    for index, width in enumerate(_widths(sheet), 1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
-    ws.append([_cell(ws, header, bold=True) for header in sheet.headers])
-    for row in sheet.rows:
-        ws.append([_cell(ws, value) for value in row])
-    if sheet.totals is not None:
-        ws.append([_cell(ws, value, bold=True) for value in sheet.totals])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook([sheet])
 
 
 def workbook(sheets: Sequence[Sheet]) -> bytes:
