@@ -13,7 +13,9 @@ async def my_data(turn: Turn, _: str = "") -> None:
     data = await personal_data(turn.uow, turn.clock, turn.actor)
     day = turn.local_time(turn.clock.now())[:10]
     caption = turn.t("privacy.mydata.caption", day=day)
-    turn.replies.append(Document(as_json(data), f"个人数据-{day}.json", caption, "application/json"))
+    turn.replies.append(
+        Document(as_json(data), turn.t("privacy.mydata.filename", day=day), caption, "application/json")
+    )
     choices = [turn.choice("privacy.button.leave", "pv.leave"), turn.choice("chat.button.menu", "menu")]
     if turn.actor.volunteer_id is not None:
         choices[:0] = [

@@ -13,11 +13,11 @@ from typing import Any
 
 from core.domain.people import Actor
 from core.domain.signup import LIVE
-from core.domain.volunteer import MembershipStatus, VolunteerStatus
 from core.errors import NotFound
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit
 from core.services.signups import cancel_signup
+from core.services.volunteers import clear_volunteer
 
 # What a volunteer who left is called in the records that stay (exports, rosters, the audit log).
 ERASED_NAME = "已注销"
@@ -114,13 +114,10 @@ async def leave(uow: UnitOfWork, clock: Clock, actor: Actor) -> Departure:
                 cancelled += 1
             attendance = await uow.attendances.for_signup(signup.id or 0)
             if attendance is not None:  # PIPL art. 28: the distance and the result stay, not the point
-                attendance.checkin_latitude = attendance.checkin_longitude = None
-                attendance.checkout_latitude = attendance.checkout_longitude = None
+                attendance.forget_coordinates()
         kept = len(await uow.records.for_volunteer(volunteer.id))
-        for membership in await uow.memberships.for_volunteer(volunteer.id):
-            if membership.status in (MembershipStatus.ACTIVE, MembershipStatus.PENDING):
-                membership.status = MembershipStatus.LEFT
-                membership.decided_at = now
+        # 2-6.2 f: an exit, as staff record one (memberships end, records stay, audited); then erased.
+        await clear_volunteer(uow, clock, actor, volunteer.id, ERASED_REASON)
         volunteer.name = ERASED_NAME
         volunteer.phone = ""
         volunteer.id_type = None
@@ -130,8 +127,6 @@ async def leave(uow: UnitOfWork, clock: Clock, actor: Actor) -> Departure:
         volunteer.skills = []
         volunteer.service_areas = []
         volunteer.qualifications = []
-        volunteer.status = VolunteerStatus.CLEARED
-        volunteer.status_reason = ERASED_REASON
     for consent in await uow.consents.for_user(user_id):
         if consent.withdrawn_at is None:
             consent.withdrawn_at = now
