@@ -2,7 +2,8 @@
 100,000, on SQLite and on PostgreSQL. Synthetic volunteers with fields, service areas, regions, a
 record of past sessions (about three each), some check-in points still kept, a few unreachable; the
 ranking runs through the real service (the database orders the candidates by fields, service area
-and place and returns a shortlist, which is scored in Python with the records). Prints figures;
+and place, those with both in common first and alone when they are enough, and returns a shortlist,
+which is scored in Python with the records). Prints figures;
 asserts nothing.
 
     python -m bench.matching [--volunteers 100000] [--runs 40] [--database-url postgresql+asyncpg://…]
@@ -267,8 +268,8 @@ async def run(n: int, runs: int, database_url: str) -> None:
     p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
     print(
         f"  top 10 of {n}: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms over {runs} runs"
-        f" (candidates after the SQL prefilter: median {statistics.median(sizes):.0f};"
-        f" at most {SHORTLIST} scored with their records)"
+        f" (scored with their records: median {statistics.median(sizes):.0f},"
+        f" the best {SHORTLIST} by fields, area and place and those whose sign-ups clash)"
     )
 
 

@@ -20,7 +20,7 @@ from core.domain.codes import Channel, IdType
 from core.domain.dialog import DialogState, Feedback, Notice
 from core.domain.evaluation import Evaluation
 from core.domain.linking import LinkCode
-from core.domain.matching import Candidate, Shortlist, Target
+from core.domain.matching import Candidate, Target
 from core.domain.need import Need
 from core.domain.organization import Organization, OrgStatus
 from core.domain.people import ChannelIdentity, Consent, ConsentKind, RoleGrant, User
@@ -561,10 +561,10 @@ class MatchingQueries(Protocol):
         *,
         size: int,
         invitable: bool = False,
-    ) -> Shortlist:
+    ) -> list[Candidate]:
         """``candidates``, but only the best ``size`` by what needs no record (fields, service area,
-        place) are read in full, with those signed up or clashing; ``considered`` counts them all.
-        ``invitable``: only those an invitation can reach."""
+        place) are read in full, with those whose sign-ups clash. ``invitable``: only those an
+        invitation can reach."""
         ...
 
     async def candidate(

@@ -30,9 +30,9 @@ W_EXPERIENCE = 3.0  # a little for experience: log2(1 + sessions)
 W_LOAD = 4.0  # each recent session beyond the first
 LOAD_CAP = 20.0
 
-# Above this many candidates, storage orders them by the part of the score it reads from the
-# volunteer's own row and kept check-in points (fields, service area, place) and only the best
-# SHORTLIST are scored here with their records; below it every candidate is scored.
+# Storage orders the candidates by the part of the score it reads from the volunteer's own row and
+# kept check-in points (fields, service area, place: ``prior_ceiling`` bounds it) and only the best
+# SHORTLIST are scored here with their records.
 SHORTLIST = 300
 
 # Audit actions on the activity: who was invited from a ranking (details: user), who answered 不感兴趣
@@ -105,14 +105,6 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Shortlist:
-    """The candidates worth scoring, and how many passed the database's prefilter in all."""
-
-    candidates: list[Candidate]
-    considered: int
-
-
-@dataclass(frozen=True)
 class Match:
     candidate: Candidate
     score: float
@@ -174,6 +166,23 @@ def region_named(region: str, place: str) -> bool:
     return False
 
 
+def place_ceiling(target: Target) -> float:
+    """The most the place can add to a score: online, near the coordinates, or a region named."""
+    if target.online:
+        return W_ONLINE
+    if target.latitude is not None and target.longitude is not None:
+        return max(W_NEAR, W_REGION)
+    return W_REGION if target.place.strip() else 0.0
+
+
+def outside_core_ceiling(target: Target) -> float:
+    """The most a candidate can score before the record without both the service area and one of the
+    fields. Those with both (the core) score at least W_SKILL + W_AREA; when the best SHORTLIST of the
+    core reach this ceiling, no one outside it could rank above them, and storage orders the core
+    alone (which its indexes find among a hundred thousand in milliseconds)."""
+    return max(W_AREA, W_SKILL * min(2, len(target.skills))) + place_ceiling(target)
+
+
 def place_parts(place: str) -> list[str]:
     """Every piece of the place that ``region_named`` could find a region's finest part in: the
     stretches ending in 区, 县 or 市 with no 省, 市, 区 or 县 before them. A database looks for these in
@@ -217,13 +226,10 @@ def score(target: Target, candidate: Candidate) -> Match | Exclusion:
     return Match(candidate, total, skills, area, distance, same_region, rel)
 
 
-def rank(
-    target: Target, candidates: Sequence[Candidate], limit: int = 10, considered: int | None = None
-) -> Ranking:
+def rank(target: Target, candidates: Sequence[Candidate], limit: int = 10) -> Ranking:
     """The best ``limit`` matches, best first (ties: the lower volunteer id, so the order is stable),
-    and who was excluded and why. ``considered``: how many passed the prefilter, when ``candidates``
-    is a shortlist of them."""
-    ranking = Ranking(considered=len(candidates) if considered is None else considered)
+    and who was excluded and why."""
+    ranking = Ranking(considered=len(candidates))
     for candidate in candidates:
         result = score(target, candidate)
         if isinstance(result, Exclusion):

@@ -82,7 +82,7 @@ async def _ranking(
     found = await uow.matching.shortlist(
         orgs, target, now, activity_id, size=max(SHORTLIST, limit), invitable=invitable
     )
-    return rank(target, found.candidates, limit, considered=found.considered)
+    return rank(target, found, limit)
 
 
 async def match_activity(

@@ -17,7 +17,7 @@ from core.domain.matching import Candidate, Record, Target, rank, reliability
 from core.domain.signup import Signup, SignupStatus
 from core.domain.volunteer import VolunteerStatus
 from core.errors import Conflict, NotEligible
-from core.services.matching import call_best, decline, invite, match_activity
+from core.services.matching import activity_target, call_best, decline, invite, match_activity
 from locales import translator
 from storage.database import Database
 from tests.builders import activity_draft, make_activity, make_admin, make_org, make_staff, make_volunteer
@@ -112,6 +112,24 @@ async def test_ranking_order_exclusions_and_reasons(db: Database, clock: FakeClo
     assert busy.candidate.record.recent == 6
     assert flaky.candidate.record.missed == 3 and flaky.reliability < 0.5 < reliable.reliability
     assert opted_out.candidate.recruitment_off and not opted_out.invitable and near.invitable
+
+
+async def test_the_shortlist_orders_those_with_both_in_common_alone_when_they_are_enough(
+    db: Database, clock: FakeClock
+) -> None:
+    world = await _world(db, clock)
+    activity, team = world["activity"], world["team"]
+    async with db.uow() as uow:
+        orgs = [team.id, *await uow.orgs.descendant_ids(team.id)]
+        target = activity_target(activity)
+        few = await uow.matching.shortlist(orgs, target, clock.now(), activity.id, size=3)
+        wider = await uow.matching.shortlist(orgs, target, clock.now(), activity.id, size=6)
+    # Five have both the service area and the field; the best three of them score at least what
+    # 只懂专业 (the field only) ever could, so only they are read. 时间冲突 clashes: read whatever the
+    # size, so that the ranking can say why it is left out.
+    assert {c.name for c in few} == {"时间冲突", "近处", "可靠", "忙碌"}
+    # Six are more than those with both: every candidate is ordered, and 只懂专业 comes in.
+    assert {c.name for c in wider} == {"时间冲突", "近处", "可靠", "忙碌", "常缺席", "不收招募", "只懂专业"}
 
 
 async def test_a_required_qualification_leaves_out_who_lacks_it(db: Database, clock: FakeClock) -> None:
