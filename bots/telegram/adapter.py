@@ -17,6 +17,7 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramServerError,
 )
 from aiogram.methods import SendMessage
 from aiogram.types import BotCommand, CallbackQuery, Message, Update
@@ -204,7 +205,18 @@ def build_dispatcher(conversation: Conversation, translators: Translators) -> Di
             return None
         if outgoing is None or not outgoing.replies:
             return None
-        return await render(bot, chat_id, outgoing.replies, keep_last=keep_last, pressed=pressed)
+        sent: list[Reply] = []
+        try:
+            return await render(
+                bot, chat_id, outgoing.replies, keep_last=keep_last, pressed=pressed, sent=sent
+            )
+        except (TelegramServerError, TelegramNetworkError, TelegramRetryAfter) as error:
+            # The turn is written and marked handled, so Telegram's retry would find nothing to say:
+            # what it could not say now goes to the outbox, and the dispatcher says it (core.chat.unsent).
+            log.warning("update %s: a reply was not sent (%s)", update.update_id, type(error).__name__)
+            rest = outgoing.replies[len(sent) :]
+            await conversation.keep_unsent(Channel.TELEGRAM, str(user_id), outgoing.language, rest)
+            return None
 
     # Plain async filters: aiogram runs a synchronous filter (magic F included) in a thread per update.
     async def private_chat(message: Message) -> bool:
@@ -281,6 +293,8 @@ class TelegramMessenger:
             raise DeliveryFailed("rate limited", retry_after=error.retry_after) from error
         except TelegramNetworkError as error:
             raise DeliveryFailed(f"network: {error.message}") from error
+        except TelegramServerError as error:
+            raise DeliveryFailed(f"server: {error.message}") from error
 
 
 def webhook_answer(bot: Bot, method: SendMessage) -> dict[str, Any]:

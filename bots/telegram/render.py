@@ -45,6 +45,7 @@ async def render(
     keep_last: bool = False,
     flood_retries: int = RETRIES_AFTER_FLOOD_WAIT,
     pressed: int | None = None,
+    sent: list[Reply] | None = None,
 ) -> SendMessage | None:
     """Send ``replies`` in order. A flood wait (429) is waited out and retried ``flood_retries`` times,
     then raised (the outbox passes 0: its Pacer pauses the whole channel instead);
@@ -52,11 +53,18 @@ async def render(
     the message whose button was pressed: a reply ``in_place`` edits it.
 
     With ``keep_last``, a final plain message is not sent but returned, for the caller to send another
-    way (in the answer to a webhook); anything else is sent as usual and None returned."""
-    methods = [method for reply in replies for method in telegram_methods(chat_id, reply, pressed)]
+    way (in the answer to a webhook); anything else is sent as usual and None returned. ``sent``
+    gets each reply once all of its calls are made (or, the last, returned): when a call fails, the
+    replies not in it are the ones still to say."""
+    plan = [(reply, telegram_methods(chat_id, reply, pressed)) for reply in replies]
+    methods = [method for _, calls in plan for method in calls]
     last = methods[-1] if keep_last and methods and isinstance(methods[-1], SendMessage) else None
-    for method in methods if last is None else methods[:-1]:
-        await _call(bot, method, sleep, flood_retries)
+    for reply, calls in plan:
+        for method in calls:
+            if method is not last:
+                await _call(bot, method, sleep, flood_retries)
+        if sent is not None:
+            sent.append(reply)
     return last
 
 

@@ -42,7 +42,7 @@ from bots.wechat.window import note_inbound
 from core.chat.conversation import Conversation
 from core.chat.messages import PHOTO_MAX_BYTES, Command, Incoming, Input, Location, Photo, Say, Text
 from core.domain.codes import Channel
-from core.ports import Clock, Messenger
+from core.ports import Clock, DeliveryFailed, Messenger
 from locales import translator
 from storage.database import unavailable
 
@@ -343,7 +343,7 @@ class WeChatReceiver:
             return text
         if self.messenger() is None:
             return truncate(text, translator(language)("wechat.truncated"))
-        self._in_background(self._send_rest(given.openid, rest))
+        self._in_background(self._send_rest(given.openid, rest, language))
         return head
 
     async def _turn(self, given: Inbound) -> tuple[str, str] | None:
@@ -398,13 +398,13 @@ class WeChatReceiver:
         except Unavailable:  # too late for WeChat to try again: say sorry instead
             answer = translator("zh_CN")("error.generic"), "zh_CN"
         if answer is not None:
-            await self._send_actively(openid, answer[0])
+            await self._send_actively(openid, *answer)
 
-    async def _send_rest(self, openid: str, rest: str) -> None:
+    async def _send_rest(self, openid: str, rest: str, language: str) -> None:
         await asyncio.sleep(self.overflow_delay_s)
-        await self._send_actively(openid, rest)
+        await self._send_actively(openid, rest, language)
 
-    async def _send_actively(self, openid: str, text: str) -> None:
+    async def _send_actively(self, openid: str, text: str, language: str) -> None:
         # Already rendered (numbers and all), so the numbers match what core recorded as offered.
         messenger = self.messenger()
         if messenger is None:
@@ -412,6 +412,11 @@ class WeChatReceiver:
             return
         try:
             await messenger.send(openid, [Say(text)])
+        except DeliveryFailed as error:
+            # The turn is written and marked handled: what it could not say goes to the outbox, and the
+            # dispatcher says it (core.chat.unsent); a closed customer-service window fails it there.
+            log.warning("a WeChat reply was not sent actively (%s): queued", error)
+            await self.conversation.keep_unsent(Channel.WECHAT, openid, language, [Say(text)])
         except Exception:
             log.exception("sending a reply actively failed")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +24,8 @@ from core.chat.messages import (
     Unreadable,
 )
 from core.chat.turn import NUMBERED_CHANNELS, Translators, Turn
+from core.chat.unsent import keep_unsent
+from core.domain.codes import Channel
 from core.domain.dialog import DialogState
 from core.domain.identity_numbers import ascii_form
 from core.domain.people import Actor
@@ -95,6 +97,14 @@ class Conversation:
         except Exception:
             self._observed(incoming, delivery_key, "error")
             raise
+
+    async def keep_unsent(
+        self, channel: Channel, external_id: str, language: str, replies: Sequence[Reply]
+    ) -> int:
+        """Replies of a handled turn that the channel could not send: to the outbox (core.chat.unsent)."""
+        return await keep_unsent(
+            self.uows, self.clock, self.translators, channel, external_id, language, replies
+        )
 
     def _observed(self, incoming: Incoming, delivery_key: str | None, outcome: str) -> None:
         if self.observe is not None:

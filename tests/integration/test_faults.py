@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from core.domain.codes import Channel
+from locales import translator
+from scheduler.dispatcher import dispatch_due
 from storage.database import Database, SqlUnitOfWork
 from tests.fakes.telegram_updates import Person
 from tests.integration.two_channels import app_client, chat, mode, settings, signer, wechat
@@ -113,3 +115,38 @@ async def test_a_bug_is_not_retried_for_ever(db, chat, monkeypatch, caplog) -> N
     update = user.updates.command("help", person=PERSON)
     assert await user.post(update) == 200
     assert [m["text"] for m in user.new_messages()] == ["抱歉，出了点问题，请稍后再试。"]
+
+
+async def _dispatch(app_client, db, clock) -> int:
+    from tests.integration.test_telegram_webhook import SERVICES
+
+    messengers = app_client.app[SERVICES].messengers
+    return (await dispatch_due(db.uow, clock, messengers, translator)).sent
+
+
+async def test_a_reply_the_bot_api_refuses_with_5xx_is_said_from_the_outbox(
+    db, chat, fake_telegram, app_client, clock
+) -> None:
+    control = chat(Person(id=5_700_000_002, first_name="对照", language_code="zh-hans"))
+    await control.say("/start")
+    control_said = control.last
+    expected = [m["text"] for m in control_said]
+    assert len(expected) >= 2  # a turn that sends one message and carries the last in the webhook answer
+
+    user = chat(PERSON)
+    fake_telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=PERSON.id)
+    update = user.updates.command("start", person=PERSON)
+    assert await user.post(update) == 200  # the turn is written: nothing to deliver again
+    assert user.new_messages() == []  # the first failed; the last waits behind it, not in the answer
+    assert await _handled(db, Channel.TELEGRAM, str(update["update_id"]))
+
+    assert await _dispatch(app_client, db, clock) == len(expected)
+    said = user.new_messages()
+    assert [m["text"] for m in said] == expected  # every reply, in order, with its buttons
+    assert [_buttons(m) for m in said] == [_buttons(m) for m in control_said]
+    assert await _dispatch(app_client, db, clock) == 0  # and once
+
+
+def _buttons(message: dict) -> list[tuple[str, str]]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [(b["text"], b["callback_data"]) for row in rows for b in row]

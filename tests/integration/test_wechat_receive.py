@@ -34,9 +34,11 @@ from core.domain.activity import distance_m
 from core.domain.codes import Channel
 from core.domain.people import ConsentKind
 from core.policy import Policy
+from core.ports import DeliveryFailed
 from core.services.users import ensure_user
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
 from locales import translator
+from scheduler.dispatcher import dispatch_due
 from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org
 from tests.fakes.clock import FakeClock
@@ -53,8 +55,11 @@ class FakeMessenger:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, list[Reply]]] = []
+        self.down = False
 
     async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
+        if self.down:
+            raise DeliveryFailed("server: 503")
         self.sent.append((external_id, list(replies)))
 
     def texts(self) -> list[str]:
@@ -371,6 +376,24 @@ async def test_a_long_reply_is_split_passive_then_active(db, clock, wechat, mess
     # Cut at the end of the line before the long one; the rest, numbers and all, goes out actively.
     assert "【长介绍的活动】" in head and rest.startswith("保障：") and "回复 1：我要报名" in rest
     assert passive_size(head) <= PASSIVE_LIMIT_BYTES
+
+
+async def test_the_rest_of_a_long_reply_that_wechat_refuses_is_said_from_the_outbox(
+    db, clock, wechat, messenger, app_client
+) -> None:
+    activity_id = await _activity(db, clock, title="长介绍的活动", guarantees="午餐、交通补贴、保险。" * 150)
+    user = wechat("oLong0000000000000000000003")
+    messenger.down = True  # the customer-service API answers 5xx, or not at all
+    head = await user.scan(f"act-{activity_id}")
+    await asyncio.gather(*app_client.app[WECHAT_RECEIVER].pending)
+    assert "【长介绍的活动】" in head and messenger.texts() == []
+
+    messenger.down = False
+    messengers = app_client.app[SERVICES].messengers
+    assert (await dispatch_due(db.uow, clock, messengers, translator)).sent == 1
+    [rest] = messenger.texts()  # the same rest, numbers and all, as it would have gone at once
+    assert rest.startswith("保障：") and "回复 1：我要报名" in rest
+    assert (await dispatch_due(db.uow, clock, messengers, translator)).sent == 0
 
 
 async def test_a_long_reply_without_a_sender_is_cut_with_a_note(db, clock, wechat) -> None:
