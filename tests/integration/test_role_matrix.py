@@ -39,7 +39,7 @@ from core.services.broadcasts import broadcast_recruitment
 from core.services.certificates import issue_certificate, revoke_certificate
 from core.services.exports import Period, service_record_rows, volunteer_rows
 from core.services.feedback import file_complaint, reply_to_feedback
-from core.services.needs import NeedForm, decide_need, submit_need
+from core.services.needs import NeedForm, close_need, decide_need, submit_need, take_need
 from core.services.organizations import deactivate_org, summarize_org
 from core.services.records import confirm_records, decide_makeup, request_makeup, void_record
 from core.services.reports import ReportForm, file_report
@@ -47,7 +47,15 @@ from core.services.reviews import decide_org_application, submit_org_application
 from core.services.signups import cancel_signup, mark_attendance, sign_up
 from core.services.surveys import survey_stats
 from core.services.users import ensure_user, grant_role
-from core.services.volunteers import clear_volunteer, give_consent, record_qualification, view_volunteer
+from core.services.volunteers import (
+    clear_volunteer,
+    decide_membership,
+    give_consent,
+    record_qualification,
+    request_membership,
+    transfer_volunteer,
+    view_volunteer,
+)
 from storage.database import Database
 from tests.builders import (
     activity_draft,
@@ -101,6 +109,9 @@ class World:
     makeup: int
     feedback: int
     need: int
+    need_approved: int  # approved, addressed to A, not taken yet
+    need_taken: int  # taken by A
+    volunteer_w: int  # W, who asked to join A as well
     application: int
     certificate: str
 
@@ -212,6 +223,22 @@ async def _review_need(uow: UnitOfWork, clock: FakeClock, actor: Actor, w: World
     await decide_need(uow, clock, actor, w.need, approve=True)
 
 
+async def _take_need(uow: UnitOfWork, clock: FakeClock, actor: Actor, w: World) -> None:
+    await take_need(uow, clock, actor, w.need_approved, w.org_a)
+
+
+async def _close_need(uow: UnitOfWork, clock: FakeClock, actor: Actor, w: World) -> None:
+    await close_need(uow, clock, actor, w.need_taken)
+
+
+async def _decide_join(uow: UnitOfWork, clock: FakeClock, actor: Actor, w: World) -> None:
+    await decide_membership(uow, clock, actor, w.volunteer_w, w.org_a, approve=True)
+
+
+async def _transfer(uow: UnitOfWork, clock: FakeClock, actor: Actor, w: World) -> None:
+    await transfer_volunteer(uow, clock, actor, w.volunteer_v, w.org_a, w.org_b, "搬家到玄武区")
+
+
 async def _answer(uow: UnitOfWork, clock: FakeClock, actor: Actor, w: World) -> None:
     await reply_to_feedback(uow, clock, actor, w.feedback, "已与讲师沟通，下次准时开始")
 
@@ -301,6 +328,16 @@ MATRIX: dict[str, Action] = {
         clause="3-6.1.1",
         note="the addressed org's staff review it",
     ),
+    "take_need": Action(
+        "take an approved need addressed to A",
+        _take_need,
+        ORGANIZER,
+        clause="3-6.1.2",
+        note="in A's name: the addressed org's staff",
+    ),
+    "close_need": Action("close a need A took", _close_need, ORGANIZER, clause="3-6.1.2"),
+    "decide_join": Action("decide W's request to join A", _decide_join, ORGANIZER, clause="2-7.1"),
+    "transfer": Action("transfer V from A to B", _transfer, ORGANIZER, clause="2-6.2 e", note="A's staff"),
     "feedback": Action("answer feedback about A", _answer, ORGANIZER, clause="2-8.2"),
     "issue_cert": Action(
         "issue a certificate",
@@ -353,8 +390,9 @@ def readme() -> str:
             "",
             "Roles are granted with `stvs admin grant`: a platform admin, or staff of one organization. Staff",
             "run their own organization: they publish, edit and cancel its activities, take attendance,",
-            "confirm or void hours, decide make-up requests, file activity records, answer its feedback and",
-            "review needs addressed to it. Staff of a parent organization read what is below them (overview,",
+            "confirm or void hours, decide make-up requests, file activity records, answer its feedback,",
+            "review, take and close needs addressed to it, decide requests to join it and transfer its",
+            "members to another organization. Staff of a parent organization read what is below them (overview,",
             "survey statistics, exports with phone and ID numbers masked) and review applications of new",
             "organizations under theirs (CVST 1 5.4), but never run a child's activities; staff of a child",
             "or a sibling organization never act on another organization's people or activities (one",
@@ -378,6 +416,22 @@ def readme() -> str:
 
 
 # ---- the world ------------------------------------------------------------------------------------------
+
+
+def _need_form(org_id: int, what: str) -> NeedForm:
+    return NeedForm(
+        requester="鼓楼区某社区",
+        phone="13955550000",
+        description=f"老年人{what}知识辅导",
+        service_content="b2",
+        service_objects=("public",),
+        volunteers_needed=2,
+        mode="offline",
+        preferred_time="12月中旬",
+        place="鼓楼区宁海路街道",
+        org_id=org_id,
+    )
+
 
 T0 = FakeClock().now()
 
@@ -437,23 +491,16 @@ async def _build(url: str) -> World:
             complaint = await file_complaint(
                 uow, clock, POLICY, v_actor.user_id or 0, "讲座迟到半小时", activity_id=upcoming.id
             )
-            need = await submit_need(
-                uow,
-                clock,
-                plain.id,
-                NeedForm(
-                    requester="鼓楼区某社区",
-                    phone="13955550000",
-                    description="老年人智能手机使用辅导",
-                    service_content="b2",
-                    service_objects=("public",),
-                    volunteers_needed=2,
-                    mode="offline",
-                    preferred_time="12月中旬",
-                    place="鼓楼区宁海路街道",
-                    org_id=a.id,
-                ),
-            )
+            need, need_approved, need_taken = [
+                await submit_need(uow, clock, plain.id, _need_form(a.id, what))
+                for what in ("手机", "反诈", "急救")
+            ]
+            for later in (need_approved, need_taken):
+                await decide_need(uow, clock, organizer, later.id or 0, approve=True)
+            await take_need(uow, clock, organizer, need_taken.id or 0, a.id)
+            # W asks to join A too, which wants its staff to approve newcomers (2-7.1).
+            a.join_requires_approval = True
+            await request_membership(uow, clock, w_actor, a.id)
             application = await submit_org_application(
                 uow, clock, v_actor, org_form("南京大学科普志愿服务队", parent_id=p.id)
             )
@@ -482,6 +529,9 @@ async def _build(url: str) -> World:
                 makeup=makeup.id or 0,
                 feedback=complaint.id or 0,
                 need=need.id or 0,
+                need_approved=need_approved.id or 0,
+                need_taken=need_taken.id or 0,
+                volunteer_w=w_actor.volunteer_id or 0,
                 application=application.id or 0,
                 certificate=certificate.number,
             )
