@@ -196,6 +196,7 @@ class ActivityQuery:
     starts_after: datetime | None = None
     starts_before: datetime | None = None
     online_only: bool = False
+    trainings: bool = True  # False: service activities only (2-7.4: a training's hours are not service)
     # (south, north, west, east): only activities with a place inside (core.domain.activity.bounding_box)
     within: tuple[float, float, float, float] | None = None
     limit: int = 10

@@ -540,6 +540,8 @@ def _filtered(statement: Any, query: ActivityQuery) -> Any:
         statement = statement.where(a.starts_at < bindparam("starts_before"))
     if query.online_only:
         statement = statement.where(a.mode != ActivityMode.OFFLINE)
+    if not query.trainings:
+        statement = statement.where(a.training_kind.is_(None))
     if query.within is not None:
         statement = statement.where(
             a.latitude.between(bindparam("south"), bindparam("north")),
@@ -578,6 +580,7 @@ def _shape(query: ActivityQuery) -> tuple[bool, ...]:
         bool(query.starts_after),
         bool(query.starts_before),
         query.online_only,
+        query.trainings,
         query.within is not None,
     )
 

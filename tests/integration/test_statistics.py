@@ -18,7 +18,7 @@ from matplotlib.ft2font import FT2Font
 from bots import charts as png_charts
 from bots import spreadsheets
 from core.domain.attendance import RecordStatus
-from core.domain.codes import Channel
+from core.domain.codes import Channel, TrainingKind
 from core.domain.dialog import Feedback
 from core.domain.people import Actor, Role
 from core.domain.signup import Signup, SignupStatus
@@ -78,6 +78,14 @@ async def _fixture(db: Database, clock: FakeClock) -> dict:
         volunteer, _ = await make_volunteer(uow, clock, org_id=brigade.id)
         await uow.signups.add(Signup(b.id, volunteer.id, SignupStatus.ATTENDED, clock.now()))
         await make_record(uow, clock, b, volunteer.id, b_start, "1.5", status=RecordStatus.CONFIRMED,
+                          decided_by=admin.user_id)  # fmt: skip
+        # A training in the same month, attended and recorded: a training's hours are not service (2-7.4).
+        t_start = datetime(2026, 12, 12, 1, 0, tzinfo=UTC)
+        training = await make_activity(uow, clock, admin, team.id, title="急救培训", starts_at=t_start,
+                                       ends_at=t_start + timedelta(hours=2), training_kind=TrainingKind.GENERAL)  # fmt: skip
+        trainee, _ = await make_volunteer(uow, clock, org_id=team.id)
+        await uow.signups.add(Signup(training.id, trainee.id, SignupStatus.ATTENDED, clock.now()))
+        await make_record(uow, clock, training, trainee.id, t_start, "2.0", status=RecordStatus.CONFIRMED,
                           decided_by=admin.user_id)  # fmt: skip
         for n, answers in enumerate(ANSWERS):
             await uow.surveys.add(SurveyResponse(a.id, SurveyKind.BENEFICIARY, dict(answers),
