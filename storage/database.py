@@ -19,6 +19,7 @@ from sqlalchemy.pool import StaticPool
 from storage import repositories as repos
 from storage.loop_session import LoopSession
 from storage.matching import MatchingQueries
+from storage.statements import SessionStatements, Statements, Transaction
 from storage.tables import start_mappers
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000  # another process's write (the CLI); statements run on the loop
@@ -57,7 +58,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def create_loop_engine(url: str) -> Engine | None:
-    """For an SQLite file: a synchronous engine whose sessions LoopSession wraps. None otherwise."""
+    """For an SQLite file: a synchronous engine whose one connection LoopSession runs on. None otherwise."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
@@ -107,7 +108,7 @@ R = TypeVar("R")
 class _repository(Generic[R]):  # noqa: N801 - used as a decorator-like descriptor
     """A repository over the unit of work's session, made on first use and kept for the transaction."""
 
-    def __init__(self, kind: Callable[[AsyncSession], R]) -> None:
+    def __init__(self, kind: Callable[[Statements], R]) -> None:
         self.kind = kind
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -122,9 +123,9 @@ class _repository(Generic[R]):  # noqa: N801 - used as a decorator-like descript
 class SqlUnitOfWork:
     """core.ports.UnitOfWork: one session, one transaction; rolled back unless committed."""
 
-    def __init__(
-        self, sessions: Callable[[], AsyncSession | LoopSession], lock: asyncio.Lock | None = None
-    ) -> None:
+    session: Transaction
+
+    def __init__(self, sessions: Callable[[], Transaction], lock: asyncio.Lock | None = None) -> None:
         self._sessions = sessions
         self._lock = lock  # SQLite's units of work take turns on the one connection
 
@@ -134,7 +135,7 @@ class SqlUnitOfWork:
         if self._lock is not None:
             await self._lock.acquire()
         try:
-            self.session: Any = self._sessions()
+            self.session = self._sessions()
         except BaseException:
             if self._lock is not None:
                 self._lock.release()
@@ -206,7 +207,7 @@ class Database:
     def uow(self) -> SqlUnitOfWork:
         if self.loop_engine is not None:
             return SqlUnitOfWork(self._loop_session, self._lock)
-        return SqlUnitOfWork(self.sessions)
+        return SqlUnitOfWork(lambda: SessionStatements(self.sessions()))
 
     def _loop_session(self) -> LoopSession:
         """SQLite: the one connection, kept open, for the unit of work that holds the lock."""

@@ -36,7 +36,6 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import JSONB, array
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.activity import EARTH_RADIUS_M
 from core.domain.matching import (
@@ -59,6 +58,7 @@ from core.domain.matching import (
 )
 from core.domain.signup import LIVE, SignupStatus
 from core.domain.volunteer import MembershipStatus, VolunteerStatus
+from storage.statements import Statements
 from storage.tables import (
     activities,
     attendances,
@@ -123,7 +123,7 @@ def _nearness(squared: Any) -> Any:
 
 
 class MatchingQueries:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Statements) -> None:
         self.session = session
 
     async def candidates(
@@ -187,7 +187,7 @@ class MatchingQueries:
         return found[0] if found else None
 
     def _dialect(self) -> str:
-        return self.session.get_bind().dialect.name
+        return self.session.dialect_name
 
     def _conditions(
         self, org_ids: Sequence[int], target: Target, activity_id: int | None, declined: set[int]

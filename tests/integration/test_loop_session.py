@@ -1,8 +1,9 @@
-"""SQLite's unit of work (storage/loop_session.py) and the repositories' fast paths on it
-(_Repository.add, read, get_for_update): what holds on PostgreSQL must hold here too."""
+"""SQLite's implementation of the repositories' statements (storage/loop_session.py) against the
+AsyncSession one (storage/statements.py): what holds on PostgreSQL must hold here too."""
 
 from __future__ import annotations
 
+from core.domain.audit import AuditEntry
 from core.domain.codes import Channel
 from core.domain.people import Consent, ConsentKind
 from core.services.users import ensure_user
@@ -13,9 +14,8 @@ from tests.fakes.clock import FakeClock
 
 async def test_after_a_rollback_the_same_unit_of_work_adds_again(db: Database, clock: FakeClock) -> None:
     """A rolled-back addition leaves the session as it leaves the database (a refusal's bookkeeping,
-    or any caller that rolls back and goes on). On SQLite an added item joins the session as if
-    loaded; were it kept after the rollback, the next INSERT would get the same id back from SQLite
-    and could not join the session."""
+    or any caller that rolls back and goes on): SQLite hands the rolled-back id out again, and the
+    next addition must not find it claimed in the session."""
     async with db.uow() as uow:
         refused = await ensure_user(uow, clock, Channel.TELEGRAM, "refused")  # still referenced
         await uow.rollback()
@@ -73,8 +73,8 @@ async def test_get_for_update_reads_afresh_after_an_earlier_commit(
 
 
 async def test_in_place_changes_to_json_of_an_added_item_are_tracked(db: Database, clock: FakeClock) -> None:
-    """An item joined to the session after its prepared INSERT keeps its MutableList/MutableDict tracking,
-    a prepared read flushes such a change first, and the commit writes it."""
+    """An added item keeps its MutableList/MutableDict tracking, a prepared read (run on the connection
+    itself on SQLite) flushes such a change first, and the commit writes it."""
     async with db.uow() as uow:
         volunteer, actor = await make_volunteer(uow, clock)
         assert volunteer.id is not None and actor.user_id is not None
@@ -109,3 +109,20 @@ async def test_a_disposed_database_opens_its_connection_again(db: Database, cloc
     await db.dispose()
     async with db.uow() as uow:
         assert await uow.users.by_identity(Channel.TELEGRAM, "after") is not None
+
+
+async def test_an_audit_entry_is_written_and_rolled_back_with_its_transaction(
+    db: Database, clock: FakeClock
+) -> None:
+    """The audit log's append (one INSERT on SQLite, the next flush elsewhere) belongs to the turn."""
+    for action, commit in (("t.gone", False), ("t.kept", True)):
+        async with db.uow() as uow:
+            await uow.audit.add(
+                AuditEntry(at=clock.now(), actor_user_id=None, action=action, entity="user", entity_id=1)
+            )
+            if commit:
+                await uow.commit()
+            else:
+                await uow.rollback()
+    async with db.uow() as uow:
+        assert [e.action for e in await uow.audit.for_entity("user", 1)] == ["t.kept"]

@@ -217,7 +217,7 @@ async def test_every_shape_of_list_query_reads_what_the_orm_search_reads(
 
 
 async def test_a_missing_parameter_is_refused_not_written_as_null(db: Database, clock: FakeClock) -> None:
-    from storage.repositories import _SAVE_DIALOG
+    from storage.repositories.chat import _SAVE_DIALOG
 
     async with db.uow() as uow:
         with pytest.raises((KeyError, StatementError)):
@@ -269,7 +269,7 @@ async def test_a_copy_reads_what_the_session_reads_and_changing_it_changes_nothi
 
 async def test_a_failing_prepared_statement_raises_as_sqlalchemy_does(db: Database, clock: FakeClock) -> None:
     """Callers (the CLI's error report among them) see one kind of database error on both paths."""
-    from storage.repositories import _NEW_DIALOG
+    from storage.repositories.chat import _NEW_DIALOG
 
     async with db.uow() as uow:
         user = await ensure_user(uow, clock, Channel.TELEGRAM, "7")
