@@ -31,7 +31,7 @@ from cryptography.fernet import Fernet
 
 from bench.common import no_collector_pauses
 from bots import bootstrap
-from bots.app import build_app, build_services, tune_gc
+from bots.app import build_app, tune_gc
 from bots.settings import Settings
 from core.domain.codes import ProfessionalField, ServiceContent
 from core.policy import Policy
@@ -97,7 +97,6 @@ async def fill(name: str, scale: float, tmp: Path) -> None:
     await admin.close()
     settings = settings_for(name, tmp)
     await bootstrap.upgrade_database(settings)
-    bootstrap.configure_cipher(settings)
     fernet = Fernet(KEY.encode())
     n = sizes(scale)
     rng = random.Random(7)
@@ -463,7 +462,7 @@ def journey(
 async def turns(name: str, tmp: Path, samples: int, scale: float) -> None:
     n = sizes(scale)
     async with FakeTelegramAPI() as api:
-        app = build_app(build_services(settings_for(name, tmp, api.base_url)), run_scheduler=False)
+        app = build_app(bootstrap.bootstrap(settings_for(name, tmp, api.base_url)), run_scheduler=False)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         tune_gc()
@@ -510,7 +509,7 @@ async def turns(name: str, tmp: Path, samples: int, scale: float) -> None:
 
 async def services(name: str, tmp: Path, samples: int, scale: float) -> None:
     team_count = sizes(scale)["orgs"] - CITIES - 1
-    built = build_services(settings_for(name, tmp))
+    built = bootstrap.bootstrap(settings_for(name, tmp))
     db, clock, policy = built.database, FakeClock(NOW), Policy()
     rng = random.Random(5)
     print("services, one call at a time:")
@@ -577,7 +576,7 @@ async def _optional(db: Any, clock: FakeClock, policy: Policy, samples: int, rng
 
 def _serve(name: str, tmp: str, api_base: str, port: int, ready: Any) -> None:
     async def run() -> None:
-        app = build_app(build_services(settings_for(name, Path(tmp), api_base)), run_scheduler=False)
+        app = build_app(bootstrap.bootstrap(settings_for(name, Path(tmp), api_base)), run_scheduler=False)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         tune_gc()

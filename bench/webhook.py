@@ -1,5 +1,7 @@
 """Webhook throughput and latency: the real app (SQLite, real aiogram client → local fake Bot API)
 against a bare aiogram echo bot on the same fake, as the ceiling. Prints figures; asserts nothing.
+On Linux it also prints each bot's CPU time per update, which a busy shared machine disturbs less
+than throughput.
 
     python -m bench.webhook [--updates 600] [--concurrency 8] [--rounds 3]
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import statistics
 import tempfile
 import time
@@ -23,7 +26,8 @@ from aiogram.types import Message, Update
 from aiohttp import web
 
 from bench.common import no_collector_pauses, register
-from bots.app import build_app, build_services, tune_gc
+from bots.app import build_app, tune_gc
+from bots.bootstrap import bootstrap
 from bots.settings import Settings
 from core.domain.codes import Channel
 from tests.builders import make_activity, make_admin, make_org
@@ -113,6 +117,25 @@ async def _steady(url: str, updates: list[dict[str, Any]], rate: int) -> tuple[f
         return time.perf_counter() - began, latencies
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """A process's CPU time, user and system, from /proc (Linux); None where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(
+    name: str, url: str, updates: list[dict[str, Any]], concurrency: int, pid: int | None
+) -> tuple[float, float | None]:
+    """Updates per second, and the server's CPU milliseconds per update."""
+    before = cpu_seconds(pid)
+    rate = report(name, *await load(url, updates, concurrency))
+    after = cpu_seconds(pid)
+    return rate, None if before is None or after is None else (after - before) * 1000 / len(updates)
+
+
 def report(name: str, elapsed: float, latencies: list[float]) -> float:
     rate = len(latencies) / elapsed
     q = statistics.quantiles(latencies, n=100)
@@ -163,7 +186,7 @@ def _serve(kind: str, tmp: str, api_base: str, ready: Any) -> None:
             app = await echo_app(api_base)
         else:
             settings = Settings(data_dir=Path(tmp), telegram_token=TEST_BOT_TOKEN, telegram_api_base=api_base)
-            app = build_app(build_services(settings), run_scheduler=False)
+            app = build_app(bootstrap(settings), run_scheduler=False)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         tune_gc()
@@ -177,7 +200,7 @@ def _serve(kind: str, tmp: str, api_base: str, ready: Any) -> None:
 async def _seed(tmp: str, users: int, activities: int) -> list[int]:
     """An org, ``activities`` published activities with room for everyone, and ``users`` registered
     volunteers with the Telegram ids the workload uses."""
-    services = build_services(Settings(data_dir=Path(tmp)))
+    services = bootstrap(Settings(data_dir=Path(tmp)))
     await services.database.create_schema()
     clock = services.clock
     async with services.database.uow() as uow:
@@ -216,22 +239,33 @@ async def main(n: int, concurrency: int, rounds: int = 3) -> None:
                     await load(url, workload(n, next(runs), 1), concurrency)
                 # Rounds alternate between the two bots, so that a change in the shared machine's load
                 # falls on both; the ratio is the median of the rounds' ratios.
-                ratios, rates = [], []
+                ratios, rates, cpu_ratios = [], [], []
                 for round_ in range(rounds):
                     first_id = (round_ + 1) * 10**6
-                    bare = report(
-                        "bare echo", *await load(echo_url, workload(n, next(runs), first_id), concurrency)
+                    bare, bare_cpu = await measured(
+                        "bare echo", echo_url, workload(n, next(runs), first_id), concurrency, servers[0].pid
                     )
-                    ours = report(
+                    ours, our_cpu = await measured(
                         "stvs-bot",
-                        *await load(app_url, workload(n, next(runs), first_id + 5 * 10**5), concurrency),
+                        app_url,
+                        workload(n, next(runs), first_id + 5 * 10**5),
+                        concurrency,
+                        servers[1].pid,
                     )
                     ratios.append(ours / bare)
                     rates.append(ours)
+                    if bare_cpu and our_cpu:
+                        print(f"       cpu: echo {bare_cpu:.2f} ms/update, stvs-bot {our_cpu:.2f} ms/update")
+                        cpu_ratios.append(bare_cpu / our_cpu)
                 print(
                     f"     ratio: {statistics.median(ratios):.2f} of the bare bot's throughput, median of "
                     f"{rounds} rounds ({min(ratios):.2f}–{max(ratios):.2f}; goal ≥ 0.5)"
                 )
+                if cpu_ratios:
+                    print(
+                        f" cpu ratio: {statistics.median(cpu_ratios):.2f} of the bare bot's updates per CPU "
+                        f"second ({min(cpu_ratios):.2f}–{max(cpu_ratios):.2f})"
+                    )
                 rate = max(1, int(statistics.median(rates) / 2))
                 steady_ids = (rounds + 1) * 10**6
                 report(f"at {rate}/s", *await steady(app_url, workload(n, next(runs), steady_ids), rate))

@@ -22,7 +22,8 @@ from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 
 from bench.common import no_collector_pauses, register
-from bots.app import build_app, build_services, tune_gc
+from bots.app import build_app, tune_gc
+from bots.bootstrap import bootstrap
 from bots.settings import Settings
 from core.domain.codes import Channel
 from tests.builders import make_activity, make_admin, make_org
@@ -52,7 +53,7 @@ def _serve(tmp: str, plaintext: bool, database_url: str, ready: Any) -> None:
     """The server, in a process of its own as in production: the load generator does not share its CPU."""
 
     async def run() -> None:
-        services = build_services(_settings(tmp, plaintext, database_url))
+        services = bootstrap(_settings(tmp, plaintext, database_url))
         runner = web.AppRunner(build_app(services, run_scheduler=False), access_log=None)
         await runner.setup()
         tune_gc()
@@ -64,7 +65,7 @@ def _serve(tmp: str, plaintext: bool, database_url: str, ready: Any) -> None:
 
 
 async def _seed(tmp: str, plaintext: bool, database_url: str) -> int:
-    services = build_services(_settings(tmp, plaintext, database_url))
+    services = bootstrap(_settings(tmp, plaintext, database_url))
     await services.database.create_schema()
     async with services.database.uow() as uow:
         org = await make_org(uow, services.clock, "南京市鼓楼区科技志愿服务队")

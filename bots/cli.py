@@ -215,39 +215,16 @@ async def scheduler_command(ctx: Context, args: argparse.Namespace) -> None:
 async def run_scheduler(ctx: Context, stop: asyncio.Event | None = None) -> None:
     """Every job of scheduler/jobs.py, sending through the configured channels, until ``stop`` is set
     (SIGINT and SIGTERM set it); then the scheduler, the channels' sessions and the database are closed."""
-    from bots.app import build_services, start_jobs, stop_jobs, telegram_bot
-    from bots.telegram.adapter import TelegramMessenger
-    from bots.wechat.send import messenger_from_settings
-
-    settings = ctx.settings
-    async with _database(ctx) as db:
-        services = build_services(settings, clock=ctx.clock, database=db)
-        closers: list[Callable[[], Awaitable[None]]] = []
-        channels = []
-        if settings.telegram_token:
-            bot = telegram_bot(settings)
-            services.messengers[Channel.TELEGRAM] = TelegramMessenger(bot)
-            closers.append(bot.session.close)
-            channels.append(ctx.t("cli.scheduler.channel.telegram"))
-        if settings.wechat_app_id and settings.wechat_app_secret:
-            wechat = messenger_from_settings(settings, db.uow, services.clock, translator)
-            services.messengers[Channel.WECHAT] = wechat
-            closers.append(wechat.close)
-            channels.append(ctx.t("cli.scheduler.channel.wechat"))
-        scheduler = start_jobs(services)  # scheduler/jobs.py, as `stvs serve` runs them
+    async with _services(ctx, channels=True) as services, services.jobs().running() as scheduler:
+        channels = [ctx.t(f"cli.scheduler.channel.{channel.value}") for channel in services.messengers]
         with stop_signals(stop is None) as stopped:
-            try:
-                ctx.say(
-                    "cli.scheduler.started",
-                    jobs=len(scheduler.get_jobs()),
-                    channels=ctx.t("chat.list_separator").join(channels) or ctx.t("cli.scheduler.no_channel"),
-                )
-                sys.stdout.flush()
-                await (stop or stopped).wait()
-            finally:
-                await stop_jobs(services, scheduler)  # claimed notices released, as `stvs serve` does
-                for close in closers:
-                    await close()
+            ctx.say(
+                "cli.scheduler.started",
+                jobs=len(scheduler.get_jobs()),
+                channels=ctx.t("chat.list_separator").join(channels) or ctx.t("cli.scheduler.no_channel"),
+            )
+            sys.stdout.flush()
+            await (stop or stopped).wait()
     ctx.say("cli.scheduler.stopped")
 
 
@@ -365,19 +342,19 @@ async def demo(ctx: Context, args: argparse.Namespace) -> None:
         return
     from bots.web.server import start_demo
 
-    async with _database(ctx) as db:
-        try:
-            server = await start_demo(ctx.settings, db, port=args.port, base_clock=ctx.clock)
-        except OSError:
-            raise CliError("cli.demo.port_busy", exit_code=EXIT_FAILED, port=args.port) from None
-        try:
-            print()
-            ctx.say("cli.demo.serving", url=server.url)
-            ctx.say("cli.demo.serving_more")
-            sys.stdout.flush()
-            await _until_stopped()
-        finally:
-            await server.stop()
+    await _check_revision(ctx)
+    try:
+        server = await start_demo(ctx.settings, port=args.port, base_clock=ctx.clock)
+    except OSError:
+        raise CliError("cli.demo.port_busy", exit_code=EXIT_FAILED, port=args.port) from None
+    try:
+        print()
+        ctx.say("cli.demo.serving", url=server.url)
+        ctx.say("cli.demo.serving_more")
+        sys.stdout.flush()
+        await _until_stopped()
+    finally:
+        await server.stop()  # the database with it
     ctx.say("cli.demo.stopped")
 
 
@@ -392,19 +369,17 @@ CHAT_PEOPLE = ("volunteer", "organizer", "beneficiary", NEWCOMER)
 
 async def chat_command(ctx: Context, args: argparse.Namespace) -> None:
     """The conversation in the terminal, as one of the demo's people, line by line from stdin."""
-    from bots.app import build_services
     from bots.console import chat
 
     who = args.who
     if who not in CHAT_PEOPLE:
         raise CliError("cli.chat.as.unknown", value=who, choices=", ".join(CHAT_PEOPLE))
     key = DEMO_PEOPLE.get(who, NEWCOMER)
-    async with _database(ctx) as db:
+    async with _services(ctx, channels=False) as services:
         if who != NEWCOMER:
-            async with db.uow() as uow:
+            async with services.database.uow() as uow:
                 if await uow.users.by_identity(DEMO_CHANNEL, key) is None:
                     raise CliError("cli.chat.no_demo", exit_code=EXIT_FAILED)
-        services = build_services(ctx.settings, clock=ctx.clock, database=db)
         interactive = sys.stdin.isatty()
         if interactive:
             ctx.say("cli.chat.intro", who=ctx.t(f"web.pane.{who}"))
@@ -446,19 +421,36 @@ async def _demo_overview(ctx: Context) -> None:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def _database(ctx: Context) -> AsyncIterator[Database]:
-    """The settings' database, checked to be at the newest revision, disposed on the way out."""
+async def _check_revision(ctx: Context) -> None:
+    """Commands run on a database at the newest revision only (``stvs db upgrade`` brings it there)."""
     at, head = await migrate.current(ctx.url), migrate.head()
     if at is None:
         raise CliError("cli.db.not_initialised", exit_code=EXIT_FAILED)
     if at != head:
         raise CliError("cli.db.not_current", exit_code=EXIT_FAILED, current=at, head=head)
+
+
+@asynccontextmanager
+async def _database(ctx: Context) -> AsyncIterator[Database]:
+    """The settings' database, at the newest revision, disposed on the way out."""
+    await _check_revision(ctx)
     db = bootstrap.open_database(ctx.settings)
     try:
         yield db
     finally:
         await db.dispose()
+
+
+@asynccontextmanager
+async def _services(ctx: Context, *, channels: bool) -> AsyncIterator[bootstrap.Services]:
+    """What the server runs on (bots.bootstrap), on the settings' database at the newest revision;
+    with the configured channels' messengers only for a command that sends. Closed on the way out."""
+    await _check_revision(ctx)
+    services = bootstrap.bootstrap(ctx.settings, clock=ctx.clock, messengers=None if channels else {})
+    try:
+        yield services
+    finally:
+        await services.close()
 
 
 def _need_wechat(ctx: Context) -> None:
@@ -551,7 +543,7 @@ async def _print_upcoming(ctx: Context, uow: UnitOfWork, limit: int) -> None:
         assert activity.id is not None
         taken = await uow.signups.count(activity.id, HOLDS_PLACE)
         waiting = await uow.signups.count(activity.id, frozenset({SignupStatus.WAITLISTED}))
-        left = max(activity.capacity - taken, 0)
+        left = activity.places_left(taken)
         places = (
             ctx.t("cli.activity.places_left", left=left, capacity=activity.capacity)
             if left
@@ -830,10 +822,6 @@ def _main(argv: list[str]) -> int:
             first = settings_error.errors()[0]
             name = "STVS_" + "_".join(str(part) for part in first["loc"]).upper()
             raise CliError("cli.settings.invalid", name=name, detail=first["msg"])
-        try:
-            bootstrap.configure_cipher(settings)
-        except ValueError as error:  # not a Fernet key
-            raise CliError("cli.settings.invalid", name="STVS_DATA_KEY", detail=str(error)) from None
         context = Context(settings=settings, t=t, clock=bootstrap.clock())
         asyncio.run(args.run(context, args))
         return EXIT_OK

@@ -31,6 +31,7 @@ from sqlalchemy import func, select, text
 from core.chat.conversation import Handler, Routes
 from core.chat.messages import Button, Command, Incoming, Location
 from core.chat.turn import Turn
+from core.domain.actions import known_prefix
 from core.domain.codes import Channel
 from core.ports import Clock, DeliveryFailed, Messenger, UnitOfWorkFactory
 from scheduler.dispatcher import Claims
@@ -139,7 +140,7 @@ def observed_routes(routes: Routes) -> Routes:
 
     return replace(
         routes,
-        buttons=each("button", routes.buttons),
+        buttons={kind: _named(f"button:{kind.prefix}", h) for kind, h in routes.buttons.items()},
         commands=each("command", routes.commands),
         flows={key: _named(f"flow:{key}", step) for key, step in routes.flows.items()},
         menu=_named("menu", routes.menu),
@@ -155,7 +156,10 @@ def _fallback_route(incoming: Incoming) -> str:
     if isinstance(given, Command):
         return "command:unknown"
     if isinstance(given, Button):
-        return "button:expired"
+        # One of ours whose fields do not read is refused before any handler runs: named by its prefix.
+        return (
+            f"button:{given.payload.partition(':')[0]}" if known_prefix(given.payload) else "button:expired"
+        )
     if isinstance(given, Location):
         return "location"
     return f"input:{type(given).__name__.lower()}"

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 
 from aiohttp import web
 
-from bots.app import TELEGRAM_BOT, TELEGRAM_DISPATCHER, build_app, build_services, tune_gc
-from bots.bootstrap import open_database, upgrade_database
+from bots.app import TELEGRAM_BOT, TELEGRAM_DISPATCHER, build_app, tune_gc
+from bots.bootstrap import bootstrap, upgrade_database
 from bots.ops import configure_logging
 from bots.settings import Settings
 from core.chat.turn import Translate
@@ -39,7 +39,7 @@ async def serve(
     t = t or translator(settings.language)
     configure_logging(settings.log_format, settings.log_level)
     await upgrade_database(settings)
-    services = build_services(settings, database=open_database(settings))
+    services = bootstrap(settings)
     app = build_app(services)
     if settings.telegram_token:
         print(t("cli.serve.telegram_on", mode=t(f"cli.serve.mode.{'polling' if polling else 'webhook'}")))
@@ -57,7 +57,6 @@ async def serve(
         with stop_signals(stop is None) as stopped:
             await _run(app, polling, stop or stopped)
             log.info("stopping: finishing the turns in flight")
-            assert services.ops is not None
             services.ops.claims.stop()  # the dispatcher claims and starts nothing more
     finally:
         await runner.cleanup()

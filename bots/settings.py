@@ -12,7 +12,9 @@ from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.domain.codes import Channel
 from core.policy import Policy
+from scheduler.dispatcher import Pace
 
 
 class Settings(BaseSettings):
@@ -76,6 +78,17 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
         return value
 
+    @field_validator("data_key")
+    @classmethod
+    def _fernet_keys(cls, value: str) -> str:
+        """Checked before anything runs: a bad key would otherwise surface at the first personal datum."""
+        keys = [k.strip() for k in value.split(",") if k.strip()]
+        if value and not keys:
+            raise ValueError("use Fernet keys, comma-separated, newest first")
+        for key in keys:
+            Fernet(key.encode())  # ValueError: not a Fernet key
+        return value
+
     @field_validator("star_thresholds")
     @classmethod
     def _thresholds(cls, value: str) -> str:
@@ -116,6 +129,13 @@ class Settings(BaseSettings):
             public_url=(self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/"),
             certificate_issuer=self.certificate_issuer,
         )
+
+    def paces(self) -> dict[Channel, Pace]:
+        """The outbox dispatcher's sending rates, within each platform's flood limits."""
+        return {
+            Channel.TELEGRAM: Pace(self.telegram_per_second, self.telegram_chat_interval_s),
+            Channel.WECHAT: Pace(self.wechat_per_second, 0),
+        }
 
     def data_keys(self) -> list[str]:
         """The configured keys, or a key generated once into data_dir (readable by the owner only)."""

@@ -150,7 +150,7 @@ class Claims:
         self.sending = 0
         self.stopping = False
         self.ticks: set[asyncio.Task[object]] = set()
-        self.stopped = asyncio.Event()  # a Pacer's sleep may end early on it (bots.app)
+        self.stopped = asyncio.Event()  # a Pacer's sleep may end early on it (scheduler.runner)
 
     def stop(self) -> None:
         self.stopping = True

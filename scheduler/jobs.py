@@ -1,8 +1,8 @@
-"""Every APScheduler job, registered in one place: by the web application (``stvs serve``) and by the
-scheduler run alone (``stvs scheduler``). Each job has a fixed id and ``replace_existing`` (a restart
-never adds a duplicate), runs one instance at a time, coalesces missed runs into one, and has a grace time
-long enough that a run due while the process was busy or paused still happens (PITFALLS: APScheduler 3.11
-skips it after 1 s otherwise).
+"""Every APScheduler job, registered in one place; scheduler/runner.py starts and stops them, in the web
+application (``stvs serve``) and in the scheduler run alone (``stvs scheduler``). Each job has a fixed id
+and ``replace_existing`` (a restart never adds a duplicate), runs one instance at a time, coalesces
+missed runs into one, and has a grace time long enough that a run due while the process was busy or
+paused still happens (PITFALLS: APScheduler 3.11 skips it after 1 s otherwise).
 
 Besides the outbox dispatcher, each job runs one core service in one transaction. Every one is
 idempotent: its notices have unique keys and its changes find nothing left to do a second time, so a
@@ -28,7 +28,7 @@ from core.services.presence import alert_low_turnout, release_unanswered
 from core.services.reminders import queue_after_activity, queue_reminders
 from core.services.reports import remind_reports
 from core.services.stars import review_stars
-from scheduler.dispatcher import Pacer, dispatch_due
+from scheduler.dispatcher import Claims, Pacer, dispatch_due
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,10 @@ def register_jobs(
     translators: Translators,
     policy: Policy,
     pacer: Pacer,
+    claims: Claims | None = None,
 ) -> None:
-    """Adds every job (``JOB_IDS``); called again, it replaces them."""
+    """Adds every job (``JOB_IDS``); called again, it replaces them. ``claims`` tracks the dispatcher's
+    ticks for a graceful stop (scheduler/runner.py)."""
     once: dict[str, Any] = {"replace_existing": True, "max_instances": 1, "coalesce": True}
     scheduler.add_job(
         dispatch_due,
@@ -113,7 +115,7 @@ def register_jobs(
         seconds=DISPATCH_EVERY_S,
         id="outbox-dispatch",
         args=[uows, clock, messengers, translators],
-        kwargs={"pacer": pacer},
+        kwargs={"pacer": pacer, "claims": claims},
         misfire_grace_time=60,
         **once,
     )

@@ -27,7 +27,6 @@ from pydantic import ValidationError
 from bots.telegram.render import render
 from core.chat.conversation import Conversation
 from core.chat.messages import (
-    PHOTO_MAX_BYTES,
     Button,
     Command,
     Contact,
@@ -40,6 +39,7 @@ from core.chat.messages import (
     Unreadable,
 )
 from core.chat.turn import Translators
+from core.domain.attendance import PHOTO_MAX_BYTES
 from core.domain.codes import Channel
 from core.ports import DeliveryFailed
 from storage.database import unavailable

@@ -19,11 +19,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from string import Template
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bots.bootstrap import Services
 from bots.console import parse_line
 from bots.demo import NEWCOMER
 from bots.media import MediaStore
@@ -52,9 +53,6 @@ from core.ports import ActivityQuery, Clock, UnitOfWork
 from locales import translator
 from scheduler.dispatcher import Pace, Pacer, dispatch_due
 from scheduler.jobs import JOBS, run_job
-
-if TYPE_CHECKING:  # bots.app imports this module
-    from bots.app import Services
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +244,6 @@ class Playground:
     def __init__(self, services: Services, clock: DemoClock) -> None:
         self.services = services
         self.clock = clock
-        assert services.media is not None
         self.messenger = WebMessenger(services.media)
         self.policy = services.conversation.policy
 
@@ -290,7 +287,6 @@ class Playground:
                     await next_activity(uow, self.clock.now(), pane),
                     translator(outgoing.language if outgoing else "zh_CN"),
                 )
-        assert self.services.media is not None
         return web.json_response(
             {"replies": await render(replies, self.services.media, places)}, headers=_NO_STORE
         )

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bots.app import Services, build_app, build_services
+from bots.app import build_app
+from bots.bootstrap import Services, bootstrap
 from bots.settings import Settings
 from bots.web.clock import DemoClock
 from core.clock import SystemClock
@@ -46,16 +47,16 @@ class DemoServer:
 
 async def start_demo(
     settings: Settings,
-    database: Database,
+    database: Database | None = None,
     *,
     port: int | None = None,
     base_clock: Clock | None = None,
     run_scheduler: bool = True,
 ) -> DemoServer:
-    """Serves until ``stop``. ``port`` None: 8080, or a free port if that is taken; 0: a free port.
-    OSError when an asked-for port is taken."""
+    """Serves until ``stop``, which closes ``database`` (None: the settings'). ``port`` None: 8080, or
+    a free port if that is taken; 0: a free port. OSError when an asked-for port is taken."""
     clock = DemoClock(base_clock) if base_clock is not None else DemoClock(SystemClock())
-    services = build_services(settings.model_copy(update=_NO_PLATFORMS), clock=clock, database=database)
+    services = bootstrap(settings.model_copy(update=_NO_PLATFORMS), clock=clock, database=database)
     app = build_app(services, run_scheduler=run_scheduler, playground=True)
     runner = web.AppRunner(app)
     await runner.setup()

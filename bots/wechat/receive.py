@@ -10,10 +10,10 @@ import hmac
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from xml.etree.ElementTree import ParseError
 
 import prcoords
@@ -40,14 +40,12 @@ from bots.wechat.api import MediaTooLarge, WeChatError, WeChatUnreachable
 from bots.wechat.render import MediaLinks, cdata_safe, render_text, split_passive, truncate
 from bots.wechat.window import note_inbound
 from core.chat.conversation import Conversation
-from core.chat.messages import PHOTO_MAX_BYTES, Command, Incoming, Input, Location, Photo, Say, Text
+from core.chat.messages import Command, Incoming, Input, Location, Photo, Say, Text
+from core.domain.attendance import PHOTO_MAX_BYTES
 from core.domain.codes import Channel
 from core.ports import Clock, DeliveryFailed, Messenger
 from locales import translator
 from storage.database import unavailable
-
-if TYPE_CHECKING:
-    from bots.app import Services
 
 log = logging.getLogger(__name__)
 
@@ -448,20 +446,31 @@ def _success() -> web.Response:
 WECHAT_RECEIVER = web.AppKey("wechat_receiver", WeChatReceiver)
 
 
-def add_routes(app: web.Application, services: Services) -> WeChatReceiver:
-    """GET and POST /wechat, and waiting for background turns at shutdown."""
-    settings = services.settings
+def add_routes(
+    app: web.Application,
+    conversation: Conversation,
+    clock: Clock,
+    messengers: Mapping[Channel, Messenger],
+    media: MediaStore,
+    *,
+    token: str,
+    aes_key: str,
+    app_id: str,
+    public_url: str,
+) -> WeChatReceiver:
+    """GET and POST /wechat, and waiting for background turns at shutdown. The WeChat messenger is
+    looked up in ``messengers`` at each send, so that one registered later (a test's fake) is used."""
     receiver = WeChatReceiver(
-        services.conversation,
-        services.clock,
-        token=settings.wechat_token,
-        aes_key=settings.wechat_aes_key,
-        app_id=settings.wechat_app_id,
-        messenger=lambda: services.messengers.get(Channel.WECHAT),
-        media_source=lambda: getattr(services.messengers.get(Channel.WECHAT), "api", None),
-        media=services.media,
-        public_url=settings.public_url,
-        on_user_message=lambda openid, uow: note_inbound(uow, openid, services.clock.now()),
+        conversation,
+        clock,
+        token=token,
+        aes_key=aes_key,
+        app_id=app_id,
+        messenger=lambda: messengers.get(Channel.WECHAT),
+        media_source=lambda: getattr(messengers.get(Channel.WECHAT), "api", None),
+        media=media,
+        public_url=public_url,
+        on_user_message=lambda openid, uow: note_inbound(uow, openid, clock.now()),
     )
     app[WECHAT_RECEIVER] = receiver
     app.router.add_get("/wechat", receiver.verify)

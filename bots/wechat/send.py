@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bots.settings import Settings
 from bots.wechat.api import (
     API_FREQ_LIMIT,
     NOT_SUBSCRIBED,
@@ -22,7 +21,6 @@ from bots.wechat.api import (
     WeChatApi,
     WeChatError,
     WeChatUnreachable,
-    api_from_settings,
 )
 from bots.wechat.render import render_text
 from bots.wechat.window import close_window, take_window
@@ -195,12 +193,3 @@ def _failed(error: WeChatError) -> DeliveryFailed:
     if error.errcode == API_FREQ_LIMIT:
         return DeliveryFailed(f"rate limited: {error}", retry_after=60)
     return DeliveryFailed(str(error))
-
-
-def messenger_from_settings(
-    settings: Settings, uows: Callable[[], SqlUnitOfWork], clock: Clock, translators: Translators
-) -> WeChatMessenger:
-    template = Template.parse(
-        settings.wechat_template_notice, settings.wechat_template_fields, settings.timezone
-    )
-    return WeChatMessenger(api_from_settings(settings, uows, clock), uows, clock, translators, template)

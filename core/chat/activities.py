@@ -8,10 +8,28 @@ from typing import Any
 from core.chat.deep_links import may_share
 from core.chat.messages import Choice, Input, Location
 from core.chat.turn import Turn
-from core.domain.activity import Activity, bounding_box, check_coordinates, distance_m
+from core.domain.actions import (
+    ActivityCard,
+    ActivityQr,
+    AskCancelSignup,
+    CancelSignup,
+    ComplainAboutActivity,
+    Find,
+    FindGroups,
+    FindList,
+    FindNear,
+    JoinWaitlist,
+    JoinWaitlistInsured,
+    Menu,
+    MyActivities,
+    Register,
+    SignUp,
+    SignUpInsured,
+)
+from core.domain.activity import Activity, bounding_box, check_coordinates, distance_m, places_left
 from core.domain.codes import ServiceContent, ServiceContentGroup
 from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
-from core.errors import DomainError, NotFound
+from core.errors import DomainError
 from core.ports import ActivityQuery
 from core.services.activities import get_activity, read_activity
 from core.services.notices import BRIEFING_AHEAD, briefing_params
@@ -25,26 +43,24 @@ FIND_NEAR = "find_near"
 async def show_filters(turn: Turn, _: str = "") -> None:
     turn.say(
         "chat.find.title",
-        turn.choice("chat.find.all", "find.l:all:0"),
-        turn.choice("chat.find.week", "find.l:wk:0"),
-        turn.choice("chat.find.near", "find.near"),
-        turn.choice("chat.find.online", "find.l:on:0"),
-        turn.choice("chat.find.by_content", "find.g"),
-        turn.choice("chat.button.menu", "menu"),
+        turn.choice("chat.find.all", FindList("all", 0)),
+        turn.choice("chat.find.week", FindList("wk", 0)),
+        turn.choice("chat.find.near", FindNear()),
+        turn.choice("chat.find.online", FindList("on", 0)),
+        turn.choice("chat.find.by_content", FindGroups()),
+        turn.choice("chat.button.menu", Menu()),
         columns=2,
     )
 
 
-async def show_groups(turn: Turn, group: str = "") -> None:
-    if group in ServiceContentGroup._value2member_map_:
-        kinds = [c for c in ServiceContent if c.group.value == group]
-        choices = [Choice(turn.t(f"code.service_content.{c.value}"), f"find.l:c-{c.value}:0") for c in kinds]
-        turn.say("chat.find.pick_content", *choices, turn.choice("chat.button.back", "find.g"), columns=2)
+async def show_groups(turn: Turn, pressed: FindGroups) -> None:
+    if pressed.group is not None:
+        kinds = [c for c in ServiceContent if c.group is pressed.group]
+        choices = [turn.choice(f"code.service_content.{c.value}", FindList(f"c-{c.value}", 0)) for c in kinds]
+        turn.say("chat.find.pick_content", *choices, turn.choice("chat.button.back", FindGroups()), columns=2)
         return
-    choices = [
-        Choice(turn.t(f"code.service_group.{g.value}"), f"find.g:{g.value}") for g in ServiceContentGroup
-    ]
-    turn.say("chat.find.pick_group", *choices, turn.choice("chat.button.back", "find"), columns=2)
+    choices = [turn.choice(f"code.service_group.{g.value}", FindGroups(g)) for g in ServiceContentGroup]
+    turn.say("chat.find.pick_group", *choices, turn.choice("chat.button.back", Find()), columns=2)
 
 
 async def ask_near(turn: Turn, _: str = "") -> None:
@@ -68,9 +84,8 @@ async def near_step(turn: Turn, given: Input) -> None:
     await _list(turn, "near", 0)
 
 
-async def list_page(turn: Turn, arg: str) -> None:
-    kind, _, offset = arg.rpartition(":")
-    await _list(turn, kind or "all", int(offset) if offset.isdigit() else 0)
+async def list_page(turn: Turn, pressed: FindList) -> None:
+    await _list(turn, pressed.kind, pressed.offset)
 
 
 async def _list(turn: Turn, kind: str, offset: int) -> None:
@@ -104,12 +119,12 @@ async def _list(turn: Turn, kind: str, offset: int) -> None:
     more = len(activities) > PAGE
     activities = activities[:PAGE]
     if not activities:
-        turn.say("chat.find.none", turn.choice("chat.find.other", "find"))
+        turn.say("chat.find.none", turn.choice("chat.find.other", Find()))
         return
     taken = await turn.uow.signups.count_each([a.id for a in activities if a.id is not None], HOLDS_PLACE)
     choices = []
     for activity in activities:
-        left = max(0, activity.capacity - taken.get(activity.id or 0, 0))
+        left = places_left(activity.capacity, taken.get(activity.id or 0, 0))
         distance = f" · {distances[activity.id] / 1000:.1f}km" if activity.id in distances else ""
         label = turn.label(
             "chat.find.item",
@@ -119,20 +134,20 @@ async def _list(turn: Turn, kind: str, offset: int) -> None:
             title=activity.title,
             left=left,
         )
-        choices.append(Choice(label, f"a:{activity.id}"))
+        choices.append(Choice(label, ActivityCard(activity.id or 0).pack()))
     if more:
-        choices.append(turn.choice("chat.button.next_page", f"find.l:{kind}:{offset + PAGE}"))
-    choices.append(turn.choice("chat.find.other", "find"))
+        choices.append(turn.choice("chat.button.next_page", FindList(kind, offset + PAGE)))
+    choices.append(turn.choice("chat.find.other", Find()))
     turn.say("chat.find.results", *choices, page=offset // PAGE + 1)
 
 
 async def _places_left(turn: Turn, activity: Activity) -> int:
     assert activity.id is not None
-    return max(0, activity.capacity - await turn.uow.signups.count(activity.id, HOLDS_PLACE))
+    return activity.places_left(await turn.uow.signups.count(activity.id, HOLDS_PLACE))
 
 
-async def show_card(turn: Turn, arg: str) -> None:
-    activity = await read_activity(turn.uow, _int(arg))
+async def show_card(turn: Turn, pressed: ActivityCard) -> None:
+    activity = await read_activity(turn.uow, pressed.activity_id)
     t = turn.t
     lines = [
         t("chat.card.title", title=activity.title, status=t(f"code.activity_status.{activity.status.value}"))
@@ -173,29 +188,35 @@ async def show_card(turn: Turn, arg: str) -> None:
     )
     if mine is not None:
         lines.append(t("chat.card.my_status", status=t(f"code.signup_status.{mine.status.value}")))
-        choices.append(turn.choice("chat.button.cancel_signup", f"s.c:{mine.id}"))
+        choices.append(turn.choice("chat.button.cancel_signup", AskCancelSignup(mine.id or 0)))
     elif activity.open_for_signup:
-        choices.append(turn.choice("chat.button.sign_up", f"a.s:{activity.id}"))
+        choices.append(turn.choice("chat.button.sign_up", SignUp(pressed.activity_id)))
     if may_share(turn, activity.org_id):
-        choices.append(turn.choice("chat.qr.button", f"a.qr:{activity.id}"))
+        choices.append(turn.choice("chat.qr.button", ActivityQr(pressed.activity_id)))
     if activity.starts_at <= turn.clock.now():  # 1-6.1.2 d: once it has begun, anyone may complain
-        choices.append(turn.choice("complaint.button.card", f"cp:a{activity.id}"))
-    choices.append(turn.choice("chat.find.other", "find"))
+        choices.append(turn.choice("complaint.button.card", ComplainAboutActivity(pressed.activity_id)))
+    choices.append(turn.choice("chat.find.other", Find()))
     turn.say_text("\n".join(lines), *choices)
 
 
-async def start_signup(turn: Turn, arg: str, *, insured: bool = False, waitlist: bool = False) -> None:
-    activity_id = _int(arg)
+async def start_signup(
+    turn: Turn, pressed: SignUp | SignUpInsured | JoinWaitlist | JoinWaitlistInsured
+) -> None:
+    """报名, and the same after confirming insurance cover or asking for the waitlist."""
+    activity_id = pressed.activity_id
+    insured = isinstance(pressed, SignUpInsured | JoinWaitlistInsured)
+    waitlist = isinstance(pressed, JoinWaitlist | JoinWaitlistInsured)
     if turn.actor.volunteer_id is None:
-        turn.say("chat.signup.register_first", turn.choice("chat.menu.register", f"reg:a:{activity_id}"))
+        register = Register(ActivityCard(activity_id))
+        turn.say("chat.signup.register_first", turn.choice("chat.menu.register", register))
         return
     activity = await read_activity(turn.uow, activity_id)
     if activity.needs_insurance and not insured:
         # 2-6.2 d, 4-5.1.4: the volunteer confirms cover before taking a place.
         turn.say(
             "chat.signup.insurance_question",
-            turn.choice("chat.button.insured", f"a.si:{activity_id}"),
-            turn.choice("chat.button.cancel", f"a:{activity_id}"),
+            turn.choice("chat.button.insured", SignUpInsured(activity_id)),
+            turn.choice("chat.button.cancel", ActivityCard(activity_id)),
         )
         return
     try:
@@ -205,8 +226,10 @@ async def start_signup(turn: Turn, arg: str, *, insured: bool = False, waitlist:
     except ActivityFull as full:
         turn.refuse(
             full,
-            turn.choice("chat.button.join_waitlist", f"a.{'wi' if insured else 'w'}:{activity_id}"),
-            turn.choice("chat.find.other", "find"),
+            turn.choice(
+                "chat.button.join_waitlist", (JoinWaitlistInsured if insured else JoinWaitlist)(activity_id)
+            ),
+            turn.choice("chat.find.other", Find()),
         )
         return
     await _tell_signup(turn, activity, signup)
@@ -217,17 +240,17 @@ async def _tell_signup(turn: Turn, activity: Activity, signup: Signup) -> None:
         position = await _waitlist_position(turn, signup)
         turn.say(
             "chat.signup.waitlisted",
-            turn.choice("chat.menu.mine", "my"),
+            turn.choice("chat.menu.mine", MyActivities()),
             title=activity.title,
             position=position,
         )
         return
     if signup.status is SignupStatus.APPLIED:
-        turn.say("chat.signup.applied", turn.choice("chat.menu.mine", "my"), title=activity.title)
+        turn.say("chat.signup.applied", turn.choice("chat.menu.mine", MyActivities()), title=activity.title)
         return
     turn.say(
         "chat.signup.confirmed",
-        turn.choice("chat.menu.mine", "my"),
+        turn.choice("chat.menu.mine", MyActivities()),
         title=activity.title,
         start=turn.local_time(activity.starts_at, activity.timezone),
     )
@@ -248,25 +271,25 @@ async def _waitlist_position(turn: Turn, signup: Signup) -> int:
     return next((i + 1 for i, s in enumerate(waiting) if s.id == signup.id), len(waiting))
 
 
-async def confirm_cancel(turn: Turn, arg: str) -> None:
-    signup = await turn.uow.signups.get(_int(arg))
+async def confirm_cancel(turn: Turn, pressed: AskCancelSignup) -> None:
+    signup = await turn.uow.signups.get(pressed.signup_id)
     if signup is None or signup.volunteer_id != turn.actor.volunteer_id or signup.status not in LIVE:
-        turn.say("signup.not_found", turn.choice("chat.menu.mine", "my"))
+        turn.say("signup.not_found", turn.choice("chat.menu.mine", MyActivities()))
         return
     activity = await get_activity(turn.uow, signup.activity_id)
     turn.say(
         "chat.cancel.question",
-        turn.choice("chat.button.confirm_cancel", f"s.cc:{signup.id}"),
-        turn.choice("chat.button.keep", f"a:{activity.id}"),
+        turn.choice("chat.button.confirm_cancel", CancelSignup(signup.id or 0)),
+        turn.choice("chat.button.keep", ActivityCard(activity.id or 0)),
         columns=2,
         title=activity.title,
     )
 
 
-async def do_cancel(turn: Turn, arg: str) -> None:
-    result = await cancel_signup(turn.uow, turn.clock, turn.actor, _int(arg), reason="")
+async def do_cancel(turn: Turn, pressed: CancelSignup) -> None:
+    result = await cancel_signup(turn.uow, turn.clock, turn.actor, pressed.signup_id, reason="")
     activity = await get_activity(turn.uow, result.signup.activity_id)
-    turn.say("chat.cancel.done", turn.choice("chat.menu.mine", "my"), title=activity.title)
+    turn.say("chat.cancel.done", turn.choice("chat.menu.mine", MyActivities()), title=activity.title)
 
 
 async def my_activities(turn: Turn, _: str = "") -> None:
@@ -275,7 +298,7 @@ async def my_activities(turn: Turn, _: str = "") -> None:
         return
     signups = await turn.uow.signups.for_volunteer(volunteer_id)
     if not signups:
-        turn.say("chat.my.none", turn.choice("chat.menu.find", "find"))
+        turn.say("chat.my.none", turn.choice("chat.menu.find", Find()))
         return
     now = turn.clock.now()
     upcoming: list[Choice] = []
@@ -286,7 +309,7 @@ async def my_activities(turn: Turn, _: str = "") -> None:
         when = turn.local_time(activity.starts_at, activity.timezone)
         if signup.status in LIVE and activity.ends_at > now:
             label = turn.label("chat.my.item", "title", when=when[5:], title=activity.title, status=status)
-            upcoming.append(Choice(label, f"a:{activity.id}"))
+            upcoming.append(Choice(label, ActivityCard(activity.id or 0).pack()))
         else:
             past.append("· " + turn.t("chat.my.item", when=when[:10], title=activity.title, status=status))
     if upcoming:
@@ -295,13 +318,7 @@ async def my_activities(turn: Turn, _: str = "") -> None:
         turn.say_text(turn.t("chat.my.past") + "\n" + "\n".join(past[:15]))
     turn.say(
         "chat.my.more",
-        turn.choice("chat.menu.find", "find"),
-        turn.choice("chat.button.menu", "menu"),
+        turn.choice("chat.menu.find", Find()),
+        turn.choice("chat.button.menu", Menu()),
         columns=2,
     )
-
-
-def _int(arg: str) -> int:
-    if not arg.isdigit():
-        raise NotFound("activity.not_found")
-    return int(arg)

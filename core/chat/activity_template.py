@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.chat import organizer
-from core.chat.forms import SUMMARY, Data, Step, plain, written
+from core.chat.forms import SUMMARY, Data, Step, plain, refuse_not_staff, written
 from core.chat.messages import Button, Choice, Input, Text
 from core.chat.turn import Turn
 from core.domain.codes import ServiceContent, ServiceContentGroup
@@ -85,7 +85,7 @@ def _fields() -> tuple[Step, ...]:
 async def send_template(turn: Turn, _: str = "") -> None:
     orgs = await organizer.manageable_orgs(turn)
     if not orgs:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+        refuse_not_staff(turn)
         return
     data = organizer.org_answers(orgs[0]) if len(orgs) == 1 else {}
     bases = await _base_names(turn, data, orgs)

@@ -9,10 +9,34 @@ from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from core.chat.messages import PHOTO_MAX_BYTES, Button, Choice, Document, Image, Input, Location, Photo, Text
+from core.chat.forms import staff_only
+from core.chat.messages import Button, Choice, Document, Image, Input, Location, Photo, Text
 from core.chat.turn import Turn
+from core.domain.actions import (
+    ApproveMakeup,
+    AskProof,
+    Certificate,
+    CheckinCode,
+    ConfirmAllRecords,
+    ConfirmRecord,
+    MakeupActivity,
+    MakeupPhoto,
+    Mark,
+    Menu,
+    MyHours,
+    NewMakeup,
+    OpenMakeups,
+    OrganizerMenu,
+    PartialMakeup,
+    RejectMakeup,
+    ReviewRecords,
+    Roster,
+    ShowMakeup,
+    StaffCard,
+    VoidRecord,
+)
 from core.domain.activity import Activity
-from core.domain.attendance import MakeupRequest, MakeupStatus, RecordStatus, ServiceRecord
+from core.domain.attendance import PHOTO_MAX_BYTES, MakeupRequest, MakeupStatus, RecordStatus, ServiceRecord
 from core.domain.certificate import CertificateKind
 from core.domain.codes import Channel
 from core.domain.identity_numbers import ascii_form
@@ -59,18 +83,12 @@ _SPAN = re.compile(r"^\s*(\d{1,2})[:：.](\d{2})\s*[-–—~至到]\s*(\d{1,2})[
 
 def _onward(turn: Turn) -> tuple[Choice, Choice]:
     """Where a volunteer goes after an answer about hours: to their hours, or the menu."""
-    return turn.choice("chat.button.hours", "hours"), turn.choice("chat.button.menu", "menu")
+    return turn.choice("chat.button.hours", MyHours()), turn.choice("chat.button.menu", Menu())
 
 
 def _coefficient(value: Decimal) -> str:
     """1, 1.5, 1.25: as the brigade set it, not as stored (1.00)."""
     return format(value.normalize(), "f")
-
-
-def _int(arg: str) -> int:
-    if not arg.isdigit():
-        raise NotFound("activity.not_found")
-    return int(arg)
 
 
 # ---- volunteers: check-in and check-out ------------------------------------------------------------
@@ -87,26 +105,26 @@ async def checkin_menu(turn: Turn, _: str = "") -> None:
         turn.say(
             "checkin.none",
             turn.choice("chat.menu.mine", "my"),
-            turn.choice("chat.button.makeup", "mk.new"),
-            turn.choice("chat.button.menu", "menu"),
+            turn.choice("chat.button.makeup", NewMakeup()),
+            turn.choice("chat.button.menu", Menu()),
             before=turn.policy.checkin_opens_before_min,
         )
         return
     if len(found) == 1:
-        await ask_proof(turn, str(found[0].signup_id))
+        await ask_proof(turn, AskProof(found[0].signup_id))
         return
     choices = [
         Choice(
             turn.label("checkin.item", "title", title=a.title, when=turn.local_time(a.starts_at)[11:]),
-            f"ci.a:{a.signup_id}",
+            AskProof(a.signup_id).pack(),
         )
         for a in found
     ]
-    turn.say("checkin.choose", *choices, turn.choice("chat.button.menu", "menu"))
+    turn.say("checkin.choose", *choices, turn.choice("chat.button.menu", Menu()))
 
 
-async def ask_proof(turn: Turn, arg: str) -> None:
-    signup_id = _int(arg)
+async def ask_proof(turn: Turn, pressed: AskProof) -> None:
+    signup_id = pressed.signup_id
     signup = await turn.uow.signups.get(signup_id)
     if signup is None or signup.volunteer_id != turn.actor.volunteer_id:
         raise NotFound("signup.not_found")
@@ -120,7 +138,7 @@ async def ask_proof(turn: Turn, arg: str) -> None:
         )
         return
     turn.state.start(CHECKIN, "code", signup=signup_id)
-    turn.say("checkin.ask_code", turn.choice("chat.button.menu", "menu"), action=action, title=activity.title)
+    turn.say("checkin.ask_code", turn.choice("chat.button.menu", Menu()), action=action, title=activity.title)
 
 
 async def checkin_step(turn: Turn, given: Input) -> None:
@@ -133,7 +151,7 @@ async def checkin_step(turn: Turn, given: Input) -> None:
         if not wants_location(activity):
             # 3-5.3.2: online, by code only; the question stays open for it.
             turn.state.go("code")
-            turn.say("checkin.online_needs_code", turn.choice("chat.button.menu", "menu"))
+            turn.say("checkin.online_needs_code", turn.choice("chat.button.menu", Menu()))
             return
         proof = _location_proof(turn, given)
         if wants_code(activity):
@@ -161,7 +179,7 @@ async def checkin_step(turn: Turn, given: Input) -> None:
         activity = await _activity_of_signup(turn, signup_id)
         turn.ask_location("checkin.need_location", radius=activity.checkin_radius_m)
         return
-    turn.say("checkin.code_format", turn.choice("chat.button.menu", "menu"))
+    turn.say("checkin.code_format", turn.choice("chat.button.menu", Menu()))
 
 
 def _in_china_only(turn: Turn) -> bool:
@@ -195,9 +213,9 @@ async def _attend(turn: Turn, signup_id: int, proof: Proof) -> None:
         turn.say("checkin.refused_intro", clear_keyboard=True)
         turn.refuse(
             error,
-            turn.choice("checkin.button.again", f"ci.a:{signup_id}"),
-            turn.choice("chat.button.makeup", "mk.new"),
-            turn.choice("chat.button.menu", "menu"),
+            turn.choice("checkin.button.again", AskProof(signup_id)),
+            turn.choice("chat.button.makeup", NewMakeup()),
+            turn.choice("chat.button.menu", Menu()),
         )
         return
     _said_attended(turn, done)
@@ -211,15 +229,15 @@ def _said_attended(turn: Turn, done: Attended) -> None:
         turn.say("checkin.done_in", clear_keyboard=True, title=activity.title, at=at, where=where)
         turn.say(
             "checkin.after_in",
-            turn.choice("checkin.button.out", f"ci.a:{done.attendance.signup_id}"),
-            turn.choice("chat.button.menu", "menu"),
+            turn.choice("checkin.button.out", AskProof(done.attendance.signup_id)),
+            turn.choice("chat.button.menu", Menu()),
         )
         return
     at = turn.local_time(done.attendance.checked_out_at or turn.clock.now(), activity.timezone)
     turn.say("checkin.done_out", clear_keyboard=True, title=activity.title, at=at, where=where)
     record = done.record
     if record is None:
-        turn.say("checkin.record_exists", turn.choice("chat.button.hours", "hours"))
+        turn.say("checkin.record_exists", turn.choice("chat.button.hours", MyHours()))
     elif record.below_minimum:
         turn.say(
             "checkin.below_minimum",
@@ -320,9 +338,9 @@ async def my_hours(turn: Turn, _: str = "") -> None:
             )
     turn.say_text(
         "\n".join(lines),
-        turn.choice("chat.button.certificate", "cert"),
-        turn.choice("chat.button.makeup", "mk.new"),
-        turn.choice("chat.button.menu", "menu"),
+        turn.choice("chat.button.certificate", Certificate()),
+        turn.choice("chat.button.makeup", NewMakeup()),
+        turn.choice("chat.button.menu", Menu()),
         columns=2,
     )
 
@@ -335,7 +353,7 @@ async def start_makeup(turn: Turn, _: str = "") -> None:
     found = await makeup_candidates(turn.uow, turn.clock, turn.policy, volunteer_id)
     if not found:
         turn.say(
-            "makeup.none", turn.choice("chat.button.hours", "hours"), days=turn.policy.makeup_within_days
+            "makeup.none", turn.choice("chat.button.hours", MyHours()), days=turn.policy.makeup_within_days
         )
         return
     choices = [
@@ -343,19 +361,19 @@ async def start_makeup(turn: Turn, _: str = "") -> None:
             turn.label(
                 "checkin.item", "title", title=a.title, when=turn.local_time(a.starts_at, a.timezone)[5:16]
             ),
-            f"mk.act:{a.id}",
+            MakeupActivity(a.id or 0).pack(),
         )
         for a in found[:10]
     ]
-    turn.say("makeup.choose", *choices, turn.choice("chat.button.menu", "menu"))
+    turn.say("makeup.choose", *choices, turn.choice("chat.button.menu", Menu()))
 
 
-async def makeup_activity(turn: Turn, arg: str) -> None:
-    activity = await read_activity(turn.uow, _int(arg))
+async def makeup_activity(turn: Turn, action: MakeupActivity) -> None:
+    activity = await read_activity(turn.uow, action.activity_id)
     turn.state.start(MAKEUP, "times", activity=activity.id)
     turn.say(
         "makeup.ask_times",
-        turn.choice("chat.button.menu", "menu"),
+        turn.choice("chat.button.menu", Menu()),
         title=activity.title,
         start=turn.local_time(activity.starts_at, activity.timezone)[11:],
         end=turn.local_time(activity.ends_at, activity.timezone)[11:],
@@ -385,7 +403,7 @@ async def makeup_step(turn: Turn, given: Input) -> None:
         return
     text = given.text.strip() if isinstance(given, Text) else ""
     if not text:
-        turn.say("makeup.text_please", turn.choice("chat.button.menu", "menu"))
+        turn.say("makeup.text_please", turn.choice("chat.button.menu", Menu()))
         return
     activity = await read_activity(turn.uow, int(data.get("activity", 0)))
     if turn.state.step == "times":
@@ -393,15 +411,15 @@ async def makeup_step(turn: Turn, given: Input) -> None:
             start, end = _span(activity, text)
             check_makeup_span(activity, start, end)
         except DomainError as error:
-            turn.refuse(error, turn.choice("chat.button.menu", "menu"))
+            turn.refuse(error, turn.choice("chat.button.menu", Menu()))
             return
         turn.state.go("reason", start=start.isoformat(), end=end.isoformat())
-        turn.say("makeup.ask_reason", turn.choice("chat.button.menu", "menu"))
+        turn.say("makeup.ask_reason", turn.choice("chat.button.menu", Menu()))
         return
     try:
         reason = check_makeup_reason(text)
     except DomainError as error:
-        turn.refuse(error, turn.choice("chat.button.menu", "menu"))
+        turn.refuse(error, turn.choice("chat.button.menu", Menu()))
         return
     # 2-6.3 c: a photo as evidence (a group photo on site) is asked for, and may be skipped.
     turn.state.go("photo", reason=reason)
@@ -409,7 +427,7 @@ async def makeup_step(turn: Turn, given: Input) -> None:
 
 
 def _photo_choices(turn: Turn) -> tuple[Choice, Choice]:
-    return turn.choice("makeup.button.skip_photo", SKIP_PHOTO), turn.choice("chat.button.menu", "menu")
+    return turn.choice("makeup.button.skip_photo", SKIP_PHOTO), turn.choice("chat.button.menu", Menu())
 
 
 async def _makeup_photo_step(turn: Turn, given: Input) -> None:
@@ -474,9 +492,9 @@ async def certificate(turn: Turn, arg: str = "") -> None:
         if (await hours_of(turn.uow, turn.policy, volunteer_id)).trainings:
             turn.say(
                 "trainings.cert.which",
-                turn.choice("trainings.cert.button.service", "cert:s"),
-                turn.choice("trainings.cert.button.training", "cert:t"),
-                turn.choice("chat.button.menu", "menu"),
+                turn.choice("trainings.cert.button.service", Certificate("s")),
+                turn.choice("trainings.cert.button.training", Certificate("t")),
+                turn.choice("chat.button.menu", Menu()),
             )
             return
         kind = CertificateKind.SERVICE
@@ -500,14 +518,14 @@ async def certificate(turn: Turn, arg: str = "") -> None:
 # ---- staff ------------------------------------------------------------------------------------------
 
 
-async def show_code(turn: Turn, arg: str) -> None:
+async def show_code(turn: Turn, action: CheckinCode) -> None:
     """The rotating code the leader shows on site or reads out online (3-5.3.2)."""
-    activity = await read_activity(turn.uow, _int(arg))
+    activity = await read_activity(turn.uow, action.activity_id)
     shown = await current_code(turn.uow, turn.clock, turn.policy, turn.actor, activity.id or 0)
     turn.say(
         "checkin.code_shown",
-        turn.choice("checkin.button.refresh", f"oa.code:{activity.id}"),
-        turn.choice("chat.org.view", f"oa:{activity.id}"),
+        turn.choice("checkin.button.refresh", CheckinCode(activity.id or 0)),
+        turn.choice("chat.org.view", StaffCard(activity.id or 0)),
         columns=2,
         title=activity.title,
         code=shown.code,
@@ -515,9 +533,9 @@ async def show_code(turn: Turn, arg: str) -> None:
     )
 
 
-async def roster(turn: Turn, arg: str) -> None:
+async def roster(turn: Turn, action: Roster) -> None:
     """2-6.3 a: who is in, out or absent; staff check people in and out by hand (recorded as manual)."""
-    activity = await read_activity(turn.uow, _int(arg))
+    activity = await read_activity(turn.uow, action.activity_id)
     await require_staff(turn.uow, turn.actor, activity.org_id, write=False)
     turn.state.clear()
     assert activity.id is not None
@@ -533,46 +551,47 @@ async def roster(turn: Turn, arg: str) -> None:
             mark = "❌" if signup.status is SignupStatus.ABSENT else "⬜"
             choices.append(
                 Choice(
-                    turn.label("attendance.check_in", "name", mark=mark, name=name), f"oa.mk:{signup.id}.1"
+                    turn.label("attendance.check_in", "name", mark=mark, name=name),
+                    Mark(signup.id, True).pack(),
                 )
             )
             if signup.status is not SignupStatus.ABSENT:
                 choices.append(
-                    Choice(turn.label("attendance.absent", "name", name=name), f"oa.mk:{signup.id}.0")
+                    Choice(turn.label("attendance.absent", "name", name=name), Mark(signup.id, False).pack())
                 )
         elif attendance.open:
             choices.append(
-                Choice(turn.label("attendance.check_out", "name", name=name), f"oa.mk:{signup.id}.1")
+                Choice(turn.label("attendance.check_out", "name", name=name), Mark(signup.id, True).pack())
             )
         else:
-            choices.append(Choice(turn.label("attendance.done", "name", name=name), f"oa.att:{activity.id}"))
+            choices.append(
+                Choice(turn.label("attendance.done", "name", name=name), Roster(activity.id or 0).pack())
+            )
     if not choices:
-        turn.say("chat.org.signups.none", turn.choice("chat.org.view", f"oa:{activity.id}"))
+        turn.say("chat.org.signups.none", turn.choice("chat.org.view", StaffCard(activity.id or 0)))
         return
     choices += [
-        turn.choice("checkin.button.code", f"oa.code:{activity.id}"),
-        turn.choice("records.button.review", f"rc:{activity.id}"),
-        turn.choice("chat.org.view", f"oa:{activity.id}"),
+        turn.choice("checkin.button.code", CheckinCode(activity.id or 0)),
+        turn.choice("records.button.review", ReviewRecords(activity.id or 0)),
+        turn.choice("chat.org.view", StaffCard(activity.id or 0)),
     ]
     turn.say("attendance.title", *choices, columns=2, title=activity.title)
 
 
-async def mark(turn: Turn, arg: str) -> None:
-    signup_id, _, present = arg.partition(".")
-    if not signup_id.isdigit() or present not in ("0", "1"):
-        raise NotFound("signup.not_found")
-    if present == "1":
-        done = await staff_check(turn.uow, turn.clock, turn.policy, turn.actor, int(signup_id))
+async def mark(turn: Turn, action: Mark) -> None:
+    if action.present:
+        done = await staff_check(turn.uow, turn.clock, turn.policy, turn.actor, action.signup_id)
         activity_id = done.activity.id
     else:
-        signup = await mark_attendance(turn.uow, turn.clock, turn.actor, int(signup_id), attended=False)
+        signup = await mark_attendance(turn.uow, turn.clock, turn.actor, action.signup_id, attended=False)
         activity_id = signup.activity_id
-    await roster(turn, str(activity_id))
+    assert activity_id is not None
+    await roster(turn, Roster(activity_id))
 
 
-async def review_records(turn: Turn, arg: str) -> None:
+async def review_records(turn: Turn, action: ReviewRecords) -> None:
     """谁组织谁记录: the activity's pending records, to confirm or void; flagged ones say why."""
-    activity = await read_activity(turn.uow, _int(arg))
+    activity = await read_activity(turn.uow, action.activity_id)
     await require_staff(turn.uow, turn.actor, activity.org_id, write=False)
     turn.state.clear()
     records = [
@@ -581,7 +600,9 @@ async def review_records(turn: Turn, arg: str) -> None:
         if r.status is not RecordStatus.VOIDED
     ]
     if not records:
-        turn.say("records.none", turn.choice("chat.org.view", f"oa:{activity.id}"), title=activity.title)
+        turn.say(
+            "records.none", turn.choice("chat.org.view", StaffCard(activity.id or 0)), title=activity.title
+        )
         return
     lines = [turn.t("records.title", title=activity.title)]
     choices: list[Choice] = []
@@ -607,22 +628,24 @@ async def review_records(turn: Turn, arg: str) -> None:
             )
         )
         if record.status is RecordStatus.PENDING:
-            choices.append(Choice(turn.t("records.button.confirm_one", n=n), f"rc.c:{record.id}"))
-        choices.append(Choice(turn.t("records.button.void", n=n), f"rc.v:{record.id}"))
+            choices.append(
+                Choice(turn.t("records.button.confirm_one", n=n), ConfirmRecord(record.id or 0).pack())
+            )
+        choices.append(Choice(turn.t("records.button.void", n=n), VoidRecord(record.id or 0).pack()))
     if any(r.status is RecordStatus.PENDING for r in records):
-        choices.insert(0, turn.choice("records.button.confirm_all", f"rc.all:{activity.id}"))
-    choices.append(turn.choice("chat.org.view", f"oa:{activity.id}"))
+        choices.insert(0, turn.choice("records.button.confirm_all", ConfirmAllRecords(activity.id or 0)))
+    choices.append(turn.choice("chat.org.view", StaffCard(activity.id or 0)))
     turn.say_text("\n".join(lines), *choices, columns=2)
 
 
-async def confirm_one(turn: Turn, arg: str) -> None:
-    records = await confirm_records(turn.uow, turn.clock, turn.policy, turn.actor, [_int(arg)])
+async def confirm_one(turn: Turn, action: ConfirmRecord) -> None:
+    records = await confirm_records(turn.uow, turn.clock, turn.policy, turn.actor, [action.record_id])
     turn.say("records.confirmed", count=len(records))
-    await review_records(turn, str(records[0].activity_id))
+    await review_records(turn, ReviewRecords(records[0].activity_id))
 
 
-async def confirm_all(turn: Turn, arg: str) -> None:
-    activity_id = _int(arg)
+async def confirm_all(turn: Turn, action: ConfirmAllRecords) -> None:
+    activity_id = action.activity_id
     pending = [
         r.id or 0
         for r in await turn.uow.records.for_activity(activity_id)
@@ -630,28 +653,25 @@ async def confirm_all(turn: Turn, arg: str) -> None:
     ]
     records = await confirm_records(turn.uow, turn.clock, turn.policy, turn.actor, pending)
     turn.say("records.confirmed", count=len(records))
-    await review_records(turn, str(activity_id))
+    await review_records(turn, ReviewRecords(activity_id))
 
 
-async def ask_void(turn: Turn, arg: str) -> None:
-    record = await turn.uow.records.get(_int(arg))
+async def ask_void(turn: Turn, action: VoidRecord) -> None:
+    record = await turn.uow.records.get(action.record_id)
     if record is None:
         raise NotFound("record.not_found")
     await require_staff(turn.uow, turn.actor, record.org_id)
     turn.state.start(STAFF_REASON, "void", record=record.id)
-    turn.say("records.ask_void_reason", turn.choice("chat.button.menu", "menu"))
+    turn.say("records.ask_void_reason", turn.choice("chat.button.menu", Menu()))
 
 
+@staff_only
 async def open_makeups(turn: Turn, _: str = "") -> None:
     """补录申请 waiting for the staff's orgs."""
-    turn.state.clear()
-    if not turn.actor.is_staff:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
-        return
     org_ids = None if turn.actor.admin else sorted(turn.actor.staff_of)
     waiting = await turn.uow.makeups.pending_for_orgs(org_ids, 20)
     if not waiting:
-        turn.say("makeup.staff.none", turn.choice("chat.menu.organizer", "org"))
+        turn.say("makeup.staff.none", turn.choice("chat.menu.organizer", OrganizerMenu()))
         return
     choices = []
     for request in waiting:
@@ -660,12 +680,12 @@ async def open_makeups(turn: Turn, _: str = "") -> None:
         label = turn.label(
             "makeup.staff.item", "title", name=volunteer.name if volunteer else "?", title=activity.title
         )
-        choices.append(Choice(label, f"mk.o:{request.id}"))
-    turn.say("makeup.staff.list", *choices, turn.choice("chat.menu.organizer", "org"))
+        choices.append(Choice(label, ShowMakeup(request.id or 0).pack()))
+    turn.say("makeup.staff.list", *choices, turn.choice("chat.menu.organizer", OrganizerMenu()))
 
 
-async def show_makeup(turn: Turn, arg: str) -> None:
-    request = await turn.uow.makeups.get(_int(arg))
+async def show_makeup(turn: Turn, action: ShowMakeup) -> None:
+    request = await turn.uow.makeups.get(action.request_id)
     if request is None:
         raise NotFound("makeup.not_found")
     await require_staff(turn.uow, turn.actor, request.org_id, write=False)
@@ -693,21 +713,21 @@ async def show_makeup(turn: Turn, arg: str) -> None:
 
 
 def _decision_choices(turn: Turn, request: MakeupRequest, *, photo: bool) -> list[Choice]:
-    choices = [turn.choice("makeup.staff.list_button", "mk.l")]
+    choices = [turn.choice("makeup.staff.list_button", OpenMakeups())]
     if photo:
-        choices.insert(0, turn.choice("makeup.button.photo", f"mk.ph:{request.id}"))
+        choices.insert(0, turn.choice("makeup.button.photo", MakeupPhoto(request.id or 0)))
     if request.status is MakeupStatus.PENDING:
         choices[:0] = [
-            turn.choice("makeup.button.approve", f"mk.a:{request.id}"),
-            turn.choice("makeup.button.partial", f"mk.p:{request.id}"),
-            turn.choice("makeup.button.reject", f"mk.r:{request.id}"),
+            turn.choice("makeup.button.approve", ApproveMakeup(request.id or 0)),
+            turn.choice("makeup.button.partial", PartialMakeup(request.id or 0)),
+            turn.choice("makeup.button.reject", RejectMakeup(request.id or 0)),
         ]
     return choices
 
 
-async def show_makeup_photo(turn: Turn, arg: str) -> None:
+async def show_makeup_photo(turn: Turn, action: MakeupPhoto) -> None:
     """查看照片: the photo a volunteer attached, then the decision again (2-6.3 c)."""
-    request_id = _int(arg)
+    request_id = action.request_id
     mime, data = await makeup_photo(turn.uow, turn.actor, request_id)
     request = await turn.uow.makeups.get(request_id)
     assert request is not None
@@ -717,51 +737,53 @@ async def show_makeup_photo(turn: Turn, arg: str) -> None:
     turn.say("makeup.staff.after_photo", *_decision_choices(turn, request, photo=False))
 
 
-async def approve_makeup(turn: Turn, arg: str) -> None:
-    request = await decide_makeup(turn.uow, turn.clock, turn.policy, turn.actor, _int(arg), approve=True)
+async def approve_makeup(turn: Turn, action: ApproveMakeup) -> None:
+    request = await decide_makeup(
+        turn.uow, turn.clock, turn.policy, turn.actor, action.request_id, approve=True
+    )
     turn.say("makeup.staff.approved", hours=request.approved_hours)
     await open_makeups(turn)
 
 
-async def ask_partial(turn: Turn, arg: str) -> None:
-    request = await turn.uow.makeups.get(_int(arg))
+async def ask_partial(turn: Turn, action: PartialMakeup) -> None:
+    request = await turn.uow.makeups.get(action.request_id)
     if request is None:
         raise NotFound("makeup.not_found")
     await require_staff(turn.uow, turn.actor, request.org_id)  # a forged button asks nothing
     activity = await read_activity(turn.uow, request.activity_id)
     turn.state.start(STAFF_REASON, "partial", makeup=request.id)
     turn.say(
-        "makeup.staff.ask_hours", turn.choice("chat.button.menu", "menu"), cap=makeup_cap(request, activity)
+        "makeup.staff.ask_hours", turn.choice("chat.button.menu", Menu()), cap=makeup_cap(request, activity)
     )
 
 
-async def ask_reject(turn: Turn, arg: str) -> None:
-    request = await turn.uow.makeups.get(_int(arg))
+async def ask_reject(turn: Turn, action: RejectMakeup) -> None:
+    request = await turn.uow.makeups.get(action.request_id)
     if request is None:
         raise NotFound("makeup.not_found")
     await require_staff(turn.uow, turn.actor, request.org_id)  # a forged button asks nothing
     turn.state.start(STAFF_REASON, "reject", makeup=request.id)
-    turn.say("makeup.staff.ask_reason", turn.choice("chat.button.menu", "menu"))
+    turn.say("makeup.staff.ask_reason", turn.choice("chat.button.menu", Menu()))
 
 
 async def staff_reason_step(turn: Turn, given: Input) -> None:
     """The typed answer a staff decision waits for: a void reason, fewer hours, a rejection reason."""
     text = given.text.strip() if isinstance(given, Text) else ""
     if not text or text.startswith("/"):
-        turn.say("makeup.text_please", turn.choice("chat.button.menu", "menu"))
+        turn.say("makeup.text_please", turn.choice("chat.button.menu", Menu()))
         return
     data, step = turn.state.data, turn.state.step
     if step == "void":
         record = await void_record(turn.uow, turn.clock, turn.policy, turn.actor, int(data["record"]), text)
         turn.state.clear()
         turn.say("records.voided")
-        await review_records(turn, str(record.activity_id))
+        await review_records(turn, ReviewRecords(record.activity_id))
         return
     if step == "partial":
         try:
             hours = Decimal(ascii_form(text).replace("小时", "").replace("h", "").strip())
         except InvalidOperation:
-            turn.say("makeup.staff.hours_format", turn.choice("chat.button.menu", "menu"))
+            turn.say("makeup.staff.hours_format", turn.choice("chat.button.menu", Menu()))
             return
         request = await decide_makeup(
             turn.uow, turn.clock, turn.policy, turn.actor, int(data["makeup"]), approve=True, hours=hours

@@ -4,8 +4,16 @@ and in WeChat as numbered options of the same message."""
 
 from __future__ import annotations
 
-from core.chat.messages import Input, Text
+from core.chat.messages import Choice, Input, Text
 from core.chat.turn import Turn
+from core.domain.actions import (
+    CheckinMenu,
+    ConfirmPresence,
+    Decline,
+    DeclineWithoutReason,
+    Find,
+    MyActivities,
+)
 from core.errors import DomainError, InvalidInput
 from core.services.presence import confirm_presence, decline
 
@@ -13,28 +21,24 @@ DECLINE = "briefing_decline"
 REASON_MAX = 200
 
 
-def _signup_id(arg: str) -> int:
-    return int(arg) if arg.isdigit() else 0
-
-
-async def confirm(turn: Turn, arg: str) -> None:
+async def confirm(turn: Turn, pressed: ConfirmPresence) -> None:
     turn.state.clear()
-    activity, _ = await confirm_presence(turn.uow, turn.clock, turn.actor, _signup_id(arg))
+    activity, _ = await confirm_presence(turn.uow, turn.clock, turn.actor, pressed.signup_id)
     turn.say(
         "presence.confirmed",
-        turn.choice("chat.menu.checkin", "ci"),
-        turn.choice("chat.menu.mine", "my"),
+        turn.choice("chat.menu.checkin", CheckinMenu()),
+        turn.choice("chat.menu.mine", MyActivities()),
         title=activity.title,
         start=turn.local_time(activity.starts_at, activity.timezone),
         minutes=turn.policy.checkin_opens_before_min,
     )
 
 
-async def ask_reason(turn: Turn, arg: str) -> None:
+async def ask_reason(turn: Turn, pressed: Decline) -> None:
     """无法参加: one question (a reason, or none), so that a slip of the finger costs nothing."""
-    signup = await turn.uow.signups.get(_signup_id(arg))
+    signup = await turn.uow.signups.get(pressed.signup_id)
     if signup is None or signup.volunteer_id != turn.actor.volunteer_id:
-        turn.say("signup.not_found", turn.choice("chat.menu.mine", "my"))
+        turn.say("signup.not_found", turn.choice("chat.menu.mine", MyActivities()))
         return
     activity = await turn.uow.activities.read(signup.activity_id)
     assert activity is not None
@@ -45,16 +49,22 @@ async def ask_reason(turn: Turn, arg: str) -> None:
 def _ask(turn: Turn, signup_id: int, title: str) -> None:
     turn.say(
         "presence.decline.ask",
-        turn.choice("presence.button.no_reason", f"bf.nn:{signup_id}"),
-        turn.choice("presence.button.can_come", f"bf.y:{signup_id}"),
+        *_answers(turn, signup_id),
         title=title,
         max=REASON_MAX,
     )
 
 
+def _answers(turn: Turn, signup_id: int) -> list[Choice]:
+    return [
+        turn.choice("presence.button.no_reason", DeclineWithoutReason(signup_id)),
+        turn.choice("presence.button.can_come", ConfirmPresence(signup_id)),
+    ]
+
+
 async def reason_step(turn: Turn, given: Input) -> None:
     signup_id = int(turn.state.data["signup"])
-    if not turn.still_asked(f"bf.nn:{signup_id}", f"bf.y:{signup_id}"):
+    if not turn.still_asked(*(c.payload for c in _answers(turn, signup_id))):
         return
     try:
         if not isinstance(given, Text) or not given.text.strip() or given.text.strip().startswith("/"):
@@ -71,8 +81,8 @@ async def reason_step(turn: Turn, given: Input) -> None:
     await _decline(turn, signup_id, reason)
 
 
-async def decline_without_reason(turn: Turn, arg: str) -> None:
-    await _decline(turn, _signup_id(arg), "")
+async def decline_without_reason(turn: Turn, pressed: DeclineWithoutReason) -> None:
+    await _decline(turn, pressed.signup_id, "")
 
 
 async def _decline(turn: Turn, signup_id: int, reason: str) -> None:
@@ -80,4 +90,4 @@ async def _decline(turn: Turn, signup_id: int, reason: str) -> None:
     result = await decline(turn.uow, turn.clock, turn.actor, signup_id, reason)
     activity = await turn.uow.activities.read(result.signup.activity_id)
     assert activity is not None
-    turn.say("presence.declined", turn.choice("chat.menu.find", "find"), title=activity.title)
+    turn.say("presence.declined", turn.choice("chat.menu.find", Find()), title=activity.title)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from core.chat.messages import Say
 from core.chat.organizer import _viewed
 from core.chat.turn import Turn
-from core.errors import NotFound
+from core.domain.actions import BroadcastPreview, BroadcastRefresh, BroadcastSend, BroadcastStop, StaffCard
 from core.services.broadcasts import (
     CallProgress,
     call_progress,
@@ -22,62 +22,52 @@ from core.services.broadcasts import (
 )
 
 
-async def preview(turn: Turn, arg: str) -> None:
-    activity = await _viewed(turn, arg)
-    assert activity.id is not None
-    audience = await recruitment_audience(turn.uow, turn.clock, turn.actor, activity.id)
-    back = turn.choice("chat.org.view", f"oa:{activity.id}")
+async def preview(turn: Turn, action: BroadcastPreview) -> None:
+    activity = await _viewed(turn, action.activity_id)
+    audience = await recruitment_audience(turn.uow, turn.clock, turn.actor, action.activity_id)
+    back = turn.choice("chat.org.view", StaffCard(action.activity_id))
     if not audience.user_ids:
         turn.say("chat.broadcast.nobody", back, title=activity.title)
         return
     turn.say(
         "chat.broadcast.preview",
-        turn.choice("chat.broadcast.send", f"oa.bcs:{activity.id}"),
+        turn.choice("chat.broadcast.send", BroadcastSend(action.activity_id)),
         back,
         title=activity.title,
         count=len(audience.user_ids),
     )
 
 
-async def send(turn: Turn, arg: str) -> None:
-    activity = await _viewed(turn, arg)
-    assert activity.id is not None
-    progress = await call_recruitment(turn.uow, turn.clock, turn.actor, activity.id)
+async def send(turn: Turn, action: BroadcastSend) -> None:
+    await _viewed(turn, action.activity_id)
+    progress = await call_recruitment(turn.uow, turn.clock, turn.actor, action.activity_id)
     # A new message, the card: the preview above it stays as it was.
     _card(turn, progress, in_place=False)
 
 
-async def refresh(turn: Turn, arg: str) -> None:
-    activity_id, number = _call_of(arg)
-    _card(turn, await call_progress(turn.uow, turn.clock, turn.actor, activity_id, number))
+async def refresh(turn: Turn, action: BroadcastRefresh) -> None:
+    progress = await call_progress(turn.uow, turn.clock, turn.actor, action.activity_id, action.number)
+    _card(turn, progress)
 
 
-async def stop(turn: Turn, arg: str) -> None:
-    activity_id, number = _call_of(arg)
-    _card(turn, await stop_call(turn.uow, turn.clock, turn.actor, activity_id, number))
-
-
-def _call_of(arg: str) -> tuple[int, int]:
-    activity, _, number = arg.partition(":")
-    if not (activity.isdigit() and number.isdigit()):
-        raise NotFound("broadcast.call_not_found")
-    return int(activity), int(number)
+async def stop(turn: Turn, action: BroadcastStop) -> None:
+    _card(turn, await stop_call(turn.uow, turn.clock, turn.actor, action.activity_id, action.number))
 
 
 def _card(turn: Turn, progress: CallProgress, *, in_place: bool = True) -> None:
     activity = progress.activity
-    call = f"{activity.id}:{progress.number}"
+    assert activity.id is not None
     if progress.pending:
         state = turn.t("chat.broadcast.state.sending")
         choices = [
-            turn.choice("chat.broadcast.refresh", f"oa.bcp:{call}"),
-            turn.choice("chat.broadcast.stop", f"oa.bcx:{call}"),
+            turn.choice("chat.broadcast.refresh", BroadcastRefresh(activity.id, progress.number)),
+            turn.choice("chat.broadcast.stop", BroadcastStop(activity.id, progress.number)),
         ]
     elif progress.withdrawn:
         state, choices = turn.t("chat.broadcast.state.stopped", withdrawn=progress.withdrawn), []
     else:
         state, choices = turn.t("chat.broadcast.state.done"), []
-    choices.append(turn.choice("chat.org.view", f"oa:{activity.id}"))
+    choices.append(turn.choice("chat.org.view", StaffCard(activity.id)))
     at = turn.clock.now().astimezone(ZoneInfo(activity.timezone)).strftime("%H:%M:%S")
     text = turn.t(
         "chat.broadcast.progress",

@@ -8,6 +8,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from core.chat.messages import (
     Button,
@@ -25,11 +26,12 @@ from core.chat.messages import (
 )
 from core.chat.turn import NUMBERED_CHANNELS, Translators, Turn
 from core.chat.unsent import keep_unsent
+from core.domain.actions import Action, known_prefix, parse
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState
 from core.domain.identity_numbers import ascii_form
 from core.domain.people import Actor
-from core.errors import DomainError, RaceLost
+from core.errors import DomainError, NotFound, RaceLost
 from core.policy import Policy
 from core.ports import Charts, Clock, Documents, Links, UnitOfWork, UnitOfWorkFactory
 from core.services.access import actor_with, load_actor
@@ -38,6 +40,8 @@ from core.services.users import ensure_user
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Turn, str], Awaitable[None]]
+# A button's handler, given the action pressed (an instance of the class it is routed by).
+ButtonHandler = Callable[[Turn, Any], Awaitable[None]]
 # Told how each turn ended, "ok", "refused", "duplicate" or "error": the channels' logs and metrics.
 TurnObserver = Callable[[Incoming, str | None, str], None]
 FlowStep = Callable[[Turn, Input], Awaitable[None]]
@@ -47,7 +51,7 @@ FlowStep = Callable[[Turn, Input], Awaitable[None]]
 class Routes:
     """Buttons and commands that work from any step, and the steps of multi-step flows."""
 
-    buttons: Mapping[str, Handler]
+    buttons: Mapping[type[Action], ButtonHandler]
     commands: Mapping[str, Handler]
     flows: Mapping[str, FlowStep]
     menu: Handler
@@ -228,11 +232,13 @@ class Conversation:
             await routes.menu(turn, "")
             return
         if isinstance(given, Button) and not given.payload.startswith("f."):
-            prefix, _, arg = given.payload.partition(":")
-            handler = routes.buttons.get(prefix)
+            action = parse(given.payload)
+            handler = routes.buttons.get(type(action)) if action is not None else None
             if handler is not None:
-                await handler(turn, arg)
+                await handler(turn, action)
                 return
+            if action is None and known_prefix(given.payload):
+                raise NotFound("chat.button_expired")  # one of ours with fields that do not read
         step = routes.flows.get(turn.state.flow)
         if step is not None:
             await step(turn, given)

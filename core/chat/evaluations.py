@@ -7,20 +7,14 @@ from __future__ import annotations
 from core.chat.forms import comment_given, keep_score, score_given
 from core.chat.messages import Choice, Input
 from core.chat.turn import LABEL_LIMIT, Turn
+from core.domain.actions import Evaluate, EvaluateAttendees, Menu, MyHours, StaffCard
 from core.domain.evaluation import ASPECTS, COMMENT_MAX, SCORE_MAX, SCORE_MIN, check_comment, check_score
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput
 from core.services.evaluations import attendees, evaluable_activity, evaluate, my_evaluation
 
 EVALUATION = "evaluation"
 SCORES = tuple(range(SCORE_MIN, SCORE_MAX + 1))  # offered 1 → 5: a number typed is the score
 LIST_MAX = 40
-
-
-def _numbers(arg: str) -> tuple[int, int]:
-    activity, _, volunteer = arg.partition(".")
-    if not (activity.isdigit() and volunteer.isdigit()):
-        raise NotFound("activity.not_found")
-    return int(activity), int(volunteer)
 
 
 def _scores_line(turn: Turn, scores: dict[str, int]) -> str:
@@ -30,14 +24,13 @@ def _scores_line(turn: Turn, scores: dict[str, int]) -> str:
     )
 
 
-async def show_attendees(turn: Turn, arg: str) -> None:
+async def show_attendees(turn: Turn, pressed: EvaluateAttendees) -> None:
     """The attendees as choices; those evaluated already are marked with their scores."""
     turn.state.clear()
-    if not arg.isdigit():
-        raise NotFound("activity.not_found")
-    activity = await evaluable_activity(turn.uow, turn.clock, turn.actor, int(arg))
-    back = turn.choice("evaluation.button.card", f"oa:{activity.id}")
-    people = await attendees(turn.uow, int(arg))
+    activity_id = pressed.activity_id
+    activity = await evaluable_activity(turn.uow, turn.clock, turn.actor, activity_id)
+    back = turn.choice("evaluation.button.card", StaffCard(activity_id))
+    people = await attendees(turn.uow, activity_id)
     if not people:
         turn.say("evaluation.no_attendees", back, title=activity.title)
         return
@@ -49,19 +42,19 @@ async def show_attendees(turn: Turn, arg: str) -> None:
             if done
             else person.name
         )
-        choices.append(Choice(label[:LABEL_LIMIT], f"ev.v:{activity.id}.{person.volunteer_id}"))
+        choices.append(Choice(label[:LABEL_LIMIT], Evaluate(activity_id, person.volunteer_id).pack()))
     evaluated = sum(1 for p in people if p.evaluation)
     turn.say("evaluation.pick", *choices, back, title=activity.title, count=len(people), evaluated=evaluated)
 
 
-async def start(turn: Turn, arg: str) -> None:
-    activity_id, volunteer_id = _numbers(arg)
+async def start(turn: Turn, pressed: Evaluate) -> None:
+    activity_id, volunteer_id = pressed.activity_id, pressed.volunteer_id
     activity = await evaluable_activity(turn.uow, turn.clock, turn.actor, activity_id)
     person = next((p for p in await attendees(turn.uow, activity_id) if p.volunteer_id == volunteer_id), None)
     if person is None:
         turn.say(
             "evaluation.not_attendee",
-            turn.choice("evaluation.button.list", f"ev:{activity_id}"),
+            turn.choice("evaluation.button.list", EvaluateAttendees(activity_id)),
             title=activity.title,
         )
         return
@@ -120,7 +113,7 @@ async def _take_comment(turn: Turn, given: Input) -> None:
     data = dict(turn.state.data)
     turn.state.clear()
     activity_id = int(data["activity"])
-    back = turn.choice("evaluation.button.list", f"ev:{activity_id}")
+    back = turn.choice("evaluation.button.list", EvaluateAttendees(activity_id))
     try:
         evaluation, corrected = await evaluate(
             turn.uow,
@@ -138,7 +131,7 @@ async def _take_comment(turn: Turn, given: Input) -> None:
     turn.say(
         "evaluation.corrected" if corrected else "evaluation.saved",
         back,
-        turn.choice("evaluation.button.card", f"oa:{activity_id}"),
+        turn.choice("evaluation.button.card", StaffCard(activity_id)),
         name=data.get("name", ""),
         scores=_scores_line(turn, evaluation.scores()),
     )
@@ -200,6 +193,6 @@ async def mine(turn: Turn, _: str = "") -> None:
             lines.append(line)
     turn.say_text(
         "\n".join(lines),
-        turn.choice("chat.menu.hours", "hours"),
-        turn.choice("chat.button.menu", "menu"),
+        turn.choice("chat.menu.hours", MyHours()),
+        turn.choice("chat.button.menu", Menu()),
     )

@@ -5,10 +5,14 @@ nothing waits in the dialog: every press is a whole question answered."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
+from core.chat.forms import refuse_not_staff, staff_only
 from core.chat.messages import Choice, Document
 from core.chat.turn import LABEL_LIMIT, Turn
+from core.domain import actions
+from core.domain.actions import OrganizerMenu
 from core.domain.organization import Organization, OrgStatus
 from core.errors import NotEligible
 from core.ports import SheetFormat
@@ -48,89 +52,90 @@ async def exportable_orgs(turn: Turn) -> list[Organization]:
     return [o for o in orgs if o.id in ids]
 
 
-async def export_menu(turn: Turn, arg: str = "") -> None:
+@staff_only
+async def export_menu(turn: Turn, pressed: actions.Export) -> None:
     """``ex:<what>.<org>.<period>.<format>``: asks for the first part missing, or sends the file."""
-    turn.state.clear()
-    if not turn.actor.is_staff:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
-        return
-    parts = arg.split(".") if arg else []
-    kind = KINDS.get(parts[0]) if parts else None
+    kind = KINDS.get(pressed.what or "")
     if kind is None:
         _ask_kind(turn)
         return
     orgs = await exportable_orgs(turn)
     if not orgs:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+        refuse_not_staff(turn)
         return
-    org = _picked_org(orgs, parts[1] if len(parts) > 1 else "")
+    org = _picked_org(orgs, pressed.org_id)
     if org is None:
         _ask_org(turn, kind, orgs)
         return
     # Back to the question before: the org (when there was a choice), else what to export.
-    kind_step = f"ex:{_KIND_CODES[kind]}" if len(orgs) > 1 else "ex"
-    org_step = f"ex:{_KIND_CODES[kind]}.{org.id}"
-    period_name = PeriodName.ALL if kind is ExportKind.VOLUNTEERS else _picked_period(parts)
+    code = _KIND_CODES[kind]
+    kind_step = actions.Export(code) if len(orgs) > 1 else actions.Export()
+    org_step = actions.Export(code, org.id)
+    period_name = PeriodName.ALL if kind is ExportKind.VOLUNTEERS else _picked_period(pressed.period)
     if period_name is None:
         _ask_period(turn, org, org_step, back=kind_step)
         return
-    form = _picked_format(parts)
+    chosen = replace(org_step, period=period_name.value)
+    form = _picked_format(pressed.form)
     if form is None:
         back = kind_step if kind is ExportKind.VOLUNTEERS else org_step
-        _ask_format(turn, kind, org, f"{org_step}.{period_name.value}", back=back)
+        _ask_format(turn, kind, org, chosen, back=back)
         return
-    await _send(turn, kind, org, period_name, form, f"{org_step}.{period_name.value}")
+    await _send(turn, kind, org, period_name, form, chosen)
 
 
-def _picked_org(orgs: list[Organization], given: str) -> Organization | None:
-    if len(orgs) == 1 and not given:
+def _picked_org(orgs: list[Organization], given: int | None) -> Organization | None:
+    if len(orgs) == 1 and given is None:
         return orgs[0]
-    return next((o for o in orgs if str(o.id) == given), None)
+    return next((o for o in orgs if o.id == given), None)
 
 
-def _picked_period(parts: list[str]) -> PeriodName | None:
-    given = parts[2] if len(parts) > 2 else ""
+def _picked_period(given: str | None) -> PeriodName | None:
     return next((name for name in PeriodName if name.value == given), None)
 
 
-def _picked_format(parts: list[str]) -> SheetFormat | None:
-    given = parts[3] if len(parts) > 3 else ""
+def _picked_format(given: str | None) -> SheetFormat | None:
     return next((form for form in SheetFormat if form.value == given), None)
 
 
 def _ask_kind(turn: Turn) -> None:
     turn.say(
         "export.ask.what",
-        turn.choice("export.what.records", "ex:r"),
-        turn.choice("export.what.volunteers", "ex:v"),
-        turn.choice("chat.org.menu_button", "org"),
+        turn.choice("export.what.records", actions.Export("r")),
+        turn.choice("export.what.volunteers", actions.Export("v")),
+        turn.choice("chat.org.menu_button", OrganizerMenu()),
     )
 
 
 def _ask_org(turn: Turn, kind: ExportKind, orgs: list[Organization]) -> None:
     code = _KIND_CODES[kind]
-    choices = [Choice(o.name[:LABEL_LIMIT], f"ex:{code}.{o.id}") for o in orgs[:ORG_BUTTONS]]
+    choices = [Choice(o.name[:LABEL_LIMIT], actions.Export(code, o.id).pack()) for o in orgs[:ORG_BUTTONS]]
     text = turn.t("export.ask.org", what=turn.t(f"export.what.{kind.value}"))
     if len(orgs) > ORG_BUTTONS:
         text += "\n" + turn.t("export.ask.org_more", shown=ORG_BUTTONS, count=len(orgs))
-    turn.say_text(text, *choices, turn.choice("export.button.back", "ex"))
+    turn.say_text(text, *choices, turn.choice("export.button.back", actions.Export()))
 
 
-def _ask_period(turn: Turn, org: Organization, base: str, *, back: str) -> None:
+def _ask_period(turn: Turn, org: Organization, base: actions.Export, *, back: actions.Export) -> None:
     turn.say(
         "export.ask.period",
-        *(turn.choice(f"export.period.{name.value}", f"{base}.{name.value}") for name in PeriodName),
+        *(
+            turn.choice(f"export.period.{name.value}", replace(base, period=name.value))
+            for name in PeriodName
+        ),
         turn.choice("export.button.back", back),
         columns=2,
         org=org.name,
     )
 
 
-def _ask_format(turn: Turn, kind: ExportKind, org: Organization, base: str, *, back: str) -> None:
+def _ask_format(
+    turn: Turn, kind: ExportKind, org: Organization, base: actions.Export, *, back: actions.Export
+) -> None:
     turn.say(
         "export.ask.format",
-        turn.choice("export.format.xlsx", f"{base}.{SheetFormat.XLSX.value}"),
-        turn.choice("export.format.csv", f"{base}.{SheetFormat.CSV.value}"),
+        turn.choice("export.format.xlsx", replace(base, form=SheetFormat.XLSX.value)),
+        turn.choice("export.format.csv", replace(base, form=SheetFormat.CSV.value)),
         turn.choice("export.button.back", back),
         columns=2,
         what=turn.t(f"export.what.{kind.value}"),
@@ -139,12 +144,17 @@ def _ask_format(turn: Turn, kind: ExportKind, org: Organization, base: str, *, b
 
 
 async def _send(
-    turn: Turn, kind: ExportKind, org: Organization, period_name: PeriodName, form: SheetFormat, base: str
+    turn: Turn,
+    kind: ExportKind,
+    org: Organization,
+    period_name: PeriodName,
+    form: SheetFormat,
+    base: actions.Export,
 ) -> None:
     assert org.id is not None
-    again = turn.choice("export.button.again", "ex")
+    again = turn.choice("export.button.again", actions.Export())
     if turn.documents is None:
-        turn.say("export.unavailable", again, turn.choice("chat.org.menu_button", "org"))
+        turn.say("export.unavailable", again, turn.choice("chat.org.menu_button", OrganizerMenu()))
         return
     today = turn.clock.now().astimezone(ZoneInfo(org.timezone)).date()
     period = Period.named(period_name, today)
@@ -170,19 +180,19 @@ async def _send(
         if form is SheetFormat.XLSX and csv > limit:
             turn.say(
                 "export.try_csv",
-                turn.choice("export.button.csv_instead", f"{base}.{SheetFormat.CSV.value}"),
+                turn.choice("export.button.csv_instead", replace(base, form=SheetFormat.CSV.value)),
                 again,
                 limit=csv,
             )
         else:
-            turn.say("export.choose_again", again, turn.choice("chat.org.menu_button", "org"))
+            turn.say("export.choose_again", again, turn.choice("chat.org.menu_button", OrganizerMenu()))
         return
     data = turn.documents.spreadsheet(sheet_of(export, turn.t), form)
     filename = f"{kind.value}-{org.id}-{period.slug}.{form.value}"
     turn.replies.append(Document(data, filename, _caption(turn, export), MIME[form]))
     if export.masked:
         turn.say("export.masked_note", count=export.masked)
-    turn.say("export.done", again, turn.choice("chat.org.menu_button", "org"))
+    turn.say("export.done", again, turn.choice("chat.org.menu_button", OrganizerMenu()))
 
 
 def _caption(turn: Turn, export: Export) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.chat.forms import cancel, end_form, staff_only
 from core.chat.messages import Choice, Input, Text
 from core.chat.turn import LABEL_LIMIT, Turn
 from core.domain.dialog import Feedback
@@ -26,12 +27,12 @@ from core.services.feedback import (
     file_complaint,
     open_feedback,
     reply_to_feedback,
+    send_feedback,
 )
 
 FEEDBACK = "feedback"
 FEEDBACK_REPLY = "feedback_reply"
 COMPLAINT_FLOW = "complaint"
-MAX_LENGTH = 2000
 LIST_LIMIT = 10
 # Whom a complaint about a volunteer can name: those who held a place at the activity.
 _SERVED = frozenset({SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.ABSENT})
@@ -39,6 +40,10 @@ _SERVED = frozenset({SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus
 
 async def ask_feedback(turn: Turn, _: str = "") -> None:
     turn.state.start(FEEDBACK, "text")
+    _ask_opinion(turn)
+
+
+def _ask_opinion(turn: Turn) -> None:
     turn.say(
         "chat.feedback.ask",
         turn.choice("complaint.button.start", "cp"),
@@ -48,25 +53,14 @@ async def ask_feedback(turn: Turn, _: str = "") -> None:
 
 async def feedback_step(turn: Turn, given: Input) -> None:
     if not isinstance(given, Text) or not given.text.strip():
-        turn.say(
-            "chat.feedback.ask",
-            turn.choice("complaint.button.start", "cp"),
-            turn.choice("chat.button.cancel", "menu"),
-        )
+        _ask_opinion(turn)
         return
-    text = given.text.strip()
-    if len(text) > MAX_LENGTH:
-        turn.say("chat.feedback.too_long", max=MAX_LENGTH)
+    try:
+        item = await send_feedback(turn.uow, turn.clock, turn.actor, given.text)
+    except InvalidInput as error:
+        turn.refuse(error)
         return
-    org_id = None
-    if turn.actor.volunteer_id is not None:
-        memberships = await turn.uow.memberships.for_volunteer(turn.actor.volunteer_id)
-        org_id = memberships[0].org_id if memberships else None
-    item = await turn.uow.feedback.add(
-        Feedback(user_id=turn.user_id, text=text, created_at=turn.clock.now(), org_id=org_id)
-    )
-    turn.state.clear()
-    turn.say("chat.feedback.thanks", turn.choice("chat.button.menu", "menu"), number=item.id)
+    end_form(turn, "chat.feedback.thanks", number=item.id)
 
 
 # ---- staff: open feedback and replies -----------------------------------------------------------
@@ -76,11 +70,8 @@ def _back(turn: Turn) -> Choice:
     return turn.choice("chat.fbreply.button.list", "fbl")
 
 
+@staff_only
 async def list_feedback(turn: Turn, _: str = "") -> None:
-    turn.state.clear()
-    if not turn.actor.is_staff:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
-        return
     items = await open_feedback(turn.uow, turn.actor, LIST_LIMIT)
     if not items:
         turn.say("chat.fbreply.none", turn.choice("chat.button.menu", "menu"))
@@ -186,10 +177,6 @@ async def reply_step(turn: Turn, given: Input) -> None:
 # ---- complaints (1-6.1.2 d, 1-8) ------------------------------------------------------------------
 
 
-def _cancel(turn: Turn) -> Choice:
-    return turn.choice("chat.button.cancel", "menu")
-
-
 async def start_complaint(turn: Turn, arg: str = "") -> None:
     """``cp``: what is it about; ``cp:a12`` the activity or a volunteer at it; ``cp:a12.x`` the activity
     itself; ``cp:a12.v`` a volunteer at it; ``cp:o3`` the org; ``cp:p`` the platform; ``cp:n`` asks for
@@ -207,7 +194,7 @@ async def start_complaint(turn: Turn, arg: str = "") -> None:
             turn.say(
                 "complaint.ask_volunteer",
                 turn.choice("complaint.button.unnamed", f"cp:a{activity.id}.x"),
-                _cancel(turn),
+                cancel(turn),
                 title=activity.title,
             )
         else:
@@ -215,7 +202,7 @@ async def start_complaint(turn: Turn, arg: str = "") -> None:
                 "complaint.ask_activity_target",
                 turn.choice("complaint.button.about_activity", f"cp:a{activity.id}.x"),
                 turn.choice("complaint.button.about_volunteer", f"cp:a{activity.id}.v"),
-                _cancel(turn),
+                cancel(turn),
                 title=activity.title,
             )
         return
@@ -239,13 +226,13 @@ async def start_complaint(turn: Turn, arg: str = "") -> None:
             if name and membership.status in CURRENT_MEMBERSHIP:
                 label = turn.t("complaint.button.about_org", org=name)[:LABEL_LIMIT]
                 choices.append(Choice(label, f"cp:o{membership.org_id}"))
-    choices += [turn.choice("complaint.button.platform", "cp:p"), _cancel(turn)]
+    choices += [turn.choice("complaint.button.platform", "cp:p"), cancel(turn)]
     turn.say("complaint.ask_target", *choices)
 
 
 def _ask_text(turn: Turn, **data: Any) -> None:
     turn.state.start(COMPLAINT_FLOW, "text", **data)
-    turn.say("complaint.ask_text", _cancel(turn), about=data.get("about", ""), max=TEXT_MAX)
+    turn.say("complaint.ask_text", cancel(turn), about=data.get("about", ""), max=TEXT_MAX)
 
 
 async def complaint_step(turn: Turn, given: Input) -> None:
@@ -255,11 +242,9 @@ async def complaint_step(turn: Turn, given: Input) -> None:
         if step == "activity":
             turn.say("complaint.ask_activity_number")  # no options: the number typed is the answer
         elif step == "volunteer":
-            turn.say("complaint.ask_volunteer", _cancel(turn), title=turn.state.data.get("about", ""))
+            turn.say("complaint.ask_volunteer", cancel(turn), title=turn.state.data.get("about", ""))
         else:
-            turn.say(
-                "complaint.ask_text", _cancel(turn), about=turn.state.data.get("about", ""), max=TEXT_MAX
-            )
+            turn.say("complaint.ask_text", cancel(turn), about=turn.state.data.get("about", ""), max=TEXT_MAX)
         return
     if step == "activity":
         await _take_activity_number(turn, text)
@@ -295,7 +280,7 @@ async def _take_volunteer(turn: Turn, text: str) -> None:
         turn.say(
             "complaint.volunteer_unknown",
             turn.choice("complaint.button.unnamed", f"cp:a{activity_id}.x"),
-            _cancel(turn),
+            cancel(turn),
             name=text[:20],
         )
         return
@@ -309,7 +294,7 @@ async def _take_text(turn: Turn, text: str) -> None:
         check_text(text)
     except InvalidInput as error:
         turn.refuse(error)
-        turn.say("complaint.ask_text", _cancel(turn), about=data.get("about", ""), max=TEXT_MAX)
+        turn.say("complaint.ask_text", cancel(turn), about=data.get("about", ""), max=TEXT_MAX)
         return
     turn.state.clear()
     activity, volunteer, org = data.get("activity"), data.get("volunteer"), data.get("org")

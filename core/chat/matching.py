@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from core.chat.messages import Choice
 from core.chat.turn import Turn
+from core.domain.actions import (
+    CallVolunteers,
+    Invite,
+    MatchActivity,
+    MatchNeed,
+    Menu,
+    NotInterested,
+    PlanNeed,
+    ShowNeed,
+    StaffCard,
+)
 from core.domain.activity import ActivityStatus, Distance
 from core.domain.matching import Match
-from core.errors import NotFound
 from core.services.matching import CALL_TOP, Matches, call_best, decline, invite, match_activity, match_need
-
-
-def _id(arg: str) -> int:
-    if not arg.isdigit():
-        raise NotFound("activity.not_found")
-    return int(arg)
 
 
 def why(turn: Turn, match: Match, content: str) -> str:
@@ -70,47 +74,48 @@ def _show(turn: Turn, matches: Matches, back: Choice) -> None:
         return
     choices: list[Choice] = []
     if activity is not None:
+        assert activity.id is not None
         open_ = activity.open_for_signup and activity.starts_at > turn.clock.now()
         for match in matches.ranking.matches if open_ else []:
             if match.invitable:
                 label = turn.label("matching.button.invite", "name", name=match.candidate.name)
-                choices.append(Choice(label, f"mt.i:{activity.id}.{match.candidate.volunteer_id}"))
+                choices.append(Choice(label, Invite(activity.id, match.candidate.volunteer_id).pack()))
         if open_:
-            choices.append(turn.choice("matching.button.call", f"mt.call:{activity.id}", count=CALL_TOP))
+            choices.append(turn.choice("matching.button.call", CallVolunteers(activity.id), count=CALL_TOP))
         elif activity.status is ActivityStatus.DRAFT:
             lines.append(turn.t("matching.publish_first"))
     elif need is not None:
-        choices.append(turn.choice("matching.button.plan", f"nd.plan:{need.id}"))
+        assert need.id is not None
+        choices.append(turn.choice("matching.button.plan", PlanNeed(need.id)))
     excluded = len(matches.ranking.excluded)
     tail = "\n" + turn.t("matching.excluded", count=excluded) if excluded else ""
     turn.say_text("\n".join([head, *lines]) + tail, *choices, back)
 
 
-async def for_activity(turn: Turn, arg: str) -> None:
+async def for_activity(turn: Turn, action: MatchActivity) -> None:
     turn.state.clear()
-    matches = await match_activity(turn.uow, turn.clock, turn.actor, _id(arg))
-    _show(turn, matches, turn.choice("chat.org.view", f"oa:{arg}"))
+    matches = await match_activity(turn.uow, turn.clock, turn.actor, action.activity_id)
+    _show(turn, matches, turn.choice("chat.org.view", StaffCard(action.activity_id)))
 
 
-async def for_need(turn: Turn, arg: str) -> None:
+async def for_need(turn: Turn, action: MatchNeed) -> None:
     turn.state.clear()
-    matches = await match_need(turn.uow, turn.clock, turn.actor, _id(arg))
-    _show(turn, matches, turn.choice("matching.button.need", f"nd.o:{arg}"))
+    matches = await match_need(turn.uow, turn.clock, turn.actor, action.need_id)
+    _show(turn, matches, turn.choice("matching.button.need", ShowNeed(action.need_id)))
 
 
-async def invite_one(turn: Turn, arg: str) -> None:
-    activity_id, _, volunteer_id = arg.partition(".")
-    match = await invite(turn.uow, turn.clock, turn.actor, _id(activity_id), _id(volunteer_id))
+async def invite_one(turn: Turn, action: Invite) -> None:
+    match = await invite(turn.uow, turn.clock, turn.actor, action.activity_id, action.volunteer_id)
     turn.say("matching.invited", name=match.candidate.name)
-    await for_activity(turn, activity_id)
+    await for_activity(turn, MatchActivity(action.activity_id))
 
 
-async def call(turn: Turn, arg: str) -> None:
-    count = await call_best(turn.uow, turn.clock, turn.actor, _id(arg))
-    turn.say("matching.called", turn.choice("chat.org.view", f"oa:{arg}"), count=count)
+async def call(turn: Turn, action: CallVolunteers) -> None:
+    count = await call_best(turn.uow, turn.clock, turn.actor, action.activity_id)
+    turn.say("matching.called", turn.choice("chat.org.view", StaffCard(action.activity_id)), count=count)
 
 
-async def not_interested(turn: Turn, arg: str) -> None:
+async def not_interested(turn: Turn, action: NotInterested) -> None:
     """The volunteer's 不感兴趣 on an invitation: left out of this activity's rankings."""
-    activity = await decline(turn.uow, turn.clock, turn.actor, _id(arg))
-    turn.say("matching.declined", turn.choice("chat.button.menu", "menu"), title=activity.title)
+    activity = await decline(turn.uow, turn.clock, turn.actor, action.activity_id)
+    turn.say("matching.declined", turn.choice("chat.button.menu", Menu()), title=activity.title)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.domain.actions import PAYLOAD_MAX_BYTES
 from core.domain.codes import Channel
-
-PAYLOAD_MAX_BYTES = 64  # Telegram callback data and deep-link payload limits
-
 
 # ---- inputs -------------------------------------------------------------------------------------
 
@@ -49,9 +47,6 @@ class Location:
 class Contact:
     phone: str
     own: bool  # the contact shared is the sender's own
-
-
-PHOTO_MAX_BYTES = 5 << 20  # a photo over this is refused, not stored (adapters stop fetching here)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,23 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.chat import organizer
-from core.chat.forms import SUMMARY, Data, Form, Step, always, pressed
-from core.chat.messages import Button, Choice, Contact, Input, Text
+from core.chat.forms import (
+    SUMMARY,
+    Data,
+    Form,
+    Step,
+    agreeing,
+    always,
+    cancel,
+    choosing_many,
+    code,
+    end_form,
+    pressed,
+    staff_only,
+    submitting,
+    summary_choices,
+)
+from core.chat.messages import Choice, Contact, Input, Text
 from core.chat.turn import Turn
 from core.domain.codes import (
     ActivityMode,
@@ -63,19 +78,7 @@ def _text(given: Input, max_length: int, invalid: str) -> str:
     return check_text(given.text, max_length, invalid)
 
 
-def _pressed(given: Input) -> str:
-    return pressed(given, "chat.need.pick_button")
-
-
-def _code(given: Input, table: Any) -> str:
-    code = _pressed(given)
-    if code not in table._value2member_map_:
-        raise InvalidInput("chat.need.pick_button")
-    return code
-
-
-def _cancel(turn: Turn) -> Choice:
-    return turn.choice("chat.button.cancel", "menu")
+PICK_BUTTON = "chat.need.pick_button"
 
 
 def _number(name: str, data: Data) -> int:
@@ -86,7 +89,7 @@ def _number(name: str, data: Data) -> int:
 
 def _ask_text(key: str, **params: Any) -> Callable[[Turn, Data], Awaitable[None]]:
     async def ask(turn: Turn, data: Data) -> None:
-        turn.say(key, _cancel(turn), step=_number(_STEP_OF_KEY[key], data), **params)
+        turn.say(key, cancel(turn), step=_number(_STEP_OF_KEY[key], data), **params)
 
     return ask
 
@@ -101,19 +104,18 @@ def _take_text(field: str, max_length: int, invalid: str) -> Callable[[Turn, Inp
 async def _ask_consent(turn: Turn, data: Data) -> None:
     turn.say(
         "chat.need.ask.consent",
-        turn.choice("chat.button.agree", "f.agree"),
-        turn.choice("chat.button.disagree", "f.disagree"),
+        *agreeing(turn, "agree", "disagree"),
         columns=2,
         step=_number("consent", data),
     )
 
 
 async def _take_consent(turn: Turn, given: Input, data: Data) -> Data:
-    answer = _pressed(given)
+    answer = pressed(given, PICK_BUTTON)
     if answer == "disagree":
         return {"declined": True}
     if answer != "agree":
-        raise InvalidInput("chat.need.pick_button")
+        raise InvalidInput(PICK_BUTTON)
     # PIPL art. 14: the consent is on record before the contact is asked for, let alone stored.
     await give_consent(turn.uow, turn.clock, turn.user_id, ConsentKind.PRIVACY_NOTICE, policy=turn.policy)
     return {"consent": True}
@@ -129,11 +131,11 @@ async def _take_phone(turn: Turn, given: Input, data: Data) -> Data:
 
 async def _ask_group(turn: Turn, data: Data) -> None:
     groups = [Choice(turn.t(f"code.service_group.{g.value}"), f"f.{g.value}") for g in ServiceContentGroup]
-    turn.say("chat.need.ask.group", *groups, _cancel(turn), columns=2, step=_number("group", data))
+    turn.say("chat.need.ask.group", *groups, cancel(turn), columns=2, step=_number("group", data))
 
 
 async def _take_group(turn: Turn, given: Input, data: Data) -> Data:
-    return {"group": _code(given, ServiceContentGroup)}
+    return {"group": code(given, ServiceContentGroup, PICK_BUTTON)}
 
 
 async def _ask_content(turn: Turn, data: Data) -> None:
@@ -144,21 +146,21 @@ async def _ask_content(turn: Turn, data: Data) -> None:
 
 
 async def _take_content(turn: Turn, given: Input, data: Data) -> Data:
-    if _pressed(given) == "back":
+    if pressed(given, PICK_BUTTON) == "back":
         return {"group": None}
-    code = _code(given, ServiceContent)
-    if ServiceContent(code).group.value != data["group"]:
-        raise InvalidInput("chat.need.pick_button")
-    return {"content": code}
+    content = code(given, ServiceContent, PICK_BUTTON)
+    if ServiceContent(content).group.value != data["group"]:
+        raise InvalidInput(PICK_BUTTON)
+    return {"content": content}
 
 
 async def _ask_objects(turn: Turn, data: Data) -> None:
     choices = [Choice(turn.t(f"code.service_object.{o.value}"), f"f.{o.value}") for o in ServiceObject]
-    turn.say("chat.need.ask.objects", *choices, _cancel(turn), step=_number("objects", data))
+    turn.say("chat.need.ask.objects", *choices, cancel(turn), step=_number("objects", data))
 
 
 async def _take_objects(turn: Turn, given: Input, data: Data) -> Data:
-    return {"objects": [_code(given, ServiceObject)]}
+    return {"objects": [code(given, ServiceObject, PICK_BUTTON)]}
 
 
 async def _ask_volunteers(turn: Turn, data: Data) -> None:
@@ -174,38 +176,13 @@ async def _take_volunteers(turn: Turn, given: Input, data: Data) -> Data:
     return {"volunteers": parse_volunteers(given.text)}
 
 
-async def _ask_expertise(turn: Turn, data: Data) -> None:
-    chosen = set(data.get("expertise_chosen", []))
-    choices = [
-        Choice(("✅ " if f.value in chosen else "") + turn.t(f"code.skill.{f.value}"), f"f.{f.value}")
-        for f in ProfessionalField
-    ]
-    choices.append(turn.choice("chat.button.done", "f.done"))
-    turn.say(
-        "chat.need.ask.expertise", *choices, columns=2, step=_number("expertise", data), count=len(chosen)
-    )
-
-
-async def _take_expertise(turn: Turn, given: Input, data: Data) -> Data:
-    chosen: list[str] = list(data.get("expertise_chosen", []))
-    if _pressed(given) == "done":
-        return {"expertise": chosen}  # none chosen: no particular expertise asked for
-    code = _code(given, ProfessionalField)
-    chosen = [c for c in chosen if c != code] if code in chosen else [*chosen, code]
-    return {"expertise_chosen": chosen}
-
-
 async def _ask_mode(turn: Turn, data: Data) -> None:
     choices = [Choice(turn.t(f"code.mode.{m.value}"), f"f.{m.value}") for m in ActivityMode]
-    turn.say("chat.need.ask.mode", *choices, _cancel(turn), step=_number("mode", data))
+    turn.say("chat.need.ask.mode", *choices, cancel(turn), step=_number("mode", data))
 
 
 async def _take_mode(turn: Turn, given: Input, data: Data) -> Data:
-    return {"mode": _code(given, ActivityMode)}
-
-
-def _has_place(data: Data) -> bool:
-    return data.get("mode") != ActivityMode.ONLINE.value
+    return {"mode": code(given, ActivityMode, PICK_BUTTON)}
 
 
 STEPS: tuple[Step, ...] = (
@@ -227,7 +204,15 @@ STEPS: tuple[Step, ...] = (
     Step("content", always, _ask_content, _take_content),
     Step("objects", always, _ask_objects, _take_objects),
     Step("volunteers", always, _ask_volunteers, _take_volunteers),
-    Step("expertise", always, _ask_expertise, _take_expertise),
+    # None chosen: no particular expertise asked for.
+    choosing_many(
+        "expertise",
+        "chat.need.ask.expertise",
+        ProfessionalField,
+        "skill",
+        refusal=PICK_BUTTON,
+        params=lambda data: {"step": _number("expertise", data)},
+    ),
     Step("mode", always, _ask_mode, _take_mode),
     Step(
         "time",
@@ -237,7 +222,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "place",
-        _has_place,
+        organizer.has_place,
         _ask_text("chat.need.ask.place", max=PLACE_MAX),
         _take_text("place", PLACE_MAX, "need.place.invalid"),
     ),
@@ -272,15 +257,18 @@ async def start_need(turn: Turn, arg: str = "") -> None:
 
 
 async def need_step(turn: Turn, given: Input) -> None:
-    if turn.state.step == SUMMARY:
+    if turn.state.step != SUMMARY:
+        await _answer(turn, given)
+    else:
         await _finish(turn, given, dict(turn.state.data))
-        return
+
+
+async def _answer(turn: Turn, given: Input) -> None:
     data = await FORM.answer(turn, given)
     if data is None:
         return
     if data.pop("declined", False):
-        turn.state.clear()
-        turn.say("chat.need.declined", turn.choice("chat.button.menu", "menu"))
+        end_form(turn, "chat.need.declined")
         return
     if await FORM.proceed(turn, data):
         _summary(turn, data)
@@ -289,8 +277,7 @@ async def need_step(turn: Turn, given: Input) -> None:
 def _summary(turn: Turn, data: Data) -> None:
     turn.say(
         "chat.need.summary",
-        turn.choice("chat.need.button.submit", "f.submit"),
-        turn.choice("chat.button.cancel", "f.cancel"),
+        *summary_choices(turn, "chat.need.button.submit"),
         columns=2,
         requester=data["requester"],
         phone=data["phone"],
@@ -308,14 +295,9 @@ def _summary(turn: Turn, data: Data) -> None:
 
 
 async def _finish(turn: Turn, given: Input, data: Data) -> None:
-    pressed = given.payload if isinstance(given, Button) else ""
-    if pressed == "f.cancel":
-        turn.state.clear()
-        turn.say("chat.need.cancelled", turn.choice("chat.button.menu", "menu"))
-        return
-    if pressed != "f.submit":
-        turn.say("chat.need.pick_button")
-        _summary(turn, data)
+    if not submitting(turn, given, cancelled="chat.need.cancelled", refusal=PICK_BUTTON):
+        if turn.state.flow:
+            _summary(turn, data)
         return
     form = NeedForm(
         requester=data["requester"],
@@ -337,22 +319,14 @@ async def _finish(turn: Turn, given: Input, data: Data) -> None:
         turn.refuse(error)
         _summary(turn, data)
         return
-    turn.state.clear()
-    turn.say("chat.need.submitted", turn.choice("chat.button.menu", "menu"), number=need.id)
+    end_form(turn, "chat.need.submitted", number=need.id)
 
 
 # ---- staff: review, take, close -----------------------------------------------------------------
 
 
-def _back(turn: Turn) -> Choice:
-    return turn.choice("chat.need.button.list", "needs")
-
-
+@staff_only
 async def list_needs(turn: Turn, _: str = "") -> None:
-    turn.state.clear()
-    if not turn.actor.is_staff:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
-        return
     items = await open_needs(turn.uow, turn.actor)
     if not items:
         turn.say("chat.need.list.none", turn.choice("chat.button.menu", "menu"))
@@ -372,6 +346,10 @@ async def list_needs(turn: Turn, _: str = "") -> None:
         for n in items
     ]
     turn.say("chat.need.list.title", *choices, turn.choice("chat.button.menu", "menu"), count=len(items))
+
+
+def _back(turn: Turn) -> Choice:
+    return turn.choice("chat.need.button.list", "needs")
 
 
 async def show_need(turn: Turn, arg: str) -> None:

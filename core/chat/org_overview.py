@@ -3,8 +3,10 @@ behind every point (4-6.3.1). Staff see their own orgs and, read only, every org
 
 from __future__ import annotations
 
+from core.chat.forms import staff_only
 from core.chat.messages import Choice
 from core.chat.turn import Turn
+from core.domain.actions import OrganizerMenu, Overview
 from core.domain.organization import OrgStatus
 from core.domain.stars import MIN_SATISFACTION_ANSWERS
 from core.errors import PermissionDenied
@@ -15,13 +17,10 @@ from core.services.stars import rate_org
 MAX_LISTED = 30
 
 
-async def overview(turn: Turn, arg: str = "") -> None:
-    if not turn.actor.is_staff:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
-        return
-    turn.state.clear()
-    if arg.isdigit():
-        await _show(turn, int(arg))
+@staff_only
+async def overview(turn: Turn, pressed: Overview) -> None:
+    if pressed.org_id is not None:
+        await _show(turn, pressed.org_id)
         return
     orgs = await turn.uow.orgs.list(OrgStatus.APPROVED)
     if not turn.actor.admin:
@@ -31,8 +30,8 @@ async def overview(turn: Turn, arg: str = "") -> None:
     if len(orgs) == 1 and orgs[0].id is not None:
         await _show(turn, orgs[0].id)
         return
-    choices = [Choice(o.name, f"ov:{o.id}") for o in orgs[:MAX_LISTED]]
-    turn.say("stars.org.choose", *choices, turn.choice("chat.org.menu_button", "org"))
+    choices = [Choice(o.name, Overview(o.id).pack()) for o in orgs[:MAX_LISTED]]
+    turn.say("stars.org.choose", *choices, turn.choice("chat.org.menu_button", OrganizerMenu()))
 
 
 async def _show(turn: Turn, org_id: int) -> None:
@@ -80,10 +79,10 @@ async def _show(turn: Turn, org_id: int) -> None:
         )
     lines.append(turn.t("stars.org.how"))
     below = [o for o in await turn.uow.orgs.children(org_id) if o.active]
-    choices = [Choice("▸ " + o.name, f"ov:{o.id}") for o in below[:MAX_LISTED]]
+    choices = [Choice("▸ " + o.name, Overview(o.id).pack()) for o in below[:MAX_LISTED]]
     if standing.org.parent_id is not None and await _may_see(turn, standing.org.parent_id):
-        choices.append(turn.choice("stars.org.up", f"ov:{standing.org.parent_id}"))
-    choices.append(turn.choice("chat.org.menu_button", "org"))
+        choices.append(turn.choice("stars.org.up", Overview(standing.org.parent_id)))
+    choices.append(turn.choice("chat.org.menu_button", OrganizerMenu()))
     turn.say_text("\n".join(lines), *choices)
 
 

@@ -7,17 +7,66 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.chat.deep_links import link_of, may_share
-from core.chat.forms import SUMMARY, Data, Form, Step, always, choosing, pressed
-from core.chat.messages import Button, Choice, Document, Input, Location, Text
+from core.chat.forms import (
+    SUMMARY,
+    Data,
+    Form,
+    Step,
+    Take,
+    always,
+    asking,
+    button_value,
+    choosing,
+    choosing_code,
+    location,
+    pressed,
+    refuse_not_staff,
+    staff_only,
+    taking,
+    yes_no,
+)
+from core.chat.messages import Choice, Document, Input, Text
 from core.chat.turn import Turn
-from core.domain.activity import Activity, ActivityStatus, check_coordinates
+from core.domain.actions import (
+    ActivityTemplate,
+    AskCancelActivity,
+    AskEditActivity,
+    BroadcastPreview,
+    CheckinCode,
+    EditActivity,
+    EvaluateAttendees,
+    Export,
+    ExportSignups,
+    FeedbackList,
+    MatchActivity,
+    Menu,
+    MissingReports,
+    Needs,
+    NewActivity,
+    OpenMakeups,
+    OpenReport,
+    OrganizerMenu,
+    Overview,
+    Publish,
+    Qualifications,
+    ReviewRecords,
+    Reviews,
+    Roster,
+    SignupList,
+    StaffActivities,
+    StaffCard,
+    Statistics,
+    SurveyLinks,
+    SurveyQr,
+    SurveyStats,
+)
+from core.domain.activity import Activity, ActivityStatus, check_span, check_start, parse_capacity
 from core.domain.codes import (
     INSURANCE_REQUIRED_CONTENT,
     ActivityMode,
@@ -29,7 +78,7 @@ from core.domain.codes import (
 from core.domain.identity_numbers import mask_phone
 from core.domain.organization import Organization, OrgStatus
 from core.domain.signup import SignupStatus
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput
 from core.ports import ActivityQuery
 from core.services.access import may_see_private_data, require_staff
 from core.services.activities import (
@@ -46,7 +95,6 @@ NEW_ACTIVITY = "new_activity"
 CANCEL_ACTIVITY = "cancel_activity"
 _DATETIME = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{2})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
-_LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)\s*$")
 _ALL_STATUSES = frozenset(ActivityStatus)
 TEXT_MAX = 1000
 
@@ -56,27 +104,24 @@ async def manageable_orgs(turn: Turn) -> list[Organization]:
     return orgs if turn.actor.admin else [o for o in orgs if o.id in turn.actor.staff_of]
 
 
+@staff_only
 async def organizer_menu(turn: Turn, _: str = "") -> None:
-    if not turn.actor.is_staff:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
-        return
-    turn.state.clear()
     turn.say(
         "chat.org.menu",
-        turn.choice("chat.org.new", "oa.new"),
-        turn.choice("trainings.org.new", f"oa.new:{AS_TRAINING}"),
-        turn.choice("chat.org.template", "oa.tpl"),
-        turn.choice("chat.org.list", "oa.list:0"),
-        turn.choice("chat.org.reviews", "rev"),
-        turn.choice("chat.org.needs", "needs"),
-        turn.choice("chat.org.feedback", "fbl"),
-        turn.choice("chat.org.qualifications", "q"),
-        turn.choice("makeup.staff.list_button", "mk.l"),
-        turn.choice("report.menu.overdue", "rp.l"),
-        turn.choice("export.menu_button", "ex"),
-        turn.choice("statistics.menu_button", "st"),
-        turn.choice("chat.org.overview", "ov"),
-        turn.choice("chat.button.menu", "menu"),
+        turn.choice("chat.org.new", NewActivity()),
+        turn.choice("trainings.org.new", NewActivity(AS_TRAINING)),
+        turn.choice("chat.org.template", ActivityTemplate()),
+        turn.choice("chat.org.list", StaffActivities(0)),
+        turn.choice("chat.org.reviews", Reviews()),
+        turn.choice("chat.org.needs", Needs()),
+        turn.choice("chat.org.feedback", FeedbackList()),
+        turn.choice("chat.org.qualifications", Qualifications()),
+        turn.choice("makeup.staff.list_button", OpenMakeups()),
+        turn.choice("report.menu.overdue", MissingReports()),
+        turn.choice("export.menu_button", Export()),
+        turn.choice("statistics.menu_button", Statistics()),
+        turn.choice("chat.org.overview", Overview()),
+        turn.choice("chat.button.menu", Menu()),
         columns=2,
     )
 
@@ -93,23 +138,12 @@ def _text(given: Input, max_length: int = TEXT_MAX) -> str:
     return value
 
 
-def _ask(key: str) -> Callable[[Turn, dict[str, Any]], Awaitable[None]]:
-    async def ask(turn: Turn, data: dict[str, Any]) -> None:
-        turn.say(key)
-
-    return ask
+def _take_text(field: str, max_length: int = TEXT_MAX) -> Take:
+    return taking(field, lambda given: _text(given, max_length))
 
 
-def _take_text(
-    field: str, max_length: int = TEXT_MAX
-) -> Callable[[Turn, Input, dict[str, Any]], Awaitable[dict[str, Any]]]:
-    async def take(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-        return {field: _text(given, max_length)}
-
-    return take
-
-
-def _has_place(data: dict[str, Any]) -> bool:
+def has_place(data: Data) -> bool:
+    """An activity (or a need) held somewhere, not only online."""
     return data.get("mode") != ActivityMode.ONLINE.value
 
 
@@ -149,41 +183,20 @@ def org_answers(org: Organization) -> Data:
     return {"org": org.id, "tz": org.timezone, "org_name": org.name}
 
 
-def _code_step(
-    field: str, key: str, label: str, codes: Callable[[Data], list[StrEnum]], columns: int = 2
-) -> Step:
-    """A question answered by picking one code of a table (3-5.2 kinds, 3-5.3 modes, risk levels)."""
-
-    async def options(turn: Turn, data: Data) -> list[Choice]:
-        return [Choice(turn.t(f"code.{label}.{c.value}"), f"f.{c.value}") for c in codes(data)]
-
-    async def take(turn: Turn, given: Input, data: Data) -> Data:
-        picked = pressed(given)
-        if picked not in {c.value for c in codes(data)}:
-            raise InvalidInput("chat.reg.pick_button")
-        return {field: picked}
-
-    return choosing(field, always, key, options, take, columns)
-
-
 def _kinds_of_group(data: dict[str, Any]) -> list[StrEnum]:
     return [c for c in ServiceContent if c.group.value == data["group"]]
 
 
 async def _take_start(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
     start = _parse_local(_text(given, 40), _zone(data))
-    if start <= turn.clock.now():
-        raise InvalidInput("chat.org.form.start_past")
+    check_start(start, turn.clock.now())
     return {"starts_at": start.isoformat()}
 
 
 async def _take_end(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
     start = datetime.fromisoformat(data["starts_at"])
     end = _parse_local(_text(given, 40), _zone(data), day_of=start)
-    if end <= start:
-        raise InvalidInput("activity.time.end_before_start")
-    if end - start > timedelta(days=31):
-        raise InvalidInput("chat.org.form.too_long_activity")
+    check_span(start, end)
     return {"ends_at": end.isoformat()}
 
 
@@ -212,7 +225,7 @@ async def _take_base(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str
 
 
 def _own_place(data: dict[str, Any]) -> bool:
-    return _has_place(data) and data.get("base") is None
+    return has_place(data) and data.get("base") is None
 
 
 async def _take_place(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
@@ -226,13 +239,7 @@ async def _ask_location(turn: Turn, data: dict[str, Any]) -> None:
 
 
 async def _take_location(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(given, Location):
-        lat, lon = given.latitude, given.longitude
-    elif isinstance(given, Text) and (match := _LATLON.match(given.text)):
-        lat, lon = float(match[1]), float(match[2])
-    else:
-        raise InvalidInput("chat.org.form.location_format")
-    check_coordinates(lat, lon)
+    lat, lon = location(given, "chat.org.form.location_format")
     return {"lat": lat, "lon": lon}
 
 
@@ -244,26 +251,12 @@ async def _take_url(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str,
 
 
 async def _take_capacity(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    text = _text(given, 10)
-    if not text.isdigit() or not 1 <= int(text) <= 10_000:
-        raise InvalidInput("chat.org.form.capacity_format")
-    return {"capacity": int(text)}
+    return {"capacity": parse_capacity(_text(given, 10))}
 
 
 async def _take_training(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
     text = _text(given)
     return {"required_training": "" if text in ("无", "none", "None", "-") else text}
-
-
-async def _yes_no(turn: Turn, data: Data) -> list[Choice]:
-    return [turn.choice("chat.button.yes", "f.yes"), turn.choice("chat.button.no", "f.no")]
-
-
-async def _take_field_work(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    answer = pressed(given)
-    if answer not in ("yes", "no"):
-        raise InvalidInput("chat.reg.pick_button")
-    return {"field_work": answer == "yes"}
 
 
 def _needs_plan(data: dict[str, Any]) -> bool:
@@ -305,44 +298,41 @@ def training_of(data: Data) -> TrainingKind | None:
 
 STEPS: tuple[Step, ...] = (
     choosing("org", always, "chat.org.form.org", _org_options, _take_org),
-    Step("title", always, _ask("chat.org.form.title"), _take_text("title", 100)),
-    _code_step("group", "chat.org.form.group", "service_group", lambda d: list(ServiceContentGroup)),
-    _code_step("service_content", "chat.org.form.content", "service_content", _kinds_of_group),
-    _code_step("mode", "chat.org.form.mode", "mode", lambda d: list(ActivityMode), columns=1),
-    Step("starts_at", always, _ask("chat.org.form.start"), _take_start),
-    Step("ends_at", always, _ask("chat.org.form.end"), _take_end),
-    choosing("base", _has_place, "chat.org.form.base", _base_options, _take_base),
-    Step("place_name", _own_place, _ask("chat.org.form.place"), _take_place),
+    Step("title", always, asking("chat.org.form.title"), _take_text("title", 100)),
+    choosing_code("group", "chat.org.form.group", "service_group", lambda d: list(ServiceContentGroup)),
+    choosing_code("service_content", "chat.org.form.content", "service_content", _kinds_of_group),
+    choosing_code("mode", "chat.org.form.mode", "mode", lambda d: list(ActivityMode), columns=1),
+    Step("starts_at", always, asking("chat.org.form.start"), _take_start),
+    Step("ends_at", always, asking("chat.org.form.end"), _take_end),
+    choosing("base", has_place, "chat.org.form.base", _base_options, _take_base),
+    Step("place_name", _own_place, asking("chat.org.form.place"), _take_place),
     Step("lat", _own_place, _ask_location, _take_location),
     Step(
         "online_url",
         lambda d: d.get("mode") != ActivityMode.OFFLINE.value,
-        _ask("chat.org.form.url"),
+        asking("chat.org.form.url"),
         _take_url,
     ),
-    Step("capacity", always, _ask("chat.org.form.capacity"), _take_capacity),
-    Step("purpose", always, _ask("chat.org.form.purpose"), _take_text("purpose")),
-    Step("content", always, _ask("chat.org.form.content_text"), _take_text("content")),
-    Step("beneficiaries", always, _ask("chat.org.form.beneficiaries"), _take_text("beneficiaries")),
-    Step("guarantees", always, _ask("chat.org.form.guarantees"), _take_text("guarantees")),
-    Step("required_training", always, _ask("chat.org.form.training"), _take_training),
+    Step("capacity", always, asking("chat.org.form.capacity"), _take_capacity),
+    Step("purpose", always, asking("chat.org.form.purpose"), _take_text("purpose")),
+    Step("content", always, asking("chat.org.form.content_text"), _take_text("content")),
+    Step("beneficiaries", always, asking("chat.org.form.beneficiaries"), _take_text("beneficiaries")),
+    Step("guarantees", always, asking("chat.org.form.guarantees"), _take_text("guarantees")),
+    Step("required_training", always, asking("chat.org.form.training"), _take_training),
     choosing("training_kind", _training_asked, "trainings.form.ask", _training_options, _take_training_kind),
-    _code_step("risk_level", "chat.org.form.risk", "risk", lambda d: list(RiskLevel), 3),
+    choosing_code("risk_level", "chat.org.form.risk", "risk", lambda d: list(RiskLevel), 3),
     Step(
         "risks",
         lambda d: d.get("risk_level") != RiskLevel.LOW.value,
-        _ask("chat.org.form.risks"),
+        asking("chat.org.form.risks"),
         _take_text("risks"),
     ),
-    choosing(
+    yes_no(
         "field_work",
-        lambda d: d.get("service_content") not in INSURANCE_REQUIRED_CONTENT,
         "chat.org.form.field_work",
-        _yes_no,
-        _take_field_work,
-        columns=2,
+        lambda d: d.get("service_content") not in INSURANCE_REQUIRED_CONTENT,
     ),
-    Step("emergency_plan", _needs_plan, _ask("chat.org.form.emergency_plan"), _take_text("emergency_plan")),
+    Step("emergency_plan", _needs_plan, asking("chat.org.form.emergency_plan"), _take_text("emergency_plan")),
 )
 FORM = Form(NEW_ACTIVITY, STEPS)
 
@@ -351,7 +341,7 @@ async def start_new_activity(turn: Turn, arg: str = "") -> None:
     turn.state.clear()
     orgs = await manageable_orgs(turn)
     if not orgs:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+        refuse_not_staff(turn)
         return
     data = org_answers(orgs[0]) if len(orgs) == 1 else {}
     if arg != AS_TRAINING:
@@ -437,7 +427,7 @@ def _activity_from(turn: Turn, data: dict[str, Any]) -> Activity:
 
 
 async def _finish(turn: Turn, given: Input, data: dict[str, Any]) -> None:
-    choice = given.payload[2:] if isinstance(given, Button) and given.payload.startswith("f.") else ""
+    choice = button_value(given)
     if choice == "cancel":
         turn.state.clear()
         turn.say("chat.cancelled")
@@ -461,8 +451,8 @@ async def _finish(turn: Turn, given: Input, data: dict[str, Any]) -> None:
         created = turn.t("chat.org.created_draft", title=activity.title)
     turn.say_text(
         created,
-        turn.choice("chat.org.view", f"oa:{activity.id}"),
-        turn.choice("chat.org.menu_button", "org"),
+        turn.choice("chat.org.view", StaffCard(activity.id)),
+        turn.choice("chat.org.menu_button", OrganizerMenu()),
     )
 
 
@@ -542,38 +532,37 @@ def _field_value(data: dict[str, Any], field: str) -> Any:
     return "" if value is None and field in ("risks", "emergency_plan", "place_name", "address") else value
 
 
-async def ask_edit(turn: Turn, arg: str) -> None:
-    activity = await _viewed(turn, arg)
+async def ask_edit(turn: Turn, action: AskEditActivity) -> None:
+    activity = await _viewed(turn, action.activity_id)
     choices = [
-        turn.choice(f"chat.org.edit.field.{group}", f"oa.ef:{activity.id}.{group}")
+        turn.choice(f"chat.org.edit.field.{group}", EditActivity(action.activity_id, group))
         for group in EDIT_GROUPS
         if group != "place" or activity.has_place
         if group != "online_url" or activity.mode is not ActivityMode.OFFLINE
         # 2-7.4: what volunteers signed up for stays a training or a service once published.
         if group != "training" or activity.training_kind or activity.status is ActivityStatus.DRAFT
     ]
-    choices.append(turn.choice("chat.org.view", f"oa:{activity.id}"))
+    choices.append(turn.choice("chat.org.view", StaffCard(action.activity_id)))
     turn.say("chat.org.edit.pick", *choices, columns=2, title=activity.title)
 
 
-async def start_edit(turn: Turn, arg: str) -> None:
-    activity_id, _, group = arg.partition(".")
-    activity = await _staff_activity(turn, activity_id)
-    if group not in EDIT_GROUPS:
-        await ask_edit(turn, activity_id)
+async def start_edit(turn: Turn, action: EditActivity) -> None:
+    activity = await _staff_activity(turn, action.activity_id)
+    if action.group not in EDIT_GROUPS:
+        await ask_edit(turn, AskEditActivity(action.activity_id))
         return
-    asked, _ = EDIT_GROUPS[group]
+    asked, _ = EDIT_GROUPS[action.group]
     data = {k: v for k, v in _form_of(activity).items() if k not in asked}
-    data.update(activity=activity.id, edit=group)
+    data.update(activity=activity.id, edit=action.group)
     await FORM.proceed(turn, data, only=asked, flow=EDIT_ACTIVITY)
 
 
 async def edit_step(turn: Turn, given: Input) -> None:
     step = FORM.by_name[turn.state.step]
     asking = await step.options(turn, dict(turn.state.data)) if step.options else []
-    activity_id = str(turn.state.data["activity"])
+    card = StaffCard(int(turn.state.data["activity"]))  # read before still_asked clears the state
     if not turn.still_asked(*(c.payload for c in asking)):
-        await staff_card(turn, activity_id)
+        await staff_card(turn, card)
         return
     data = await FORM.answer(turn, given)
     if data is None:
@@ -582,22 +571,23 @@ async def edit_step(turn: Turn, given: Input) -> None:
     if not await FORM.proceed(turn, data, only=asked, flow=EDIT_ACTIVITY):
         return
     changes = {field: _field_value(data, field) for field in fields}
-    activity = await update_activity(turn.uow, turn.clock, turn.actor, int(data["activity"]), changes)
+    activity_id = int(data["activity"])
+    activity = await update_activity(turn.uow, turn.clock, turn.actor, activity_id, changes)
     turn.state.clear()
     turn.say("chat.org.edit.done", title=activity.title)
-    await staff_card(turn, str(activity.id))
+    await staff_card(turn, StaffCard(activity_id))
 
 
 # ---- the organizer's view of their activities ---------------------------------------------------
 
 
-async def list_activities(turn: Turn, arg: str) -> None:
+async def list_activities(turn: Turn, action: StaffActivities) -> None:
     turn.state.clear()
     orgs = await manageable_orgs(turn)
     if not orgs:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+        refuse_not_staff(turn)
         return
-    offset = int(arg) if arg.isdigit() else 0
+    offset = action.offset
     query = ActivityQuery(
         statuses=_ALL_STATUSES,
         org_ids=tuple(o.id for o in orgs if o.id is not None),
@@ -609,8 +599,8 @@ async def list_activities(turn: Turn, arg: str) -> None:
     if not found:
         turn.say(
             "chat.org.list.none",
-            turn.choice("chat.org.new", "oa.new"),
-            turn.choice("chat.org.menu_button", "org"),
+            turn.choice("chat.org.new", NewActivity()),
+            turn.choice("chat.org.menu_button", OrganizerMenu()),
         )
         return
     choices = [
@@ -622,63 +612,61 @@ async def list_activities(turn: Turn, arg: str) -> None:
                 title=a.title,
                 status=turn.t(f"code.activity_status.{a.status.value}"),
             ),
-            f"oa:{a.id}",
+            StaffCard(a.id or 0).pack(),
         )
         for a in found[:8]
     ]
     if len(found) > 8:
-        choices.append(turn.choice("chat.button.next_page", f"oa.list:{offset + 8}"))
-    choices.append(turn.choice("chat.org.menu_button", "org"))
+        choices.append(turn.choice("chat.button.next_page", StaffActivities(offset + 8)))
+    choices.append(turn.choice("chat.org.menu_button", OrganizerMenu()))
     turn.say("chat.org.list.title", *choices)
 
 
-async def _staff_activity(turn: Turn, arg: str) -> Activity:
-    if not arg.isdigit():
-        raise NotFound("activity.not_found")
-    activity = await get_activity(turn.uow, int(arg))
+async def _staff_activity(turn: Turn, activity_id: int) -> Activity:
+    activity = await get_activity(turn.uow, activity_id)
     await require_staff(turn.uow, turn.actor, activity.org_id)
     return activity
 
 
-async def _viewed(turn: Turn, arg: str) -> Activity:
+async def _viewed(turn: Turn, activity_id: int) -> Activity:
     """The activity a view of the organizer's opens. Opening it leaves any question waiting for typed
     text (a cancel reason, a new value), so that the next text is not taken as its answer."""
-    activity = await _staff_activity(turn, arg)
+    activity = await _staff_activity(turn, activity_id)
     turn.state.clear()
     return activity
 
 
-async def staff_card(turn: Turn, arg: str) -> None:
-    activity = await _viewed(turn, arg)
+async def staff_card(turn: Turn, action: StaffCard) -> None:
+    activity = await _viewed(turn, action.activity_id)
     assert activity.id is not None
     counts = {s: await turn.uow.signups.count(activity.id, frozenset({s})) for s in SignupStatus}
     choices: list[Choice] = []
     if activity.status is ActivityStatus.DRAFT:
-        choices.append(turn.choice("chat.org.publish", f"oa.pub:{activity.id}"))
-    choices.append(turn.choice("chat.org.signups", f"oa.sl:{activity.id}"))
+        choices.append(turn.choice("chat.org.publish", Publish(activity.id)))
+    choices.append(turn.choice("chat.org.signups", SignupList(activity.id)))
     if activity.status is ActivityStatus.PUBLISHED and activity.starts_at > turn.clock.now():
-        choices.append(turn.choice("chat.org.broadcast", f"oa.bc:{activity.id}"))
+        choices.append(turn.choice("chat.org.broadcast", BroadcastPreview(activity.id)))
     choices += [
-        turn.choice("chat.org.attendance", f"oa.att:{activity.id}"),
-        turn.choice("checkin.button.code", f"oa.code:{activity.id}"),
-        turn.choice("records.button.review", f"rc:{activity.id}"),
-        turn.choice("chat.org.export", f"oa.exp:{activity.id}"),
-        turn.choice("chat.org.stats", f"stats:{activity.id}"),
+        turn.choice("chat.org.attendance", Roster(activity.id)),
+        turn.choice("checkin.button.code", CheckinCode(activity.id)),
+        turn.choice("records.button.review", ReviewRecords(activity.id)),
+        turn.choice("chat.org.export", ExportSignups(activity.id)),
+        turn.choice("chat.org.stats", SurveyStats(activity.id)),
     ]
     # 3-6.3: the record, once the activity has been held and has ended
     held = activity.status not in (ActivityStatus.DRAFT, ActivityStatus.CANCELLED)
     if held and activity.ends_at <= turn.clock.now():
-        choices.append(turn.choice("report.button.open", f"rp:{activity.id}"))
-        choices.append(turn.choice("evaluation.button.open", f"ev:{activity.id}"))  # 2-10.1
+        choices.append(turn.choice("report.button.open", OpenReport(activity.id)))
+        choices.append(turn.choice("evaluation.button.open", EvaluateAttendees(activity.id)))  # 2-10.1
     if may_share(turn, activity.org_id):
-        choices.append(turn.choice("chat.org.survey_qr", f"a.sqr:{activity.id}"))
-    choices.append(turn.choice("matching.button.survey", f"sv.l:{activity.id}"))  # 3-8.1.2.1
+        choices.append(turn.choice("chat.org.survey_qr", SurveyQr(activity.id)))
+    choices.append(turn.choice("matching.button.survey", SurveyLinks(activity.id)))  # 3-8.1.2.1
     if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED):
-        choices.append(turn.choice("matching.button.match", f"mt.a:{activity.id}"))  # 3-6.1.2
+        choices.append(turn.choice("matching.button.match", MatchActivity(activity.id)))  # 3-6.1.2
     if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, ActivityStatus.ONGOING):
-        choices.append(turn.choice("chat.org.edit", f"oa.ed:{activity.id}"))
-        choices.append(turn.choice("chat.org.cancel", f"oa.cx:{activity.id}"))
-    choices.append(turn.choice("chat.org.list", "oa.list:0"))
+        choices.append(turn.choice("chat.org.edit", AskEditActivity(activity.id)))
+        choices.append(turn.choice("chat.org.cancel", AskCancelActivity(activity.id)))
+    choices.append(turn.choice("chat.org.list", StaffActivities(0)))
     card = turn.t(
         "chat.org.card",
         title=activity.title,
@@ -698,13 +686,12 @@ async def staff_card(turn: Turn, arg: str) -> None:
     )
 
 
-async def publish(turn: Turn, arg: str) -> None:
-    activity = await _viewed(turn, arg)
-    assert activity.id is not None
-    await publish_activity(turn.uow, turn.clock, turn.actor, activity.id)
+async def publish(turn: Turn, action: Publish) -> None:
+    activity = await _viewed(turn, action.activity_id)
+    await publish_activity(turn.uow, turn.clock, turn.actor, action.activity_id)
     await tell_requester_scheduled(turn.uow, turn.clock, activity)
     turn.say("chat.org.published", title=activity.title)
-    await staff_card(turn, arg)
+    await staff_card(turn, StaffCard(action.activity_id))
 
 
 async def _roster(turn: Turn, activity: Activity) -> list[tuple[int, str, str, SignupStatus]]:
@@ -727,11 +714,11 @@ async def _roster(turn: Turn, activity: Activity) -> list[tuple[int, str, str, S
     return rows
 
 
-async def signup_list(turn: Turn, arg: str) -> None:
-    activity = await _viewed(turn, arg)
+async def signup_list(turn: Turn, action: SignupList) -> None:
+    activity = await _viewed(turn, action.activity_id)
     rows = [r for r in await _roster(turn, activity) if r[3] is not SignupStatus.CANCELLED]
     if not rows:
-        turn.say("chat.org.signups.none", turn.choice("chat.org.view", f"oa:{activity.id}"))
+        turn.say("chat.org.signups.none", turn.choice("chat.org.view", StaffCard(action.activity_id)))
         return
     assert activity.id is not None
     answered = {s.id for s in await turn.uow.signups.for_activity(activity.id) if s.presence_confirmed_at}
@@ -753,7 +740,7 @@ async def signup_list(turn: Turn, arg: str) -> None:
         head.append(turn.t("chat.org.turnout", **vars(await turnout(turn.uow, activity.id))))
     turn.say_text(
         "\n".join(head + lines),
-        turn.choice("chat.org.view", f"oa:{activity.id}"),
+        turn.choice("chat.org.view", StaffCard(action.activity_id)),
     )
 
 
@@ -764,9 +751,9 @@ def _presence_mark(turn: Turn, status: SignupStatus, answered: bool) -> str:
     return " " + turn.t("chat.org.presence.yes" if answered else "chat.org.presence.waiting")
 
 
-async def export(turn: Turn, arg: str) -> None:
+async def export(turn: Turn, action: ExportSignups) -> None:
     """The list as a spreadsheet (CSV with a BOM so that Excel opens the Chinese correctly)."""
-    activity = await _viewed(turn, arg)
+    activity = await _viewed(turn, action.activity_id)
     rows = await _roster(turn, activity)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -783,29 +770,29 @@ async def export(turn: Turn, arg: str) -> None:
     )
 
 
-async def ask_cancel(turn: Turn, arg: str) -> None:
-    activity = await _staff_activity(turn, arg)
-    turn.state.start(CANCEL_ACTIVITY, "reason", activity=activity.id)
-    _ask_reason(turn, activity)
+async def ask_cancel(turn: Turn, action: AskCancelActivity) -> None:
+    activity = await _staff_activity(turn, action.activity_id)
+    turn.state.start(CANCEL_ACTIVITY, "reason", activity=action.activity_id)
+    _ask_reason(turn, activity, StaffCard(action.activity_id))
 
 
-def _ask_reason(turn: Turn, activity: Activity) -> None:
-    turn.say(
-        "chat.org.cancel.reason", turn.choice("chat.org.view", f"oa:{activity.id}"), title=activity.title
-    )
+def _ask_reason(turn: Turn, activity: Activity, card: StaffCard) -> None:
+    turn.say("chat.org.cancel.reason", turn.choice("chat.org.view", card), title=activity.title)
 
 
 async def cancel_step(turn: Turn, given: Input) -> None:
-    activity_id = str(turn.state.data["activity"])
-    if not turn.still_asked(f"oa:{activity_id}"):
-        await staff_card(turn, activity_id)
+    card = StaffCard(int(turn.state.data["activity"]))
+    if not turn.still_asked(card.pack()):
+        await staff_card(turn, card)
         return
     try:
         reason = _text(given, 500)
     except DomainError as error:
         turn.refuse(error)
-        _ask_reason(turn, await _staff_activity(turn, activity_id))
+        _ask_reason(turn, await _staff_activity(turn, card.activity_id), card)
         return
-    activity = await cancel_activity(turn.uow, turn.clock, turn.actor, int(activity_id), reason)
+    activity = await cancel_activity(turn.uow, turn.clock, turn.actor, card.activity_id, reason)
     turn.state.clear()
-    turn.say("chat.org.cancel.done", turn.choice("chat.org.menu_button", "org"), title=activity.title)
+    turn.say(
+        "chat.org.cancel.done", turn.choice("chat.org.menu_button", OrganizerMenu()), title=activity.title
+    )

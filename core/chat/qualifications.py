@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core.chat.forms import refuse_not_staff
 from core.chat.messages import Choice, Input, Text
 from core.chat.turn import Turn
+from core.domain.actions import OrganizerMenu, Qualifications, RecordQualification, WithdrawQualification
 from core.domain.codes import Qualification
 from core.domain.identity_numbers import mask_phone
 from core.domain.volunteer import Volunteer, typed_volunteer_number
@@ -25,7 +27,7 @@ LOOKUPS_PER_HOUR = 30
 def _is_staff(turn: Turn) -> bool:
     if turn.actor.is_staff:
         return True
-    turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
+    refuse_not_staff(turn)
     return False
 
 
@@ -34,7 +36,7 @@ async def ask_number(turn: Turn, _: str = "") -> None:
     if not _is_staff(turn):
         return
     turn.state.start(QUALIFICATION_LOOKUP, "number")
-    turn.say("chat.qual.ask_number", turn.choice("chat.org.menu_button", "org"))
+    turn.say("chat.qual.ask_number", turn.choice("chat.org.menu_button", OrganizerMenu()))
 
 
 async def number_step(turn: Turn, given: Input) -> None:
@@ -45,33 +47,34 @@ async def number_step(turn: Turn, given: Input) -> None:
     since = turn.clock.now() - timedelta(hours=1)
     if await turn.uow.audit.count_since("user", turn.user_id, LOOKUP, since) >= LOOKUPS_PER_HOUR:
         turn.state.clear()
-        turn.say("chat.qual.too_many", turn.choice("chat.org.menu_button", "org"), count=LOOKUPS_PER_HOUR)
+        turn.say(
+            "chat.qual.too_many", turn.choice("chat.org.menu_button", OrganizerMenu()), count=LOOKUPS_PER_HOUR
+        )
         return
     volunteer = await turn.uow.volunteers.by_number(number) if number else None
     await audit(turn.uow, turn.clock, turn.actor, LOOKUP, "user", turn.user_id, number=number)
     if volunteer is None or not volunteer.active:
         # Asked again: a number mistyped is the usual reason, and the question still stands.
-        turn.say("chat.qual.not_found", turn.choice("chat.org.menu_button", "org"), number=number or "-")
+        turn.say(
+            "chat.qual.not_found", turn.choice("chat.org.menu_button", OrganizerMenu()), number=number or "-"
+        )
         return
     turn.state.clear()
     _card(turn, volunteer)
 
 
-async def toggle(turn: Turn, arg: str, *, held: bool) -> None:
+async def toggle(turn: Turn, pressed: RecordQualification | WithdrawQualification) -> None:
     turn.state.clear()
     if not _is_staff(turn):
         return
-    volunteer_id, _, code = arg.partition(":")
-    if not volunteer_id.isdigit():
-        await ask_number(turn)
-        return
+    held = isinstance(pressed, RecordQualification)
     volunteer = await record_qualification(
-        turn.uow, turn.clock, turn.actor, int(volunteer_id), code, held=held
+        turn.uow, turn.clock, turn.actor, pressed.volunteer_id, pressed.code, held=held
     )
     turn.say(
         "chat.qual.recorded" if held else "chat.qual.withdrawn",
         name=volunteer.name,
-        qualification=turn.t(f"code.qualification.{code}"),
+        qualification=turn.t(f"code.qualification.{pressed.code}"),
     )
     _card(turn, volunteer)
 
@@ -84,15 +87,17 @@ def _card(turn: Turn, volunteer: Volunteer) -> None:
                 "chat.qual.button.held" if q.value in held else "chat.qual.button.add",
                 qualification=turn.t(f"code.qualification.{q.value}"),
             ),
-            f"q.{'w' if q.value in held else 'r'}:{volunteer.id}:{q.value}",
+            (WithdrawQualification if q.value in held else RecordQualification)(
+                volunteer.id or 0, q.value
+            ).pack(),
         )
         for q in Qualification
     ]
     turn.say(
         "chat.qual.card",
         *choices,
-        turn.choice("chat.qual.button.other", "q"),
-        turn.choice("chat.org.menu_button", "org"),
+        turn.choice("chat.qual.button.other", Qualifications()),
+        turn.choice("chat.org.menu_button", OrganizerMenu()),
         columns=2,
         name=volunteer.name,
         number=volunteer.volunteer_number or "-",

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.chat.forms import SUMMARY, Data, Form, Step, always, written
+from core.chat.forms import SUMMARY, Data, Form, Step, always, staff_only, written
 from core.chat.messages import Button, Choice, Input, Text
 from core.chat.turn import Turn
+from core.domain.actions import MissingReports, OpenReport, OrganizerMenu, ReviseReport, StaffCard
 from core.domain.activity import Activity
 from core.domain.identity_numbers import ascii_form
 from core.domain.report import QUALITY_SCALE, ActivityReport, report_due
@@ -49,12 +50,6 @@ _CLOCK = r"(\d{1,2}):(\d{2})"
 _DAY = r"(\d{4})-(\d{1,2})-(\d{1,2})\s+"
 _FULL_SPAN = re.compile(rf"^{_DAY}{_CLOCK}{_SEPARATOR}(?:{_DAY})?{_CLOCK}$")
 _SHORT_SPAN = re.compile(rf"^{_CLOCK}{_SEPARATOR}{_CLOCK}$")
-
-
-def _int(arg: str) -> int:
-    if not arg.isdigit():
-        raise NotFound("activity.not_found")
-    return int(arg)
 
 
 def _zone(data: Data) -> ZoneInfo:
@@ -253,10 +248,10 @@ FORM = Form(REPORT_FORM, STEPS)
 # ---- filing: open, answer, check, submit ---------------------------------------------------------
 
 
-async def open_report(turn: Turn, arg: str) -> None:
+async def open_report(turn: Turn, pressed: OpenReport) -> None:
     """活动记录 of an activity: the record when filed; else the form for its staff, and for the staff
     of an org above it, what is missing and by when."""
-    activity = await read_activity(turn.uow, _int(arg))
+    activity = await read_activity(turn.uow, pressed.activity_id)
     assert activity.id is not None
     await require_staff(turn.uow, turn.actor, activity.org_id, write=False)
     turn.state.clear()
@@ -267,7 +262,7 @@ async def open_report(turn: Turn, arg: str) -> None:
     if not await _may_file(turn, activity.org_id):
         turn.say(
             "report.not_filed_yet",
-            turn.choice("report.menu.overdue", "rp.l"),
+            turn.choice("report.menu.overdue", MissingReports()),
             title=activity.title,
             org=await turn.uow.orgs.name_of(activity.org_id) or "",
             due=turn.local_time(report_due(activity), activity.timezone),
@@ -283,9 +278,9 @@ async def open_report(turn: Turn, arg: str) -> None:
     await FORM.proceed(turn, {**await _context(turn, activity), "mode": "file"})
 
 
-async def start_revision(turn: Turn, arg: str) -> None:
+async def start_revision(turn: Turn, pressed: ReviseReport) -> None:
     """修改 on a filed record: the answers as they stand, then which one to give again."""
-    activity = await read_activity(turn.uow, _int(arg))
+    activity = await read_activity(turn.uow, pressed.activity_id)
     assert activity.id is not None
     report = await turn.uow.reports.for_activity(activity.id)
     if report is None:
@@ -403,7 +398,7 @@ async def _finish(turn: Turn, given: Input, data: Data) -> None:
     except DomainError as error:
         # Filed by someone else meanwhile, or no longer allowed: nothing was written.
         turn.state.clear()
-        turn.refuse(error, turn.choice("report.button.open", f"rp:{activity_id}"))
+        turn.refuse(error, turn.choice("report.button.open", OpenReport(activity_id)))
         return
     turn.state.clear()
     activity = await read_activity(turn.uow, activity_id)
@@ -433,7 +428,9 @@ async def _pick(turn: Turn, given: Input, data: Data) -> None:
 
 
 def _onward(turn: Turn, activity_id: int) -> tuple[Choice, Choice]:
-    return turn.choice("chat.org.view", f"oa:{activity_id}"), turn.choice("chat.org.menu_button", "org")
+    return turn.choice("chat.org.view", StaffCard(activity_id)), turn.choice(
+        "chat.org.menu_button", OrganizerMenu()
+    )
 
 
 async def _show(turn: Turn, activity: Activity, report: ActivityReport) -> None:
@@ -454,26 +451,26 @@ async def _show(turn: Turn, activity: Activity, report: ActivityReport) -> None:
     choices: list[Choice] = []
     if await _may_file(turn, report.org_id):
         choices += [
-            turn.choice("report.button.edit", f"rp.e:{activity.id}"),
-            turn.choice("chat.org.view", f"oa:{activity.id}"),
+            turn.choice("report.button.edit", ReviseReport(activity.id or 0)),
+            turn.choice("chat.org.view", StaffCard(activity.id or 0)),
         ]
-    choices += [turn.choice("report.menu.overdue", "rp.l"), turn.choice("chat.org.menu_button", "org")]
+    choices += [
+        turn.choice("report.menu.overdue", MissingReports()),
+        turn.choice("chat.org.menu_button", OrganizerMenu()),
+    ]
     turn.say_text(text, *choices, columns=2)
 
 
 # ---- the list of missing records ---------------------------------------------------------------
 
 
+@staff_only
 async def list_missing(turn: Turn, _: str = "") -> None:
     """逾期记录: overdue records and those due within 2 days, in the orgs the staff member manages and
     the ones below them (a parent org sees its teams'), each to open."""
-    turn.state.clear()
-    if not turn.actor.is_staff:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
-        return
     items = await missing_reports(turn.uow, turn.clock, await report_scope(turn.uow, turn.actor))
     if not items:
-        turn.say("report.list.none", turn.choice("chat.org.menu_button", "org"))
+        turn.say("report.list.none", turn.choice("chat.org.menu_button", OrganizerMenu()))
         return
     now = turn.clock.now()
     overdue = sum(1 for item in items if item.overdue)
@@ -503,9 +500,9 @@ async def list_missing(turn: Turn, _: str = "") -> None:
         choices.append(
             Choice(
                 turn.label("report.list.item", "title", n=n, title=activity.title),
-                f"rp:{activity.activity_id}",
+                OpenReport(activity.activity_id).pack(),
             )
         )
     if len(items) > LIST_SHOWN:
         lines.append(turn.t("report.list.more", count=len(items) - LIST_SHOWN))
-    turn.say_text("\n".join(lines), *choices, turn.choice("chat.org.menu_button", "org"))
+    turn.say_text("\n".join(lines), *choices, turn.choice("chat.org.menu_button", OrganizerMenu()))

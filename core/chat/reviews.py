@@ -4,6 +4,7 @@ or the list leaves that question: the next text is then no reason."""
 
 from __future__ import annotations
 
+from core.chat.forms import staff_only
 from core.chat.messages import Choice, Input, Text
 from core.chat.org_application import KINDS
 from core.chat.turn import Turn
@@ -47,11 +48,8 @@ def _member_pending(turn: Turn, request: JoinRequest) -> bool:
     )
 
 
+@staff_only
 async def show_reviews(turn: Turn, _: str = "") -> None:
-    turn.state.clear()
-    if not turn.actor.is_staff:
-        turn.say("access.not_staff", turn.choice("chat.button.menu", "menu"))
-        return
     orgs = await pending_org_applications(turn.uow, turn.actor)
     requests = await pending_memberships(turn.uow, turn.actor)
     if not orgs and not requests:
@@ -77,20 +75,33 @@ async def show_reviews(turn: Turn, _: str = "") -> None:
 # ---- org applications (1-5.4) -------------------------------------------------------------------
 
 
-async def show_org(turn: Turn, arg: str) -> None:
+def _decisions(turn: Turn, approve: str, reject: str) -> tuple[Choice, Choice, Choice]:
+    return (
+        turn.choice("chat.reviews.button.approve", approve),
+        turn.choice("chat.reviews.button.reject", reject),
+        _back(turn),
+    )
+
+
+async def _pending_org(turn: Turn, arg: str) -> Organization | None:
+    """The application a button names, while it waits for a decision; None once the reviewer has
+    been shown the list (a payload naming none) or the decision already made."""
     turn.state.clear()
     if not arg.isdigit():
         await show_reviews(turn)
-        return
+        return None
     org = await org_application(turn.uow, turn.actor, int(arg))
-    parent = await turn.uow.orgs.get(org.parent_id) if org.parent_id is not None else None
-    if not _org_pending(turn, org):
+    return org if _org_pending(turn, org) else None
+
+
+async def show_org(turn: Turn, arg: str) -> None:
+    org = await _pending_org(turn, arg)
+    if org is None:
         return
+    parent = await turn.uow.orgs.get(org.parent_id) if org.parent_id is not None else None
     turn.say(
         "chat.reviews.org.card",
-        turn.choice("chat.reviews.button.approve", f"rev.oa:{org.id}"),
-        turn.choice("chat.reviews.button.reject", f"rev.or:{org.id}"),
-        _back(turn),
+        *_decisions(turn, f"rev.oa:{org.id}", f"rev.or:{org.id}"),
         columns=2,
         name=org.name,
         kind=turn.t(
@@ -108,52 +119,42 @@ async def show_org(turn: Turn, arg: str) -> None:
 
 
 async def approve_org(turn: Turn, arg: str) -> None:
-    turn.state.clear()
-    if not arg.isdigit():
-        await show_reviews(turn)
-        return
-    org = await org_application(turn.uow, turn.actor, int(arg))
-    if not _org_pending(turn, org):
-        return
-    await decide_org_application(turn.uow, turn.clock, turn.actor, int(arg), approve=True)
-    turn.say("chat.reviews.org.approved", _back(turn), name=org.name)
+    org = await _pending_org(turn, arg)
+    if org is not None:
+        await decide_org_application(turn.uow, turn.clock, turn.actor, int(arg), approve=True)
+        turn.say("chat.reviews.org.approved", _back(turn), name=org.name)
 
 
 async def reject_org(turn: Turn, arg: str) -> None:
-    turn.state.clear()
-    if not arg.isdigit():
-        await show_reviews(turn)
-        return
-    org = await org_application(turn.uow, turn.actor, int(arg))
-    if not _org_pending(turn, org):
-        return
-    turn.state.start(REVIEW_REASON, "reason", kind="org", org_id=org.id)
-    turn.say("chat.reviews.ask_reason", _back(turn), name=org.name)
+    org = await _pending_org(turn, arg)
+    if org is not None:
+        turn.state.start(REVIEW_REASON, "reason", kind="org", org_id=org.id)
+        turn.say("chat.reviews.ask_reason", _back(turn), name=org.name)
 
 
 # ---- requests to join an org (2-7.1) ------------------------------------------------------------
 
 
-def _pair(arg: str) -> tuple[int, int] | None:
-    volunteer, _, org = arg.partition("-")
-    return (int(volunteer), int(org)) if volunteer.isdigit() and org.isdigit() else None
+async def _pending_member(turn: Turn, arg: str) -> JoinRequest | None:
+    """The request a button names (``<volunteer id>-<org id>``), while it waits for a decision; None
+    once the reviewer has been shown the list or the decision already made."""
+    turn.state.clear()
+    volunteer_id, _, org_id = arg.partition("-")
+    if not (volunteer_id.isdigit() and org_id.isdigit()):
+        await show_reviews(turn)
+        return None
+    request = await join_request(turn.uow, turn.actor, int(volunteer_id), int(org_id))
+    return request if _member_pending(turn, request) else None
 
 
 async def show_member(turn: Turn, arg: str) -> None:
-    turn.state.clear()
-    pair = _pair(arg)
-    if pair is None:
-        await show_reviews(turn)
+    request = await _pending_member(turn, arg)
+    if request is None:
         return
-    request = await join_request(turn.uow, turn.actor, *pair)
     membership, volunteer = request.membership, request.volunteer
-    if not _member_pending(turn, request):
-        return
     turn.say(
         "chat.reviews.member.card",
-        turn.choice("chat.reviews.button.approve", f"rev.ma:{arg}"),
-        turn.choice("chat.reviews.button.reject", f"rev.mr:{arg}"),
-        _back(turn),
+        *_decisions(turn, f"rev.ma:{arg}", f"rev.mr:{arg}"),
         columns=2,
         name=volunteer.name,
         number=volunteer.volunteer_number or "-",
@@ -167,29 +168,29 @@ async def show_member(turn: Turn, arg: str) -> None:
 
 
 async def approve_member(turn: Turn, arg: str) -> None:
-    turn.state.clear()
-    pair = _pair(arg)
-    if pair is None:
-        await show_reviews(turn)
-        return
-    request = await join_request(turn.uow, turn.actor, *pair)
-    if not _member_pending(turn, request):
-        return
-    await decide_join_request(turn.uow, turn.clock, turn.actor, *pair, approve=True)
-    turn.say("chat.reviews.member.approved", _back(turn), name=request.volunteer.name, org=request.org.name)
+    request = await _pending_member(turn, arg)
+    if request is not None:
+        membership = request.membership
+        await decide_join_request(
+            turn.uow, turn.clock, turn.actor, membership.volunteer_id, membership.org_id, approve=True
+        )
+        turn.say(
+            "chat.reviews.member.approved", _back(turn), name=request.volunteer.name, org=request.org.name
+        )
 
 
 async def reject_member(turn: Turn, arg: str) -> None:
-    turn.state.clear()
-    pair = _pair(arg)
-    if pair is None:
-        await show_reviews(turn)
-        return
-    request = await join_request(turn.uow, turn.actor, *pair)
-    if not _member_pending(turn, request):
-        return
-    turn.state.start(REVIEW_REASON, "reason", kind="member", volunteer_id=pair[0], org_id=pair[1])
-    turn.say("chat.reviews.ask_reason", _back(turn), name=request.volunteer.name)
+    request = await _pending_member(turn, arg)
+    if request is not None:
+        membership = request.membership
+        turn.state.start(
+            REVIEW_REASON,
+            "reason",
+            kind="member",
+            volunteer_id=membership.volunteer_id,
+            org_id=membership.org_id,
+        )
+        turn.say("chat.reviews.ask_reason", _back(turn), name=request.volunteer.name)
 
 
 # ---- the reason of a rejection ------------------------------------------------------------------

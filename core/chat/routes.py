@@ -4,7 +4,8 @@ codes) use the same words: ``act-12`` opens activity 12, ``org-3`` the invitatio
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from core.chat import (
     activities,
@@ -30,16 +31,53 @@ from core.chat import (
     surveys,
     volunteer,
 )
-from core.chat.conversation import Handler, Routes
+from core.chat.conversation import ButtonHandler, Handler, Routes
 from core.chat.turn import Turn
+from core.domain import actions
+from core.domain.actions import Action
 from core.errors import NotFound
 from core.services.volunteers import request_membership
+
+A = TypeVar("A", bound=Action)
+
+
+def _on(kind: type[A], handler: Callable[[Turn, A], Awaitable[None]]) -> tuple[type[Action], ButtonHandler]:
+    """A button route, its handler typed for the action it is given."""
+    return kind, handler
+
+
+def _plain(handler: Handler) -> Callable[[Turn, Action], Awaitable[None]]:
+    """A handler shared with a command, for an action without fields: given no arguments."""
+
+    async def pressed(turn: Turn, _: Action) -> None:
+        await handler(turn, "")
+
+    return pressed
+
+
+def _arg(handler: Handler) -> Callable[[Turn, Action], Awaitable[None]]:
+    """A handler that still reads the text after the prefix (the action's fields, as packed)."""
+
+    async def pressed(turn: Turn, action: Action) -> None:
+        await handler(turn, action.pack().partition(":")[2])
+
+    return pressed
+
+
+def _command(kind: type[A], handler: Callable[[Turn, A], Awaitable[None]]) -> Handler:
+    """A command that does what a button does, the words after it read as the button's fields
+    (``/overview 3`` as ``ov:3``); words that do not read are left out."""
+
+    async def typed(turn: Turn, arg: str) -> None:
+        await handler(turn, kind.parse(f"{kind.prefix}:{arg}") or kind())
+
+    return typed
 
 
 async def start(turn: Turn, payload: str) -> None:
     kind, _, ident = payload.partition("-")
     if kind == "act" and ident.isdigit():
-        await activities.show_card(turn, ident)
+        await activities.show_card(turn, actions.ActivityCard(int(ident)))
         return
     if kind == "org" and ident.isdigit():
         await join_org(turn, ident)
@@ -48,10 +86,10 @@ async def start(turn: Turn, payload: str) -> None:
         await needs.start_need(turn, ident)
         return
     if kind == "survey" and ident.isdigit():
-        await surveys.beneficiary_survey(turn, ident)
+        await surveys.beneficiary_survey(turn, int(ident))
         return
     if kind == "vsurvey" and ident.isdigit():
-        await surveys.volunteer_survey(turn, ident)
+        await surveys.volunteer_survey(turn, actions.VolunteerSurvey(int(ident)))
         return
     if turn.actor.volunteer_id is None:
         turn.say("chat.welcome")
@@ -74,6 +112,14 @@ async def join_org(turn: Turn, arg: str) -> None:
 
 async def register(turn: Turn, after: str) -> None:
     await volunteer.start_registration(turn, after)
+
+
+async def new_activity(turn: Turn, action: actions.NewActivity) -> None:
+    await organizer.start_new_activity(turn, action.as_kind or "")
+
+
+async def certificate(turn: Turn, action: actions.Certificate) -> None:
+    await attendance.certificate(turn, action.kind or "")
 
 
 async def menu(turn: Turn, _: str = "") -> None:
@@ -115,122 +161,132 @@ def build_routes() -> Routes:
         "certificate": attendance.certificate,
         "makeups": attendance.open_makeups,
         "records": reports.list_missing,
-        "export": exports.export_menu,
-        "overview": org_overview.overview,
+        "export": _command(actions.Export, exports.export_menu),
+        "overview": _command(actions.Overview, org_overview.overview),
         "settings": volunteer.message_settings,
         "mydata": privacy.my_data,
         "leave": privacy.ask_leave,
     }
-    buttons: dict[str, Handler] = {
-        "menu": menu,
-        "help": volunteer.show_help,
-        "reg": register,
-        "find": find,
-        "find.g": activities.show_groups,
-        "find.l": activities.list_page,
-        "find.near": activities.ask_near,
-        "a": activities.show_card,
-        "a.s": activities.start_signup,
-        "a.si": partial(activities.start_signup, insured=True),
-        "a.w": partial(activities.start_signup, waitlist=True),
-        "a.wi": partial(activities.start_signup, insured=True, waitlist=True),
-        "s.c": activities.confirm_cancel,
-        "s.cc": activities.do_cancel,
-        "my": activities.my_activities,
-        "prof": volunteer.show_profile,
-        "prof.lang": volunteer.choose_language,
-        "prof.ed": volunteer.edit_profile,
-        "prof.consents": volunteer.show_consents,
-        "prof.wd": volunteer.withdraw,
-        "settings": volunteer.message_settings,
-        "prof.gr": volunteer.explain_consent,
-        "prof.gra": volunteer.grant,
-        "prof.link": linking.link,
-        "pv.data": privacy.my_data,
-        "pv.leave": privacy.ask_leave,
-        "pv.leave.y": privacy.do_leave,
-        "a.qr": deep_links.activity_qr,
-        "a.sqr": deep_links.survey_qr,
-        "fb": feedback.ask_feedback,
-        "cp": feedback.start_complaint,
-        "ev": evaluations.show_attendees,
-        "ev.v": evaluations.start,
-        "myev": evaluations.mine,
-        "st": statistics.show,
-        "stx": statistics.send_xlsx,
-        "org": organizer.organizer_menu,
-        "oa.new": organizer.start_new_activity,
-        "oa.tpl": activity_template.send_template,
-        "oa.list": organizer.list_activities,
-        "oa": organizer.staff_card,
-        "oa.pub": organizer.publish,
-        "oa.sl": organizer.signup_list,
-        "oa.att": attendance.roster,
-        "oa.mk": attendance.mark,
-        "oa.code": attendance.show_code,
-        "bf.y": briefing.confirm,
-        "bf.n": briefing.ask_reason,
-        "bf.nn": briefing.decline_without_reason,
-        "ci": attendance.checkin_menu,
-        "ci.a": attendance.ask_proof,
-        "hours": attendance.my_hours,
-        "cert": attendance.certificate,
-        "mk.new": attendance.start_makeup,
-        "mk.act": attendance.makeup_activity,
-        "mk.l": attendance.open_makeups,
-        "rp": reports.open_report,
-        "rp.e": reports.start_revision,
-        "rp.l": reports.list_missing,
-        "mk.o": attendance.show_makeup,
-        "mk.ph": attendance.show_makeup_photo,
-        "mk.a": attendance.approve_makeup,
-        "mk.p": attendance.ask_partial,
-        "mk.r": attendance.ask_reject,
-        "rc": attendance.review_records,
-        "rc.c": attendance.confirm_one,
-        "rc.all": attendance.confirm_all,
-        "rc.v": attendance.ask_void,
-        "oa.exp": organizer.export,
-        "ex": exports.export_menu,
-        "ov": org_overview.overview,
-        "oa.bc": broadcasts.preview,
-        "oa.bcs": broadcasts.send,
-        "oa.bcp": broadcasts.refresh,
-        "oa.bcx": broadcasts.stop,
-        "oa.cx": organizer.ask_cancel,
-        "oa.ed": organizer.ask_edit,
-        "oa.ef": organizer.start_edit,
-        "orgapp": org_application.start_application,
-        "rev": reviews.show_reviews,
-        "rev.o": reviews.show_org,
-        "rev.oa": reviews.approve_org,
-        "rev.or": reviews.reject_org,
-        "rev.m": reviews.show_member,
-        "rev.ma": reviews.approve_member,
-        "rev.mr": reviews.reject_member,
-        "fbl": feedback.list_feedback,
-        "fbl.o": feedback.show_item,
-        "fbl.r": feedback.ask_reply,
-        "need": needs.start_need,
-        "needs": needs.list_needs,
-        "nd.o": needs.show_need,
-        "nd.a": needs.approve,
-        "nd.r": needs.ask_reject,
-        "nd.t": needs.take,
-        "nd.c": needs.close,
-        "nd.plan": needs.plan,
-        "mt.a": matching.for_activity,
-        "mt.n": matching.for_need,
-        "mt.i": matching.invite_one,
-        "mt.call": matching.call,
-        "mt.no": matching.not_interested,
-        "sv.l": surveys.survey_links,
-        "stats": surveys.show_stats,
-        "vsurvey": surveys.volunteer_survey,  # the after-activity notice (core/services/reminders.py)
-        "q": qualifications.ask_number,
-        "q.r": partial(qualifications.toggle, held=True),
-        "q.w": partial(qualifications.toggle, held=False),
-    }
+    buttons: dict[type[Action], ButtonHandler] = dict(
+        [
+            _on(actions.Menu, _plain(menu)),
+            _on(actions.Help, _plain(volunteer.show_help)),
+            _on(actions.Register, _arg(register)),
+            _on(actions.Find, _plain(find)),
+            _on(actions.FindGroups, activities.show_groups),
+            _on(actions.FindList, activities.list_page),
+            _on(actions.FindNear, _plain(activities.ask_near)),
+            _on(actions.ActivityCard, activities.show_card),
+            _on(actions.SignUp, activities.start_signup),
+            _on(actions.SignUpInsured, activities.start_signup),
+            _on(actions.JoinWaitlist, activities.start_signup),
+            _on(actions.JoinWaitlistInsured, activities.start_signup),
+            _on(actions.AskCancelSignup, activities.confirm_cancel),
+            _on(actions.CancelSignup, activities.do_cancel),
+            _on(actions.MyActivities, _plain(activities.my_activities)),
+            _on(actions.Profile, _plain(volunteer.show_profile)),
+            _on(actions.ChooseLanguage, _arg(volunteer.choose_language)),
+            _on(actions.EditProfile, _arg(volunteer.edit_profile)),
+            _on(actions.Consents, _plain(volunteer.show_consents)),
+            _on(actions.WithdrawConsent, _arg(volunteer.withdraw)),
+            _on(actions.MessageSettings, _arg(volunteer.message_settings)),
+            _on(actions.ExplainConsent, _arg(volunteer.explain_consent)),
+            _on(actions.GrantConsent, _arg(volunteer.grant)),
+            _on(actions.LinkAccount, _plain(linking.link)),
+            _on(actions.MyData, _plain(privacy.my_data)),
+            _on(actions.AskLeave, _plain(privacy.ask_leave)),
+            _on(actions.Leave, _plain(privacy.do_leave)),
+            _on(actions.ActivityQr, _arg(deep_links.activity_qr)),
+            _on(actions.SurveyQr, _arg(deep_links.survey_qr)),
+            _on(actions.Feedback, _plain(feedback.ask_feedback)),
+            _on(actions.Complain, _plain(feedback.start_complaint)),
+            _on(actions.ComplainAboutActivity, _arg(feedback.start_complaint)),
+            _on(actions.ComplainAboutOrg, _arg(feedback.start_complaint)),
+            _on(actions.ComplainAboutPlatform, _arg(feedback.start_complaint)),
+            _on(actions.ComplainByNumber, _arg(feedback.start_complaint)),
+            _on(actions.EvaluateAttendees, evaluations.show_attendees),
+            _on(actions.Evaluate, evaluations.start),
+            _on(actions.MyEvaluations, _plain(evaluations.mine)),
+            _on(actions.Statistics, _plain(statistics.show)),
+            _on(actions.ActivityStatistics, _arg(statistics.show)),
+            _on(actions.OrgStatistics, _arg(statistics.show)),
+            _on(actions.ActivityStatisticsFile, _arg(statistics.send_xlsx)),
+            _on(actions.OrgStatisticsFile, _arg(statistics.send_xlsx)),
+            _on(actions.OrganizerMenu, _plain(organizer.organizer_menu)),
+            _on(actions.NewActivity, new_activity),
+            _on(actions.ActivityTemplate, _plain(activity_template.send_template)),
+            _on(actions.StaffActivities, organizer.list_activities),
+            _on(actions.StaffCard, organizer.staff_card),
+            _on(actions.Publish, organizer.publish),
+            _on(actions.SignupList, organizer.signup_list),
+            _on(actions.Roster, attendance.roster),
+            _on(actions.Mark, attendance.mark),
+            _on(actions.CheckinCode, attendance.show_code),
+            _on(actions.ConfirmPresence, briefing.confirm),
+            _on(actions.Decline, briefing.ask_reason),
+            _on(actions.DeclineWithoutReason, briefing.decline_without_reason),
+            _on(actions.CheckinMenu, _plain(attendance.checkin_menu)),
+            _on(actions.AskProof, attendance.ask_proof),
+            _on(actions.MyHours, _plain(attendance.my_hours)),
+            _on(actions.Certificate, certificate),
+            _on(actions.NewMakeup, _plain(attendance.start_makeup)),
+            _on(actions.MakeupActivity, attendance.makeup_activity),
+            _on(actions.OpenMakeups, _plain(attendance.open_makeups)),
+            _on(actions.OpenReport, reports.open_report),
+            _on(actions.ReviseReport, reports.start_revision),
+            _on(actions.MissingReports, _plain(reports.list_missing)),
+            _on(actions.ShowMakeup, attendance.show_makeup),
+            _on(actions.MakeupPhoto, attendance.show_makeup_photo),
+            _on(actions.ApproveMakeup, attendance.approve_makeup),
+            _on(actions.PartialMakeup, attendance.ask_partial),
+            _on(actions.RejectMakeup, attendance.ask_reject),
+            _on(actions.ReviewRecords, attendance.review_records),
+            _on(actions.ConfirmRecord, attendance.confirm_one),
+            _on(actions.ConfirmAllRecords, attendance.confirm_all),
+            _on(actions.VoidRecord, attendance.ask_void),
+            _on(actions.ExportSignups, organizer.export),
+            _on(actions.Export, exports.export_menu),
+            _on(actions.Overview, org_overview.overview),
+            _on(actions.BroadcastPreview, broadcasts.preview),
+            _on(actions.BroadcastSend, broadcasts.send),
+            _on(actions.BroadcastRefresh, broadcasts.refresh),
+            _on(actions.BroadcastStop, broadcasts.stop),
+            _on(actions.AskCancelActivity, organizer.ask_cancel),
+            _on(actions.AskEditActivity, organizer.ask_edit),
+            _on(actions.EditActivity, organizer.start_edit),
+            _on(actions.FoundOrg, _plain(org_application.start_application)),
+            _on(actions.Reviews, _plain(reviews.show_reviews)),
+            _on(actions.ReviewOrg, _arg(reviews.show_org)),
+            _on(actions.ApproveOrg, _arg(reviews.approve_org)),
+            _on(actions.RejectOrg, _arg(reviews.reject_org)),
+            _on(actions.ReviewMember, _arg(reviews.show_member)),
+            _on(actions.ApproveMember, _arg(reviews.approve_member)),
+            _on(actions.RejectMember, _arg(reviews.reject_member)),
+            _on(actions.FeedbackList, _plain(feedback.list_feedback)),
+            _on(actions.FeedbackItem, _arg(feedback.show_item)),
+            _on(actions.ReplyFeedback, _arg(feedback.ask_reply)),
+            _on(actions.NewNeed, _plain(needs.start_need)),
+            _on(actions.Needs, _plain(needs.list_needs)),
+            _on(actions.ShowNeed, _arg(needs.show_need)),
+            _on(actions.ApproveNeed, _arg(needs.approve)),
+            _on(actions.RejectNeed, _arg(needs.ask_reject)),
+            _on(actions.TakeNeed, _arg(needs.take)),
+            _on(actions.CloseNeed, _arg(needs.close)),
+            _on(actions.PlanNeed, _arg(needs.plan)),
+            _on(actions.MatchActivity, matching.for_activity),
+            _on(actions.MatchNeed, matching.for_need),
+            _on(actions.Invite, matching.invite_one),
+            _on(actions.CallVolunteers, matching.call),
+            _on(actions.NotInterested, matching.not_interested),
+            _on(actions.SurveyLinks, surveys.survey_links),
+            _on(actions.SurveyStats, surveys.show_stats),
+            # the after-activity notice (core/services/reminders.py)
+            _on(actions.VolunteerSurvey, surveys.volunteer_survey),
+            _on(actions.Qualifications, _plain(qualifications.ask_number)),
+            _on(actions.RecordQualification, qualifications.toggle),
+            _on(actions.WithdrawQualification, qualifications.toggle),
+        ]
+    )
     flows = {
         volunteer.REGISTRATION: volunteer.registration_step,
         activities.FIND_NEAR: activities.near_step,

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from core.chat.forms import refuse_not_staff, staff_only
 from core.chat.messages import Choice, Document, Image, Input, Text
 from core.chat.turn import LABEL_LIMIT, Turn
 from core.domain.organization import Organization, OrgStatus
@@ -58,11 +59,8 @@ async def report_command(turn: Turn, arg: str) -> None:
     await show(turn, "")
 
 
+@staff_only
 async def show(turn: Turn, arg: str) -> None:
-    turn.state.clear()
-    if not turn.actor.is_staff:
-        turn.say("access.not_staff", _menu(turn))
-        return
     if arg.startswith("a") and arg[1:].isdigit():
         report = await activity_report(turn.uow, turn.actor, int(arg[1:]))
         await _send(turn, report, arg)
@@ -70,7 +68,7 @@ async def show(turn: Turn, arg: str) -> None:
     org_part, _, period_part = arg.partition(".")
     orgs = await report_orgs(turn)
     if not orgs:
-        turn.say("access.not_staff", _menu(turn))
+        refuse_not_staff(turn)
         return
     org = _picked(orgs, org_part)
     if org is None:
@@ -322,12 +320,9 @@ def _activity_line(turn: Turn, line: ActivityLine) -> str:
     )
 
 
+@staff_only
 async def send_xlsx(turn: Turn, arg: str) -> None:
     """``stx:<spec>``: the same report as an XLSX file."""
-    turn.state.clear()
-    if not turn.actor.is_staff:
-        turn.say("access.not_staff", _menu(turn))
-        return
     if arg.startswith("a") and arg[1:].isdigit():
         report = await activity_report(turn.uow, turn.actor, int(arg[1:]))
         filename = f"report-activity-{arg[1:]}.xlsx"

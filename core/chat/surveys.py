@@ -5,8 +5,16 @@ volunteers' one (only those who took part); ``/stats act-12`` shows the results 
 from __future__ import annotations
 
 from core.chat.forms import comment_given, keep_score, score_given
-from core.chat.messages import Choice, Image, Input
+from core.chat.messages import Image, Input
 from core.chat.turn import Turn
+from core.domain.actions import (
+    ComplainAboutActivity,
+    Menu,
+    StaffCard,
+    SurveyLinks,
+    SurveyStats,
+    VolunteerSurvey,
+)
 from core.domain.codes import Channel
 from core.domain.survey import (
     COMMENT_MAX,
@@ -17,7 +25,7 @@ from core.domain.survey import (
     check_comment,
     check_rating,
 )
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput
 from core.services.surveys import submit_survey, survey_activity, survey_activity_for_staff, survey_stats
 
 SURVEY = "survey"
@@ -25,18 +33,17 @@ SURVEY = "survey"
 RATINGS = tuple(range(RATING_MIN, RATING_MAX + 1))
 
 
-async def beneficiary_survey(turn: Turn, arg: str) -> None:
-    await _start(turn, arg, SurveyKind.BENEFICIARY)
+async def beneficiary_survey(turn: Turn, activity_id: int) -> None:
+    """Opened by a deep link only (``survey-12``, the QR code staff pass on): no button leads here."""
+    await _start(turn, activity_id, SurveyKind.BENEFICIARY)
 
 
-async def volunteer_survey(turn: Turn, arg: str) -> None:
-    await _start(turn, arg, SurveyKind.VOLUNTEER)
+async def volunteer_survey(turn: Turn, pressed: VolunteerSurvey) -> None:
+    await _start(turn, pressed.activity_id, SurveyKind.VOLUNTEER)
 
 
-async def _start(turn: Turn, arg: str, kind: SurveyKind) -> None:
-    if not arg.isdigit():
-        raise NotFound("activity.not_found")
-    activity = await survey_activity(turn.uow, turn.clock, turn.actor, turn.user_id, int(arg), kind)
+async def _start(turn: Turn, activity_id: int, kind: SurveyKind) -> None:
+    activity = await survey_activity(turn.uow, turn.clock, turn.actor, turn.user_id, activity_id, kind)
     turn.state.start(SURVEY, "rating", activity=activity.id, kind=kind.value, answers={})
     turn.say(f"chat.survey.intro.{kind.value}", title=activity.title, count=len(QUESTIONS[kind]))
     if activity.high_privacy:
@@ -107,11 +114,11 @@ async def _take_comment(turn: Turn, given: Input) -> None:
         )
     except DomainError as error:
         # Answered meanwhile (another device), or the activity was cancelled: nothing was written.
-        turn.refuse(error, turn.choice("chat.button.menu", "menu"))
+        turn.refuse(error, turn.choice("chat.button.menu", Menu()))
         return
     # 1-6.1.2 d: a complaint about the activity is one press away at the end of its survey.
-    complain = turn.choice("complaint.button.card", f"cp:a{int(data['activity'])}")
-    turn.say("chat.survey.thanks", complain, turn.choice("chat.button.menu", "menu"))
+    complain = turn.choice("complaint.button.card", ComplainAboutActivity(int(data["activity"])))
+    turn.say("chat.survey.thanks", complain, turn.choice("chat.button.menu", Menu()))
 
 
 # ---- statistics for staff (3-8.2) ---------------------------------------------------------------
@@ -121,15 +128,13 @@ async def stats_command(turn: Turn, arg: str) -> None:
     """/stats act-12: the same payload words as the deep links."""
     kind, _, ident = arg.strip().partition("-")
     if kind != "act" or not ident.isdigit():
-        turn.say("chat.survey.stats.usage", turn.choice("chat.button.menu", "menu"))
+        turn.say("chat.survey.stats.usage", turn.choice("chat.button.menu", Menu()))
         return
-    await show_stats(turn, ident)
+    await show_stats(turn, SurveyStats(int(ident)))
 
 
-async def show_stats(turn: Turn, arg: str) -> None:
-    if not arg.isdigit():
-        raise NotFound("activity.not_found")
-    activity, all_stats = await survey_stats(turn.uow, turn.actor, int(arg))
+async def show_stats(turn: Turn, pressed: SurveyStats) -> None:
+    activity, all_stats = await survey_stats(turn.uow, turn.actor, pressed.activity_id)
     lines = [turn.t("chat.survey.stats.title", title=activity.title, number=activity.id)]
     for stats in all_stats:
         kind = turn.t(f"chat.survey.kind.{stats.kind.value}")
@@ -149,19 +154,17 @@ async def show_stats(turn: Turn, arg: str) -> None:
         if stats.comments:
             lines.append(turn.t("chat.survey.stats.comments"))
             lines.extend(f"- {comment}" for comment in stats.comments)
-    turn.say_text("\n".join(lines), Choice(turn.t("chat.button.menu"), "menu"))
+    turn.say_text("\n".join(lines), turn.choice("chat.button.menu", Menu()))
 
 
 # ---- the beneficiaries' survey, for staff to pass on (3-8.1.2.1) ---------------------------------
 
 
-async def survey_links(turn: Turn, arg: str) -> None:
+async def survey_links(turn: Turn, pressed: SurveyLinks) -> None:
     """From the organizer's activity card and the after-activity notice: the deep link that opens the
     beneficiaries' survey, its QR code, and how WeChat users get to it (a scene QR code)."""
     turn.state.clear()
-    if not arg.isdigit():
-        raise NotFound("activity.not_found")
-    activity = await survey_activity_for_staff(turn.uow, turn.actor, int(arg))
+    activity = await survey_activity_for_staff(turn.uow, turn.actor, pressed.activity_id)
     payload = f"survey-{activity.id}"
     links = turn.links
     # Telegram's link works from any app (a WeChat staff member can pass it on too); WeChat's own way in
@@ -169,13 +172,18 @@ async def survey_links(turn: Turn, arg: str) -> None:
     link = links.link(Channel.TELEGRAM, payload) if links is not None else None
     lines = [turn.t("matching.survey.title", title=activity.title, number=activity.id)]
     lines.append(turn.t("matching.survey.link", link=link) if link else turn.t("matching.survey.no_link"))
-    lines.append(turn.t("matching.survey.wechat", payload=payload))
+    wechat = links.wechat_qr(payload) if links is not None else None
+    lines.append(
+        turn.t("matching.survey.wechat_qr", link=wechat)
+        if wechat
+        else turn.t("matching.survey.wechat", payload=payload)
+    )
     if activity.high_privacy:
         lines.append(turn.t("matching.survey.private"))
     turn.say_text(
         "\n".join(lines),
-        Choice(turn.t("chat.org.stats"), f"stats:{activity.id}"),
-        Choice(turn.t("chat.org.view"), f"oa:{activity.id}"),
+        turn.choice("chat.org.stats", SurveyStats(pressed.activity_id)),
+        turn.choice("chat.org.view", StaffCard(pressed.activity_id)),
     )
     png = links.qr_png(Channel.TELEGRAM, payload) if links is not None and link else None
     if png is not None:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from core.chat.messages import AskContact, AskLocation, Choice, Reply, Say
+from core.domain.actions import Action, Register
 from core.domain.activity import ActivityStatus, Distance
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState
@@ -87,8 +88,9 @@ class Turn:
     def say_text(self, text: str, *choices: Choice, columns: int = 1, clear_keyboard: bool = False) -> None:
         self.replies.append(Say(text, tuple(choices), columns, clear_keyboard))
 
-    def choice(self, key: str, payload: str, **params: Any) -> Choice:
-        return Choice(self.t(key, **params), payload)
+    def choice(self, key: str, payload: str | Action, **params: Any) -> Choice:
+        """A button: an action, or a payload already packed (a form step's own answer, ``f.…``)."""
+        return Choice(self.t(key, **params), payload if isinstance(payload, str) else payload.pack())
 
     def ask_location(self, key: str, **params: Any) -> None:
         self.replies.append(AskLocation(self.t(key, **params), self.t("chat.button.send_location")))
@@ -99,7 +101,7 @@ class Turn:
     def registered(self) -> int | None:
         """The caller's volunteer id; None once an unregistered caller has been told how to register."""
         if self.actor.volunteer_id is None:
-            self.say("volunteer.not_registered", self.choice("chat.menu.register", "reg"))
+            self.say("volunteer.not_registered", self.choice("chat.menu.register", Register()))
         return self.actor.volunteer_id
 
     def refuse(self, error: DomainError, *choices: Choice) -> None:

@@ -5,10 +5,25 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from core.chat.messages import Button, Choice, Contact, Input, Text
-from core.chat.turn import NUMBERED_CHANNELS, Turn
+from core.chat.forms import (
+    PICK_BUTTON,
+    Data,
+    Form,
+    Step,
+    agreeing,
+    always,
+    asking,
+    button_value,
+    choosing_many,
+    pressed,
+    refuse_and_ask,
+    refuse_only,
+    taking,
+)
+from core.chat.messages import Choice, Contact, Input, Text
+from core.chat.turn import Turn
 from core.domain.codes import ProfessionalField, ServiceContent
-from core.domain.identity_numbers import age_on, ascii_form, normalise_mobile
+from core.domain.identity_numbers import age_on, normalise_mobile
 from core.domain.organization import OrgStatus
 from core.domain.people import ConsentKind
 from core.errors import DomainError, InvalidInput
@@ -60,57 +75,35 @@ async def start_registration(turn: Turn, after: str = "") -> None:
         turn.say("volunteer.already_registered")
         await show_menu(turn)
         return
-    turn.state.start(REGISTRATION, "lang", after=after)
+    await FORM.proceed(turn, {"after": after})
+
+
+async def _ask_language(turn: Turn, data: Data) -> None:
     turn.say("chat.reg.language", Choice("中文", "f.zh_CN"), Choice("English", "f.en"), columns=2)
 
 
-def _toggle_list(
-    turn: Turn, table: type[ProfessionalField] | type[ServiceContent], label: str, field: str
-) -> None:
-    chosen = set(turn.state.data.get(field, []))
-    choices = [
-        Choice(
-            ("✅ " if code.value in chosen else "") + turn.t(f"code.{label}.{code.value}"), f"f.{code.value}"
-        )
-        for code in table
-    ]
-    choices.append(turn.choice("chat.button.done", "f.done"))
-    turn.say(f"chat.reg.{field}", *choices, columns=2, count=len(chosen))
+async def _take_language(turn: Turn, given: Input, data: Data) -> Data:
+    language = pressed(given)
+    if language not in ("zh_CN", "en"):
+        raise InvalidInput(PICK_BUTTON)
+    await set_language(turn.uow, turn.user_id, language)
+    turn.use_language(language)
+    return {"lang": language}
 
 
-# Several numbers in one reply to a 可多选 list: "1,3", "1 3", "1，3", "1、3".
-_MANY = re.compile(r"^\d+(?:\s*[,;、；]\s*\d+|\s+\d+)+$")
+async def _ask_privacy(turn: Turn, data: Data) -> None:
+    turn.say("chat.reg.privacy", *agreeing(turn, "yes", "no"), columns=2)
 
 
-def _picked_many(
-    turn: Turn, text: str | None, table: type[ProfessionalField] | type[ServiceContent]
-) -> list[str] | None:
-    """On a channel of numbered options, a reply of several numbers picks each of those options of a
-    multi-select list: their codes, in order. None when the text is no list of numbers; [] when a
-    number picks nothing of the list (the user has been told which, and how to answer)."""
-    if not text or turn.channel not in NUMBERED_CHANNELS:
-        return None
-    form = ascii_form(text).strip()
-    if not _MANY.match(form):
-        return None
-    offered = turn.state.offered
-    picked: list[str] = []
-    for number in (int(n) for n in re.findall(r"\d+", form)):
-        payload = offered[number - 1] if 1 <= number <= len(offered) else ""
-        code = payload[2:] if payload.startswith("f.") else ""
-        if code not in table._value2member_map_:
-            turn.say("chat.reg.pick_many.bad", number=number)
-            return []
-        if code not in picked:
-            picked.append(code)
-    return picked
-
-
-def _toggle_each(chosen: list[str], picked: list[str]) -> list[str]:
-    """Each picked code is toggled, as if its button had been pressed."""
-    for code in picked:
-        chosen = [c for c in chosen if c != code] if code in chosen else [*chosen, code]
-    return chosen
+async def _take_privacy(turn: Turn, given: Input, data: Data) -> Data:
+    answer = pressed(given)
+    if answer == "no":
+        return {"declined": "chat.reg.privacy_declined"}
+    if answer != "yes":
+        raise InvalidInput(PICK_BUTTON)
+    # 2-7.1: the consent is recorded before any personal data is asked for.
+    await give_consent(turn.uow, turn.clock, turn.user_id, ConsentKind.PRIVACY_NOTICE, policy=turn.policy)
+    return {"privacy": True}
 
 
 def _parse_date(text: str) -> date:
@@ -123,168 +116,168 @@ def _parse_date(text: str) -> date:
         raise InvalidInput("chat.reg.birth.format") from None
 
 
-async def registration_step(turn: Turn, given: Input) -> None:
-    state = turn.state
-    step = state.step
-    pressed = given.payload[2:] if isinstance(given, Button) and given.payload.startswith("f.") else None
-    text = given.text.strip() if isinstance(given, Text) else None
-    try:
-        if step == "lang":
-            if pressed not in ("zh_CN", "en"):
-                turn.say("chat.reg.pick_button")
-                return
-            await set_language(turn.uow, turn.user_id, pressed)
-            turn.use_language(pressed)
-            state.go("privacy")
-            turn.say(
-                "chat.reg.privacy",
-                turn.choice("chat.button.agree", "f.yes"),
-                turn.choice("chat.button.disagree", "f.no"),
-                columns=2,
-            )
-        elif step == "privacy":
-            if pressed == "no":
-                state.clear()
-                turn.say("chat.reg.privacy_declined")
-                await show_menu(turn)
-                return
-            if pressed != "yes":
-                turn.say("chat.reg.pick_button")
-                return
-            # 2-7.1: the consent is recorded before any personal data is asked for.
-            await give_consent(
-                turn.uow, turn.clock, turn.user_id, ConsentKind.PRIVACY_NOTICE, policy=turn.policy
-            )
-            state.go("birth")
-            turn.say("chat.reg.birth")
-        elif step == "birth":
-            born = _parse_date(text or "")
-            today = turn.clock.now().date()
-            if not date(1900, 1, 1) <= born <= today:
-                raise InvalidInput("volunteer.birth_date.range")
-            state.go(
-                "guardian_name" if age_on(born, today) < turn.policy.guardian_consent_age else "name",
-                birth=born.isoformat(),
-            )
-            if state.step == "guardian_name":
-                turn.say("chat.reg.guardian_name", age=turn.policy.guardian_consent_age)
-            else:
-                turn.say("chat.reg.name")
-        elif step == "guardian_name":
-            if not text or len(text) > 40:
-                turn.say("chat.reg.guardian_name", age=turn.policy.guardian_consent_age)
-                return
-            state.go("guardian_phone", guardian_name=text)
-            turn.say("chat.reg.guardian_phone")
-        elif step == "guardian_phone":
-            phone = normalise_mobile(text or "")
-            state.go("guardian_ok", guardian_phone=phone)
-            turn.say(
-                "chat.reg.guardian_confirm",
-                turn.choice("chat.button.guardian_agrees", "f.yes"),
-                turn.choice("chat.button.cancel", "f.no"),
-                name=state.data["guardian_name"],
-            )
-        elif step == "guardian_ok":
-            if pressed != "yes":
-                state.clear()
-                turn.say("chat.reg.guardian_declined")
-                await show_menu(turn)
-                return
-            # PIPL art. 31: the guardian's consent is on record before the child's data is stored.
-            await give_consent(
-                turn.uow,
-                turn.clock,
-                turn.user_id,
-                ConsentKind.GUARDIAN,
-                policy=turn.policy,
-                details={
-                    "guardian_name": state.data["guardian_name"],
-                    "guardian_phone": state.data["guardian_phone"],
-                },
-            )
-            state.go("name")
-            turn.say("chat.reg.name")
-        elif step == "name":
-            if not text or len(text) > 40 or text.startswith("/"):
-                turn.say("chat.reg.name")
-                return
-            if not plausible_name(" ".join(text.split())):
-                turn.say("badinput.name_characters")
-                return
-            state.go("phone", name=" ".join(text.split()))
-            turn.ask_contact("chat.reg.phone")
-        elif step == "phone":
-            if isinstance(given, Contact):
-                if not given.own:
-                    turn.ask_contact("chat.reg.phone_not_own")
-                    return
-                raw = given.phone
-            else:
-                raw = text or ""
-            state.go("skills", phone=normalise_mobile(raw), skills=[])
-            turn.say("chat.reg.phone_ok", clear_keyboard=True)
-            _toggle_list(turn, ProfessionalField, "skill", "skills")
-        elif step in ("skills", "areas"):
-            field, table, label = (
-                ("skills", ProfessionalField, "skill")
-                if step == "skills"
-                else ("areas", ServiceContent, "service_content")
-            )
-            chosen: list[str] = list(state.data.get(field, []))
-            if pressed == "done":
-                if not chosen:
-                    turn.say(f"chat.reg.{field}_empty")
-                    _toggle_list(turn, table, label, field)
-                    return
-                if step == "skills":
-                    state.go("areas", areas=[])
-                    _toggle_list(turn, ServiceContent, "service_content", "areas")
-                else:
-                    state.go("region")
-                    turn.say("chat.reg.region")
-                return
-            many = _picked_many(turn, text, table)
-            if many is not None:
-                if many:
-                    state.go(step, **{field: _toggle_each(chosen, many)})
-                _toggle_list(turn, table, label, field)
-                return
-            if pressed is None or pressed not in table._value2member_map_:
-                turn.say("chat.reg.pick_button")
-                _toggle_list(turn, table, label, field)
-                return
-            chosen = [c for c in chosen if c != pressed] if pressed in chosen else [*chosen, pressed]
-            state.go(step, **{field: chosen})
-            _toggle_list(turn, table, label, field)
-        elif step == "region":
-            if not text or len(text) > 100:
-                turn.say("chat.reg.region")
-                return
-            state.go("org", region=text)
-            await _ask_org(turn)
-        elif step == "org":
-            if pressed is None:
-                turn.say("chat.reg.pick_button")
-                await _ask_org(turn)
-                return
-            await _finish_registration(turn, None if pressed == "none" else int(pressed))
-    except DomainError as error:
-        # A wrong answer: say why and ask the same question again; the flow stays where it was.
-        turn.refuse(error)
-        if step == "phone":
-            turn.ask_contact("chat.reg.phone")
+def _typed(given: Input) -> str:
+    return given.text.strip() if isinstance(given, Text) else ""
 
 
-async def _ask_org(turn: Turn) -> None:
+async def _take_birth(turn: Turn, given: Input, data: Data) -> Data:
+    born = _parse_date(_typed(given))
+    today = turn.clock.now().date()
+    if not date(1900, 1, 1) <= born <= today:
+        raise InvalidInput("volunteer.birth_date.range")
+    return {"birth": born.isoformat(), "minor": age_on(born, today) < turn.policy.guardian_consent_age}
+
+
+def _minor(data: Data) -> bool:
+    return bool(data.get("minor"))
+
+
+async def _ask_guardian_name(turn: Turn, data: Data) -> None:
+    turn.say("chat.reg.guardian_name", age=turn.policy.guardian_consent_age)
+
+
+async def _take_guardian_name(turn: Turn, given: Input, data: Data) -> Data:
+    text = _typed(given)
+    if not text or len(text) > 40:
+        raise InvalidInput("chat.reg.guardian_name", age=turn.policy.guardian_consent_age)
+    return {"guardian_name": text}
+
+
+async def _ask_guardian_ok(turn: Turn, data: Data) -> None:
+    turn.say(
+        "chat.reg.guardian_confirm",
+        turn.choice("chat.button.guardian_agrees", "f.yes"),
+        turn.choice("chat.button.cancel", "f.no"),
+        name=data["guardian_name"],
+    )
+
+
+async def _take_guardian_ok(turn: Turn, given: Input, data: Data) -> Data:
+    if button_value(given) != "yes":
+        return {"declined": "chat.reg.guardian_declined"}
+    # PIPL art. 31: the guardian's consent is on record before the child's data is stored.
+    await give_consent(
+        turn.uow,
+        turn.clock,
+        turn.user_id,
+        ConsentKind.GUARDIAN,
+        policy=turn.policy,
+        details={"guardian_name": data["guardian_name"], "guardian_phone": data["guardian_phone"]},
+    )
+    return {"guardian_ok": True}
+
+
+async def _take_name(turn: Turn, given: Input, data: Data) -> Data:
+    text = _typed(given)
+    if not text or len(text) > 40 or text.startswith("/"):
+        raise InvalidInput("chat.reg.name")
+    if not plausible_name(" ".join(text.split())):
+        raise InvalidInput("badinput.name_characters")
+    return {"name": " ".join(text.split())}
+
+
+async def _ask_phone(turn: Turn, data: Data) -> None:
+    turn.ask_contact("chat.reg.phone")
+
+
+def _phone_given(given: Input) -> str:
+    """The phone shared as a contact (the sender's own only), or typed."""
+    if isinstance(given, Contact):
+        if not given.own:
+            raise InvalidInput("chat.reg.phone_not_own")
+        return given.phone
+    return _typed(given)
+
+
+async def _phone_again(turn: Turn, step: Step, data: Data, error: DomainError) -> None:
+    """Someone else's contact is answered by asking for one's own; any other reason is said first."""
+    if error.key == "chat.reg.phone_not_own":
+        turn.ask_contact(error.key)
+        return
+    turn.refuse(error)
+    await step.ask(turn, data)
+
+
+async def _take_phone(turn: Turn, given: Input, data: Data) -> Data:
+    phone = normalise_mobile(_phone_given(given))
+    turn.say("chat.reg.phone_ok", clear_keyboard=True)
+    return {"phone": phone}
+
+
+async def _take_region(turn: Turn, given: Input, data: Data) -> Data:
+    text = _typed(given)
+    if not text or len(text) > 100:
+        raise InvalidInput("chat.reg.region")
+    return {"region": text}
+
+
+async def _ask_org(turn: Turn, data: Data) -> None:
     orgs = [o for o in await turn.uow.orgs.list(OrgStatus.APPROVED)][:20]
     choices = [Choice(o.name, f"f.{o.id}") for o in orgs]
     choices.append(turn.choice("chat.reg.no_org", "f.none"))
     turn.say("chat.reg.org", *choices)
 
 
-async def _finish_registration(turn: Turn, org_id: int | None) -> None:
-    data = turn.state.data
+async def _take_org(turn: Turn, given: Input, data: Data) -> Data:
+    picked = pressed(given)
+    if picked != "none" and not picked.isdigit():
+        raise InvalidInput(PICK_BUTTON)
+    return {"org": None if picked == "none" else int(picked)}
+
+
+SKILLS = choosing_many(
+    "skills", "chat.reg.skills", ProfessionalField, "skill", empty="chat.reg.skills_empty", numbers=True
+)
+AREAS = choosing_many(
+    "areas", "chat.reg.areas", ServiceContent, "service_content", empty="chat.reg.areas_empty", numbers=True
+)
+FORM = Form(
+    REGISTRATION,
+    (
+        Step("lang", always, _ask_language, _take_language),
+        Step("privacy", always, _ask_privacy, _take_privacy),
+        Step("birth", always, asking("chat.reg.birth"), _take_birth),
+        Step("guardian_name", _minor, _ask_guardian_name, _take_guardian_name),
+        Step(
+            "guardian_phone",
+            _minor,
+            asking("chat.reg.guardian_phone"),
+            taking("guardian_phone", lambda given: normalise_mobile(_typed(given))),
+        ),
+        Step("guardian_ok", _minor, _ask_guardian_ok, _take_guardian_ok),
+        Step("name", always, asking("chat.reg.name"), _take_name),
+        Step("phone", always, _ask_phone, _take_phone, retry=_phone_again),
+        SKILLS,
+        AREAS,
+        Step("region", always, asking("chat.reg.region"), _take_region),
+        Step("org", always, _ask_org, _take_org, retry=refuse_and_ask),
+    ),
+    # A wrong answer is said why; the text says how to answer, or is the question itself.
+    retry=refuse_only,
+)
+
+
+async def registration_step(turn: Turn, given: Input) -> None:
+    data = await FORM.answer(turn, given)
+    if data is None:
+        return
+    if declined := data.get("declined"):
+        turn.state.clear()
+        turn.say(declined)
+        await show_menu(turn)
+        return
+    if FORM.next(data) is not None:
+        await FORM.proceed(turn, data)
+        return
+    try:
+        await _finish_registration(turn, data)
+    except DomainError as error:
+        # A wrong answer: say why; the flow stays where it was.
+        turn.refuse(error)
+
+
+async def _finish_registration(turn: Turn, data: Data) -> None:
+    org_id = data["org"]
     form = RegistrationForm(
         name=data["name"],
         phone=data["phone"],
@@ -343,10 +336,26 @@ async def show_profile(turn: Turn, _: str = "") -> None:
 
 
 PROFILE_EDIT = "profile_edit"
-_TABLES: dict[str, tuple[type[ProfessionalField] | type[ServiceContent], str]] = {
-    "skills": (ProfessionalField, "skill"),
-    "areas": (ServiceContent, "service_content"),
-}
+# The profile's names of the lists the form calls otherwise.
+_SAVED_AS = {"areas": "service_areas"}
+
+
+async def _take_contact(turn: Turn, given: Input, data: Data) -> Data:
+    return {"phone": _phone_given(given)}
+
+
+# Each answer is checked when it is saved, as the profile's rules say (core/services/volunteers.py).
+PROFILE_FORM = Form(
+    PROFILE_EDIT,
+    (
+        Step("name", always, asking("chat.reg.name"), taking("name", _typed)),
+        Step("phone", always, _ask_phone, _take_contact, retry=_phone_again),
+        Step("region", always, asking("chat.reg.region"), taking("region", _typed)),
+        SKILLS,
+        AREAS,
+    ),
+    retry=refuse_only,
+)
 
 
 async def edit_profile(turn: Turn, field: str = "") -> None:
@@ -355,61 +364,25 @@ async def edit_profile(turn: Turn, field: str = "") -> None:
     if volunteer is None:
         turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
         return
-    if field == "name":
-        turn.state.start(PROFILE_EDIT, "name")
-        turn.say("chat.reg.name")
-    elif field == "phone":
-        turn.state.start(PROFILE_EDIT, "phone")
-        turn.ask_contact("chat.reg.phone")
-    elif field == "region":
-        turn.state.start(PROFILE_EDIT, "region")
-        turn.say("chat.reg.region")
-    elif field in _TABLES:
-        turn.state.start(
-            PROFILE_EDIT, field, **{field: volunteer.skills if field == "skills" else volunteer.service_areas}
-        )
-        table, label = _TABLES[field]
-        _toggle_list(turn, table, label, field)
-    else:
-        fields = ("name", "phone", "region", "skills", "areas")
-        choices = [turn.choice(f"chat.profile.field.{f}", f"prof.ed:{f}") for f in fields]
-        turn.say("chat.profile.edit_pick", *choices, turn.choice("chat.menu.profile", "prof"), columns=2)
+    if field in PROFILE_FORM.by_name:
+        current = {"skills": volunteer.skills, "areas": volunteer.service_areas}
+        data = {f"{field}_chosen": list(current[field])} if field in current else {}
+        await PROFILE_FORM.proceed(turn, data, only=(field,))
+        return
+    choices = [turn.choice(f"chat.profile.field.{f}", f"prof.ed:{f}") for f in PROFILE_FORM.by_name]
+    turn.say("chat.profile.edit_pick", *choices, turn.choice("chat.menu.profile", "prof"), columns=2)
 
 
 async def profile_edit_step(turn: Turn, given: Input) -> None:
-    step = turn.state.step
-    text = given.text.strip() if isinstance(given, Text) else ""
+    field = turn.state.step
+    data = await PROFILE_FORM.answer(turn, given)
+    if data is None:
+        return
+    if field not in data:  # a list, still being picked
+        await PROFILE_FORM.proceed(turn, data, only=(field,))
+        return
     try:
-        if step in _TABLES:
-            table, label = _TABLES[step]
-            pressed = (
-                given.payload[2:] if isinstance(given, Button) and given.payload.startswith("f.") else None
-            )
-            chosen: list[str] = list(turn.state.data.get(step, []))
-            many = _picked_many(turn, text, table)
-            if many is not None:
-                if many:
-                    turn.state.go(step, **{step: _toggle_each(chosen, many)})
-                _toggle_list(turn, table, label, step)
-                return
-            if pressed == "done" and chosen:
-                changes: dict[str, object] = {"skills" if step == "skills" else "service_areas": chosen}
-            else:
-                if pressed is not None and pressed in table._value2member_map_:
-                    chosen = [c for c in chosen if c != pressed] if pressed in chosen else [*chosen, pressed]
-                    turn.state.go(step, **{step: chosen})
-                else:
-                    turn.say(f"chat.reg.{step}_empty" if pressed == "done" else "chat.reg.pick_button")
-                _toggle_list(turn, table, label, step)
-                return
-        elif step == "phone":
-            if isinstance(given, Contact) and not given.own:
-                turn.ask_contact("chat.reg.phone_not_own")
-                return
-            changes = {"phone": given.phone if isinstance(given, Contact) else text}
-        else:
-            changes = {step: text}
-        await update_profile(turn.uow, turn.clock, turn.actor, changes)
+        await update_profile(turn.uow, turn.clock, turn.actor, {_SAVED_AS.get(field, field): data[field]})
     except DomainError as error:
         turn.refuse(error)
         return

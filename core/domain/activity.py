@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -31,6 +31,8 @@ class ActivityStatus(StrEnum):
 
 OPEN_FOR_SIGNUP = frozenset({ActivityStatus.PUBLISHED, ActivityStatus.ONGOING})
 ADULT_AGE = 18
+CAPACITY_MAX = 10_000  # places an activity planned in chat may offer
+LONGEST = timedelta(days=31)  # an activity planned in chat lasts no longer
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -95,6 +97,37 @@ class Project:
     goals: str = ""
     plan: str = ""
     id: int | None = None
+
+
+def check_order(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise InvalidInput("activity.time.end_before_start")
+
+
+def check_span(starts_at: datetime, ends_at: datetime) -> None:
+    """The end of a new plan: after the start, and within LONGEST of it."""
+    check_order(starts_at, ends_at)
+    if ends_at - starts_at > LONGEST:
+        raise InvalidInput("chat.org.form.too_long_activity")
+
+
+def check_start(starts_at: datetime, now: datetime) -> None:
+    """A plan is made for what is still to come."""
+    if starts_at <= now:
+        raise InvalidInput("chat.org.form.start_past")
+
+
+def places_left(capacity: int, taken: int) -> int:
+    """Places still free when ``taken`` signups hold one (the waitlist beyond a full activity is not
+    counted against it): never below none."""
+    return max(0, capacity - taken)
+
+
+def parse_capacity(text: str) -> int:
+    """The places offered, written as a whole number from 1 to CAPACITY_MAX."""
+    if not text.isdigit() or not 1 <= int(text) <= CAPACITY_MAX:
+        raise InvalidInput("chat.org.form.capacity_format")
+    return int(text)
 
 
 @dataclass(eq=False)
@@ -199,12 +232,14 @@ class Activity:
     def has_place(self) -> bool:
         return self.mode is not ActivityMode.ONLINE
 
+    def places_left(self, taken: int) -> int:
+        return places_left(self.capacity, taken)
+
     def check(self) -> None:
         """The rules every saved activity keeps, draft or not."""
         if not self.title.strip():
             raise InvalidInput("activity.title.empty")
-        if self.ends_at <= self.starts_at:
-            raise InvalidInput("activity.time.end_before_start")
+        check_order(self.starts_at, self.ends_at)
         if self.capacity < 0:
             raise InvalidInput("activity.capacity.negative")
         check_coefficient(self.hours_coefficient)

@@ -16,6 +16,7 @@ from core.errors import InvalidInput
 
 ONE_DECIMAL = Decimal("0.1")
 CODE_DIGITS = 6
+PHOTO_MAX_BYTES = 5 << 20  # a photo over this is refused, not stored (adapters stop fetching here)
 
 # Far outside China (with a margin of about a degree): a WeChat position there is not where an
 # activity of ours is held, and GCJ-02 is not defined there.

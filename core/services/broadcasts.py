@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.domain.actions import ActivityCard
 from core.domain.activity import Activity, ActivityStatus
 from core.domain.dialog import Notice
 from core.domain.identity_numbers import age_on
@@ -134,7 +135,7 @@ async def call_recruitment(uow: UnitOfWork, clock: Clock, actor: Actor, activity
         due_at=now,
         created_at=now,
         params={"org": await uow.orgs.name_of(activity.org_id) or "", **_call_params(activity)},
-        choices=[["chat.button.view_activity", f"a:{activity.id}"]],
+        choices=[["chat.button.view_activity", ActivityCard(activity.id).pack()]],
     )
     await uow.notices.add_for_each(
         call, [(f"{_calls(activity)}{number}:{user_id}", user_id) for user_id in audience.user_ids]

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from core.domain.actions import MyEvaluations
 from core.domain.activity import Activity, ActivityStatus
 from core.domain.attendance import RecordStatus
 from core.domain.evaluation import (
@@ -121,7 +122,7 @@ async def evaluate(
             f"evaluated:{activity_id}:{volunteer_id}",
             user_id,
             "notice.evaluated",
-            choices=[("evaluation.button.mine", "myev")],
+            choices=[("evaluation.button.mine", MyEvaluations().pack())],
             title=activity.title,
         )
     return evaluation, False

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core.domain.actions import FeedbackItem
 from core.domain.dialog import Feedback
 from core.domain.people import Actor
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -17,6 +18,7 @@ from core.services.notices import enqueue, tell_staff
 
 REPLY_MAX = 2000
 TEXT_MAX = 2000
+OPINION_MAX = 2000
 EXCERPT = 40
 OPINION, COMPLAINT = "opinion", "complaint"
 ESCALATE_BATCH = 200  # per run of the job; the next run takes the rest
@@ -74,6 +76,22 @@ async def reply_to_feedback(
         reply=reply,
     )
     return item
+
+
+async def send_feedback(uow: UnitOfWork, clock: Clock, actor: Actor, text: str) -> Feedback:
+    """2-8.2: an opinion sent at any time; a volunteer's goes to the staff of their first org, anyone
+    else's to the platform."""
+    value = text.strip()
+    if len(value) > OPINION_MAX:
+        raise InvalidInput("chat.feedback.too_long", max=OPINION_MAX)
+    assert actor.user_id is not None
+    org_id = None
+    if actor.volunteer_id is not None:
+        memberships = await uow.memberships.for_volunteer(actor.volunteer_id)
+        org_id = memberships[0].org_id if memberships else None
+    return await uow.feedback.add(
+        Feedback(user_id=actor.user_id, text=value, created_at=clock.now(), org_id=org_id)
+    )
 
 
 # ---- complaints (1-6.1.2 d, 1-8) ------------------------------------------------------------------
@@ -138,7 +156,7 @@ async def file_complaint(
             [org_id],
             f"complaint:{item.id}",
             "notice.complaint_new",
-            choices=[("complaint.button.open", f"fbl.o:{item.id}")],
+            choices=[("complaint.button.open", FeedbackItem(item.id).pack())],
             number=item.id,
             org=org_name,
             about=" / ".join(about) or org_name,
@@ -170,7 +188,7 @@ async def escalate_overdue(uow: UnitOfWork, clock: Clock, policy: Policy) -> int
                 [parent_id],
                 f"complaint-escalated:{item.id}",
                 "notice.complaint_escalated_staff",
-                choices=[("complaint.button.open", f"fbl.o:{item.id}")],
+                choices=[("complaint.button.open", FeedbackItem(item.id).pack())],
                 number=item.id,
                 org=org.name if org is not None else "-",
                 hours=policy.complaint_response_h,

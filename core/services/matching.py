@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.domain.actions import ActivityCard, NotInterested, SignUp
 from core.domain.activity import Activity, ActivityStatus
 from core.domain.codes import ActivityMode
 from core.domain.dialog import Notice
@@ -165,8 +166,8 @@ async def invite(uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int, 
             created_at=clock.now(),
             params=_call_params(activity, org),
             choices=[
-                ["matching.button.sign_up", f"a.s:{activity.id}"],
-                ["matching.button.decline", f"mt.no:{activity.id}"],
+                ["matching.button.sign_up", SignUp(activity.id).pack()],
+                ["matching.button.decline", NotInterested(activity.id).pack()],
             ],
         )
     )
@@ -214,7 +215,7 @@ async def call_best(
         due_at=now,
         created_at=now,
         params=_call_params(activity, await uow.orgs.name_of(activity.org_id) or ""),
-        choices=[["chat.button.view_activity", f"a:{activity.id}"]],
+        choices=[["chat.button.view_activity", ActivityCard(activity.id).pack()]],
     )
     await uow.notices.add_for_each(call, fresh)
     await audit(uow, clock, actor, CALLED, "activity", activity.id, recipients=len(fresh))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.domain.actions import ShowNeed
 from core.domain.activity import Activity
 from core.domain.codes import ActivityMode, ProfessionalField, ServiceContent, ServiceObject
 from core.domain.identity_numbers import normalise_mobile
@@ -91,13 +92,14 @@ async def submit_need(uow: UnitOfWork, clock: Clock, user_id: int, form: NeedFor
 
 async def _tell_staff(uow: UnitOfWork, clock: Clock, need: Need, org_id: int) -> None:
     """The addressed org's staff hear of a new need to review."""
+    assert need.id is not None
     await tell_staff(
         uow,
         clock,
         [org_id],
         f"need-submitted:{need.id}",
         "notice.need_submitted",
-        choices=[("chat.need.button.review", f"nd.o:{need.id}")],
+        choices=[("chat.need.button.review", ShowNeed(need.id).pack())],
         number=need.id,
         requester=need.requester,
     )

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.domain.actions import ActivityCard, ConfirmPresence, Decline
 from core.domain.activity import Activity
 from core.domain.dialog import Notice
 from core.domain.people import Role
@@ -103,6 +104,7 @@ async def notify_promoted(
     uow: UnitOfWork, clock: Clock, activity: Activity, promoted: Sequence[Signup]
 ) -> None:
     """3-6.1.3.3: a waitlisted volunteer who gets a place is told at once."""
+    assert activity.id is not None
     await _tell_volunteers(
         uow,
         clock,
@@ -110,7 +112,7 @@ async def notify_promoted(
         promoted,
         "promoted",
         "notice.promoted",
-        choices=[("chat.button.view_activity", f"a:{activity.id}")],
+        choices=[("chat.button.view_activity", ActivityCard(activity.id).pack())],
     )
 
 
@@ -132,6 +134,7 @@ async def notify_activity_changed(
     uow: UnitOfWork, clock: Clock, activity: Activity, signups: Sequence[Signup]
 ) -> None:
     """Signed-up volunteers hear of a new time or place; each change is its own notice."""
+    assert activity.id is not None
     await _tell_volunteers(
         uow,
         clock,
@@ -139,7 +142,7 @@ async def notify_activity_changed(
         signups,
         f"activity-changed-{clock.now().timestamp():.0f}",
         "notice.activity_changed",
-        choices=[("chat.button.view_activity", f"a:{activity.id}")],
+        choices=[("chat.button.view_activity", ActivityCard(activity.id).pack())],
         place=activity.place_name or activity.online_url,
     )
 
@@ -159,10 +162,11 @@ def briefing_keys(signups: Sequence[Signup]) -> list[str]:
 
 def answer_choices(activity: Activity, signup: Signup) -> list[tuple[str, str]]:
     """3-6.1.3.2: the briefing asks for confirmation; 无法参加 frees the place for the waitlist."""
+    assert activity.id is not None and signup.id is not None
     return [
-        ("briefing.button.confirm", f"bf.y:{signup.id}"),
-        ("briefing.button.decline", f"bf.n:{signup.id}"),
-        ("chat.button.view_activity", f"a:{activity.id}"),
+        ("briefing.button.confirm", ConfirmPresence(signup.id).pack()),
+        ("briefing.button.decline", Decline(signup.id).pack()),
+        ("chat.button.view_activity", ActivityCard(activity.id).pack()),
     ]
 
 

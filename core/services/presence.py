@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from core.domain.actions import ActivityCard, BroadcastPreview, StaffCard
 from core.domain.activity import OPEN_FOR_SIGNUP, Activity
 from core.domain.people import Actor
 from core.domain.signup import HOLDS_PLACE, Signup, SignupStatus
@@ -74,7 +75,7 @@ async def release_unanswered(uow: UnitOfWork, clock: Clock) -> list[Signup]:
                 f"briefing.lapsed:{signup.id}",
                 user_id,
                 "notice.answer_lapsed",
-                choices=[("chat.button.view_activity", f"a:{activity.id}")],
+                choices=[("chat.button.view_activity", ActivityCard(signup.activity_id).pack())],
                 title=activity.title,
                 deadline=deadline,
             )
@@ -122,7 +123,10 @@ async def alert_low_turnout(uow: UnitOfWork, clock: Clock, policy: Policy) -> in
             [activity.org_id],
             f"turnout.low:{activity.id}",
             "notice.turnout_low",
-            choices=[("chat.org.broadcast", f"oa.bc:{activity.id}"), ("chat.org.view", f"oa:{activity.id}")],
+            choices=[
+                ("chat.org.broadcast", BroadcastPreview(activity.id).pack()),
+                ("chat.org.view", StaffCard(activity.id).pack()),
+            ],
             title=activity.title,
             start=local(activity.starts_at, activity.timezone),
             held=str(held),

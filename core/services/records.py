@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from core.chat.messages import PHOTO_MAX_BYTES
+from core.domain.actions import MyHours, ShowMakeup
 from core.domain.activity import Activity
 from core.domain.attendance import (
+    PHOTO_MAX_BYTES,
     Attendance,
     MakeupRequest,
     MakeupStatus,
@@ -79,7 +80,7 @@ async def _tell(
     user_id = await uow.volunteers.user_id_of(volunteer_id)
     if user_id is not None:
         await enqueue(
-            uow, clock, key, user_id, message_key, choices=[("chat.button.hours", "hours")], **params
+            uow, clock, key, user_id, message_key, choices=[("chat.button.hours", MyHours().pack())], **params
         )
 
 
@@ -229,8 +230,8 @@ async def request_makeup(
         has_photo=photo is not None,
     )
     await uow.makeups.add(request)
+    assert request.id is not None
     if photo is not None:
-        assert request.id is not None
         await uow.makeups.add_photo(request.id, *photo)
     await audit(uow, clock, actor, "makeup.request", "makeup_request", request.id, activity_id=activity_id)
     for grant in await uow.grants.staff_of(activity.org_id):
@@ -240,7 +241,7 @@ async def request_makeup(
             f"makeup-request:{request.id}:{grant.user_id}",
             grant.user_id,
             "notice.makeup_requested",
-            choices=[("chat.button.open_makeup", f"mk.o:{request.id}")],
+            choices=[("chat.button.open_makeup", ShowMakeup(request.id).pack())],
             title=activity.title,
         )
     return request

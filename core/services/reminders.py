@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.domain.actions import ActivityCard, CheckinMenu, SurveyLinks, SurveyStats, VolunteerSurvey
 from core.domain.activity import Activity, ActivityMode, ActivityStatus
 from core.domain.dialog import Notice
 from core.domain.signup import Signup, SignupStatus
@@ -95,7 +96,11 @@ def reminder_params(activity: Activity, policy: Policy) -> dict[str, str]:
 
 
 def reminder_choices(activity: Activity) -> list[tuple[str, str]]:
-    return [("chat.menu.checkin", "ci"), ("chat.button.view_activity", f"a:{activity.id}")]
+    assert activity.id is not None
+    return [
+        ("chat.menu.checkin", CheckinMenu().pack()),
+        ("chat.button.view_activity", ActivityCard(activity.id).pack()),
+    ]
 
 
 async def queue_reminders(uow: UnitOfWork, clock: Clock, policy: Policy) -> int:
@@ -200,7 +205,7 @@ async def _ask_volunteers(uow: UnitOfWork, clock: Clock, activity: Activity) -> 
             vsurvey_key(signup),
             user_id,
             "notice.after.vsurvey",
-            choices=[("reminder.button.vsurvey", f"vsurvey:{activity.id}")],
+            choices=[("reminder.button.vsurvey", VolunteerSurvey(activity.id).pack())],
             title=activity.title,
             start=local(activity.starts_at, activity.timezone),
             count=str(len(QUESTIONS[SurveyKind.VOLUNTEER])),
@@ -219,8 +224,8 @@ async def _ask_staff(uow: UnitOfWork, clock: Clock, activity: Activity) -> int:
         f"after.bsurvey:{activity.id}",
         "notice.after.bsurvey",
         choices=[
-            ("reminder.button.survey_qr", f"a.sqr:{activity.id}"),
-            ("reminder.button.stats", f"stats:{activity.id}"),
+            ("matching.button.survey", SurveyLinks(activity.id).pack()),
+            ("reminder.button.stats", SurveyStats(activity.id).pack()),
         ],
         title=activity.title,
         end=local(activity.ends_at, activity.timezone),

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
+from core.domain.actions import OpenReport
 from core.domain.activity import Activity, ActivityStatus
 from core.domain.people import Actor
 from core.domain.report import QUALITY_SCALE, REPORT_WITHIN, ActivityReport, report_due
@@ -269,7 +270,7 @@ async def remind_reports(uow: UnitOfWork, clock: Clock, limit: int = 500) -> int
             orgs,
             f"{event}:{item.activity_id}",
             message,
-            choices=[("report.button.open", f"rp:{item.activity_id}")],
+            choices=[("report.button.open", OpenReport(item.activity_id).pack())],
             title=item.title,
             org=org.name,
             end=local(item.ends_at, item.timezone),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.domain.actions import FoundOrg, ReviewOrg
 from core.domain.organization import Organization
 from core.domain.people import Actor
 from core.domain.volunteer import Membership
@@ -25,6 +26,7 @@ async def submit_org_application(
     org = await apply_for_org(uow, clock, actor, form)
     if org.parent_id is None:
         return org
+    assert org.id is not None
     parent = await uow.orgs.get(org.parent_id)
     told: set[int] = set()
     for grant in await uow.grants.staff_of(org.parent_id):
@@ -37,7 +39,7 @@ async def submit_org_application(
             f"org-applied:{org.id}:{grant.user_id}",
             grant.user_id,
             "notice.org_applied",
-            choices=[("chat.reviews.button.review", f"rev.o:{org.id}")],
+            choices=[("chat.reviews.button.review", ReviewOrg(org.id).pack())],
             org=org.name,
             parent=parent.name if parent else "",
             leader=org.leader_name,
@@ -74,7 +76,7 @@ async def decide_org_application(
             f"org-reviewed:{org.id}",
             org.applied_by,
             "notice.org_approved" if approve else "notice.org_rejected",
-            choices=[] if approve else [("chat.menu.found_org", "orgapp")],
+            choices=[] if approve else [("chat.menu.found_org", FoundOrg().pack())],
             org=org.name,
             reason=org.status_reason or "",
         )

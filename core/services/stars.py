@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from core.domain.actions import MyHours
 from core.domain.organization import Organization
 from core.domain.people import Actor
 from core.domain.stars import (
@@ -82,7 +83,7 @@ async def review_stars(uow: UnitOfWork, clock: Clock, policy: Policy) -> int:
                 f"star.{event}:{volunteer_id}:{last_day}",
                 user_id,
                 "notice.star_lapsed" if event == "lapsed" else "notice.star_lapsing",
-                choices=[("chat.button.hours", "hours")],
+                choices=[("chat.button.hours", MyHours().pack())],
                 stars="★" * standing.level,
                 until=standing.valid_until.isoformat(),
                 hours=str(hours),

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.domain.actions import Profile
 from core.domain.codes import IdType, ProfessionalField, Qualification, ServiceContent
 from core.domain.identity_numbers import (
     age_on,
@@ -310,7 +311,7 @@ async def record_qualification(
         f"qualification:{volunteer_id}:{code}:{'on' if held else 'off'}:{clock.now().isoformat()}",
         volunteer.user_id,
         "notice.qualification.recorded" if held else "notice.qualification.withdrawn",
-        choices=[("chat.menu.profile", "prof")],
+        choices=[("chat.menu.profile", Profile().pack())],
     )
     return volunteer
 

@@ -47,7 +47,7 @@ PEOPLE = (STAFF, VOLUNTEER, STRANGER)
 CHANNELS = (Channel.TELEGRAM, Channel.WECHAT)
 
 # The payload prefixes the routes know, and the words the start command knows, with ids drawn at random.
-PREFIXES = sorted(ROUTES.buttons)
+PREFIXES = sorted({kind.prefix for kind in ROUTES.buttons})
 COMMANDS = sorted(ROUTES.commands) + ["start", "cancel", "nosuchcommand"]
 DEEP_LINKS = ("act", "org", "need", "survey", "vsurvey", "nosuchlink")
 WORDS = (

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bots.app import build_app, build_services
+from bots.app import build_app
+from bots.bootstrap import bootstrap
 from bots.settings import Settings
 from storage.database import Database
 from tests.fakes.clock import FakeClock
@@ -28,7 +29,7 @@ async def app_client(
         telegram_webhook_secret=TELEGRAM_SECRET,
         telegram_api_base=fake_telegram.base_url,
     )
-    app = build_app(build_services(settings, clock=clock, database=db), run_scheduler=False)
+    app = build_app(bootstrap(settings, clock=clock, database=db), run_scheduler=False)
     async with TestClient(TestServer(app)) as client:
         yield client
 

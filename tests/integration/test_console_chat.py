@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.app import build_services
+from bots.bootstrap import bootstrap
 from bots.console import chat, parse_line
 from bots.demo import DEMO_PEOPLE, seed_demo
 from bots.settings import Settings
@@ -25,7 +25,7 @@ stvs_sqlite = test_cli.stvs_sqlite  # the CLI in-process, on a SQLite file of it
 async def test_a_piped_script_is_answered_with_numbered_choices(
     db: Database, clock: FakeClock, tmp_path
 ) -> None:
-    services = build_services(Settings(data_dir=tmp_path), clock=clock, database=db)
+    services = bootstrap(Settings(data_dir=tmp_path), clock=clock, database=db)
     async with db.uow() as uow:
         await seed_demo(uow, clock, Policy())
         await uow.commit()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core.chat.messages import PHOTO_MAX_BYTES
+from core.domain.attendance import PHOTO_MAX_BYTES
 from core.domain.codes import Channel
 from core.domain.people import Actor, Role
 from core.services.users import ensure_user, grant_role

@@ -15,7 +15,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from bots.app import SERVICES, build_app, build_services
+from bots.app import SERVICES, build_app
+from bots.bootstrap import bootstrap
 from bots.ops import JsonFormatter
 from bots.settings import Settings
 from core.chat.messages import Reply
@@ -132,7 +133,7 @@ async def test_healthz_selects_from_the_database(app_client) -> None:
 
 async def test_healthz_answers_503_with_the_reason_when_the_database_is_down(tmp_path) -> None:
     database = Database("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
-    services = build_services(Settings(data_dir=tmp_path), clock=FakeClock(), database=database)
+    services = bootstrap(Settings(data_dir=tmp_path), clock=FakeClock(), database=database)
     async with TestClient(TestServer(build_app(services, run_scheduler=False))) as client:
         response = await client.get("/healthz")
         assert response.status == 503

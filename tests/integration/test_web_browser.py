@@ -40,7 +40,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[DemoServer]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'stvs.sqlite3'}")
     await database.create_schema()
     server = await start_demo(Settings(data_dir=tmp_path), database, port=0, base_clock=FakeClock())
-    async with database.uow() as uow:  # after start_demo: it sets the data key the demo is written with
+    async with database.uow() as uow:
         await seed_demo(uow, server.clock, Policy())
         await uow.commit()
     yield server
@@ -99,7 +99,7 @@ async def test_a_volunteer_signs_up_checks_in_and_answers_the_survey_in_the_brow
         # After the end the survey arrives as a notice, with its button; it is answered.
         await page.locator(".jumps button[data-to=end]").click()
         await expect(volunteer.locator(".msg.notice", has_text="满意度调查")).to_have_count(1)
-        await expect(organizer.locator(".msg.notice", has_text="调查二维码")).to_have_count(1)
+        await expect(organizer.locator(".msg.notice", has_text="📋 满意度调查")).to_have_count(1)
         await button(volunteer, "填写调查").click()
         for _ in range(3):
             await button(volunteer, "5 非常满意").click()

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bots.app import build_app, build_services
+from bots.app import build_app
+from bots.bootstrap import bootstrap
 from bots.demo import seed_demo
 from bots.settings import Settings
 from bots.web.clock import DemoClock
@@ -26,9 +27,9 @@ SMARTPHONE_CLASS = "智能手机使用助老课堂"  # the demo's soonest activi
 
 @pytest.fixture
 async def playground(db: Database, clock: FakeClock, tmp_path) -> AsyncIterator[TestClient]:
-    services = build_services(Settings(data_dir=tmp_path), clock=DemoClock(clock), database=db)
+    services = bootstrap(Settings(data_dir=tmp_path), clock=DemoClock(clock), database=db)
     app = build_app(services, run_scheduler=False, playground=True)
-    async with db.uow() as uow:  # after build_services: it sets the data key the demo is written with
+    async with db.uow() as uow:
         await seed_demo(uow, services.clock, Policy())
         await uow.commit()
     async with TestClient(TestServer(app)) as client:
@@ -95,11 +96,11 @@ async def test_volunteer_signs_up_checks_in_at_the_venue_and_answers_the_survey(
     done = await turn(playground, "volunteer", kind="location", **_point(venue))
     assert texts(done).startswith(f"✅ 签到成功：“{SMARTPHONE_CLASS}”")
 
-    # After the end the jobs run at once: the volunteer's survey and the staff's QR invitation arrive.
+    # After the end the jobs run at once: the volunteer's survey and the staff's survey invitation arrive.
     assert (await jump(playground, "end"))["sent"] >= 2
     notices = await poll(playground)
     survey = payload_of(notices["volunteer"], "填写调查")
-    assert "调查二维码" in [c["label"] for n in notices["organizer"] for c in n["choices"]]
+    assert "📋 满意度调查" in [c["label"] for n in notices["organizer"] for c in n["choices"]]
     assert await poll(playground) == {}  # taken once
     question = await turn(playground, "volunteer", kind="button", payload=survey)
     for _ in range(3):
@@ -177,7 +178,7 @@ async def test_the_page_and_its_assets_name_no_other_host(playground) -> None:
 
 
 async def test_the_production_app_has_no_playground(db: Database, clock: FakeClock, tmp_path) -> None:
-    services = build_services(Settings(data_dir=tmp_path), clock=clock, database=db)
+    services = bootstrap(Settings(data_dir=tmp_path), clock=clock, database=db)
     app = build_app(services, run_scheduler=False)
     assert Channel.WEB not in services.messengers
     async with TestClient(TestServer(app)) as client:

@@ -18,7 +18,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from defusedxml.ElementTree import fromstring
 from wechatpy.crypto import WeChatCrypto
 
-from bots.app import SERVICES, build_app, build_services
+from bots.app import SERVICES, build_app
+from bots.bootstrap import bootstrap
 from bots.media import Media, MediaStore
 from bots.settings import Settings
 from bots.wechat.receive import MAX_BODY_BYTES, WECHAT_RECEIVER, gcj_to_wgs
@@ -142,7 +143,7 @@ def settings(mode: str, tmp_path) -> Settings:
 
 @pytest.fixture
 async def app_client(db: Database, clock: FakeClock, settings: Settings) -> AsyncIterator[TestClient]:
-    services = build_services(settings, clock=clock, database=db)
+    services = bootstrap(settings, clock=clock, database=db)
     app = build_app(services, run_scheduler=False)
     app[WECHAT_RECEIVER].overflow_delay_s = 0
     async with TestClient(TestServer(app)) as client:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bots.app import build_app, build_services
+from bots.app import build_app
+from bots.bootstrap import bootstrap
 from bots.settings import Settings
 from bots.wechat.receive import WECHAT_RECEIVER
 from storage.database import Database
@@ -56,7 +57,7 @@ def settings(
 
 @pytest.fixture
 async def app_client(db: Database, clock: FakeClock, settings: Settings) -> AsyncIterator[TestClient]:
-    app = build_app(build_services(settings, clock=clock, database=db), run_scheduler=False)
+    app = build_app(bootstrap(settings, clock=clock, database=db), run_scheduler=False)
     app[WECHAT_RECEIVER].overflow_delay_s = 0
     async with TestClient(TestServer(app)) as client:
         yield client
