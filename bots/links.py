@@ -1,14 +1,19 @@
-"""core.ports.Links for Telegram: deep links t.me/<bot>?start=<payload> and their QR codes (2-6.1 a).
-The QR code is a PNG made by segno alone (no Pillow)."""
+"""core.ports.Links: Telegram's deep links t.me/<bot>?start=<payload> and their QR codes (2-6.1 a), a
+PNG made by segno alone (no Pillow); and where the WeChat account's parametric QR code for the same
+payload is (bots.wechat.qrcodes)."""
 
 from __future__ import annotations
 
 import re
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 import segno
 
 from core.domain.codes import Channel
+
+if TYPE_CHECKING:
+    from bots.wechat.qrcodes import SceneCodes
 
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram accepts after ?start=
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
@@ -47,3 +52,21 @@ class TelegramLinks:
         # Level M survives a smudged or partly covered print (15 %) and keeps the code small.
         segno.make(url, error="m").save(buffer, kind="png", scale=8, border=2)
         return buffer.getvalue()
+
+
+class DeepLinks:
+    """core.ports.Links for every channel on: Telegram's links (None until the bot's username is
+    known) and the WeChat account's codes (None without its API); either may be missing."""
+
+    def __init__(self, telegram: TelegramLinks | None = None, wechat: SceneCodes | None = None) -> None:
+        self.telegram = telegram
+        self.wechat = wechat
+
+    def link(self, channel: Channel, payload: str) -> str | None:
+        return self.telegram.link(channel, payload) if self.telegram is not None else None
+
+    def qr_png(self, channel: Channel, payload: str) -> bytes | None:
+        return self.telegram.qr_png(channel, payload) if self.telegram is not None else None
+
+    def wechat_qr(self, payload: str) -> str | None:
+        return self.wechat.link(payload) if self.wechat is not None else None

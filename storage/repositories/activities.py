@@ -184,6 +184,19 @@ class SignupRepository(_Repository[Signup]):
                 counts[activity_id] = int(taken)
         return counts
 
+    async def count_by_status(self, activity_ids: Sequence[int]) -> dict[int, dict[SignupStatus, int]]:
+        counts: dict[int, dict[SignupStatus, int]] = {activity_id: {} for activity_id in activity_ids}
+        if counts:
+            s = signups.c
+            statement = (
+                select(s.activity_id, s.status, func.count())
+                .where(s.activity_id.in_(list(counts)))
+                .group_by(s.activity_id, s.status)
+            )
+            for activity_id, status, taken in await self.session.execute(statement):
+                counts[activity_id][SignupStatus(status)] = int(taken)
+        return counts
+
     async def first_waitlisted(self, activity_id: int) -> Signup | None:
         s = signups.c
         return await self._one(

@@ -10,10 +10,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 
 from core.domain.dialog import Feedback
 from core.domain.evaluation import Evaluation
 from core.domain.survey import SurveyKind, SurveyResponse
+from core.errors import RaceLost
 from storage.repositories.base import _chunks, _Repository
 from storage.tables import feedback, survey_respondents, survey_responses, volunteer_evaluations
 
@@ -71,6 +73,17 @@ class FeedbackRepository(_Repository[Feedback]):
 
 class EvaluationRepository(_Repository[Evaluation]):
     model = Evaluation
+
+    async def add(self, item: Evaluation) -> Evaluation:
+        """One evaluation per attendee and activity: two staff evaluating the same attendee for the
+        first time at once (PostgreSQL, side by side) both try to add it, and the later one loses the
+        race; its turn runs again, and finds the first to correct (2-10.1, 1-6.5)."""
+        try:
+            return await super().add(item)
+        except IntegrityError as error:
+            raise RaceLost(
+                f"the evaluation of {item.volunteer_id} at {item.activity_id} was added already"
+            ) from error
 
     async def of(self, activity_id: int, volunteer_id: int) -> Evaluation | None:
         e = volunteer_evaluations.c

@@ -21,6 +21,9 @@ class FakeLinks:
     def qr_png(self, channel: Channel, payload: str) -> bytes | None:
         return b"\x89PNG fake " + payload.encode()
 
+    def wechat_qr(self, payload: str) -> str | None:
+        return None
+
 
 async def _seed(db, clock, staff_id: str) -> tuple[int, int]:
     async with db.uow() as uow:

@@ -5,6 +5,7 @@ satisfaction. Both databases; the real Telegram webhook and WeChat endpoint; tim
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from core.domain.attendance import RecordStatus
 from core.domain.codes import Channel
 from core.domain.people import Actor, ConsentKind, Role
 from core.domain.survey import SurveyKind, SurveyResponse
-from core.errors import NotEligible, PermissionDenied
+from core.errors import NotEligible, PermissionDenied, RaceLost
 from core.policy import Policy
 from core.services.access import load_actor
 from core.services.evaluations import evaluate
@@ -202,3 +203,39 @@ async def test_the_volunteer_reads_their_evaluation_on_wechat(db, clock, wechat)
     assert "工作人员评价：1 次，平均 服务态度 5.0、行为表现 4.0、服务效果 4.0（满分 5 分）" in text
     assert "服务对象满意度：平均 4.4 分（5 项评分）" in text  # (5+4+5+4+4) / 5
     assert f"{TITLE}：服务态度 5、行为表现 4、服务效果 4，评语：准备充分" in text
+
+
+async def test_two_first_evaluations_at_once_make_one_and_a_correction(db, clock, chat) -> None:
+    """Two staff evaluate the same attendee for the first time at the same moment (two webhook deliveries
+    side by side): on PostgreSQL both find none and both add; the later loses the race for the row and
+    is run once more (as Conversation.handle runs a turn that raised RaceLost), which corrects the first."""
+    world = await _world(db, clock)
+    clock.set(world["ends"] + timedelta(hours=1))
+    for volunteer in (world["qian"], world["sun"]):  # two rounds: the race is not won the same way each time
+
+        async def evaluate_once(scores: dict[str, int], volunteer: int = volunteer) -> bool:
+            for _ in range(2):
+                try:
+                    async with db.uow() as uow:
+                        _, corrected = await evaluate(
+                            uow, clock, world["staff"], world["activity"], volunteer, scores
+                        )
+                        await uow.commit()
+                        return corrected
+                except RaceLost:
+                    continue
+            raise AssertionError("lost the race twice")
+
+        first = {"attitude": 5, "behaviour": 5, "effect": 5}
+        second = {"attitude": 3, "behaviour": 3, "effect": 3}
+        corrections = await asyncio.gather(evaluate_once(first), evaluate_once(second))
+        assert sorted(corrections) == [False, True]
+        async with db.uow() as uow:
+            [kept] = [
+                e
+                for e in await uow.evaluations.for_activity(world["activity"])
+                if e.volunteer_id == volunteer
+            ]
+            actions = [e.action for e in await uow.audit.for_entity("evaluation", kept.id)]
+            assert kept.scores() in (first, second)
+        assert sorted(actions) == ["evaluation.add", "evaluation.correct"]

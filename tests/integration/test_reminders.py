@@ -387,7 +387,7 @@ async def test_after_the_end_attendees_get_the_volunteer_survey_and_staff_the_be
         [notice] = await _notices(db, staff.user_id, "after.")
         assert notice.key == f"after.bsurvey:{s.activity_id}:{staff.user_id}"
         assert notice.choices == [
-            ["reminder.button.survey_qr", f"a.sqr:{s.activity_id}"],
+            ["matching.button.survey", f"sv.l:{s.activity_id}"],
             ["reminder.button.stats", f"stats:{s.activity_id}"],
         ]
 
@@ -401,9 +401,9 @@ async def test_after_the_end_attendees_get_the_volunteer_survey_and_staff_the_be
     assert [c.label for c in say.choices] == ["📝 填写调查"]
     told = next(say for to, say in over if to not in s.chats)
     text = told.text
-    assert [c.label for c in told.choices] == ["调查二维码", "调查结果"]
+    assert [c.label for c in told.choices] == ["📋 满意度调查", "调查结果"]
     assert text.startswith("活动结束：“社区科普讲座”已于 2026-12-11 12:00 结束。\n")
-    assert f"/qr survey-{s.activity_id}" in text and f"/stats act-{s.activity_id}" in text
+    assert "选择下方的“📋 满意度调查”" in text and f"/stats act-{s.activity_id}" in text
 
 
 async def test_a_volunteer_who_answered_on_site_is_not_asked_again(db: Database, clock: FakeClock) -> None:
@@ -552,8 +552,9 @@ async def test_the_volunteer_is_reminded_checks_in_from_the_reminder_and_answers
 
     [told] = staff.last
     assert told["text"].startswith("活动结束：“中关村科普讲解”已于 2026-12-11 12:00 结束。")
-    assert f"/qr survey-{activity_id}" in told["text"]
+    assert "选择下方的“📋 满意度调查”" in told["text"]
     photos_before = len(fake_telegram.calls("sendPhoto"))
-    await staff.press("调查二维码")
+    # The same card as on the activity: the link to pass on, and its QR code to show on site.
+    assert f"start=survey-{activity_id}" in await staff.press("满意度调查")
     [photo] = fake_telegram.calls("sendPhoto")[photos_before:]
     assert f"start=survey-{activity_id}" in photo.params["caption"]
