@@ -133,7 +133,7 @@ class MatchingQueries:
         invited, declined = await self._answers(activity_id)
         conditions = self._conditions(org_ids, target, activity_id, declined)
         chosen = select(volunteers.c.id).where(*conditions)
-        return await self._read(chosen, now, invited, (await self._live(target, activity_id))[1])
+        return await self._read(chosen, now, invited, (await self._live(org_ids, target, activity_id))[1])
 
     async def shortlist(
         self,
@@ -153,7 +153,7 @@ class MatchingQueries:
         could (core.domain.matching.outside_core_ceiling) they are the shortlist; otherwise every
         candidate is ordered."""
         invited, declined = await self._answers(activity_id)
-        signed, busy = await self._live(target, activity_id)
+        signed, busy = await self._live(org_ids, target, activity_id)
         conditions = self._conditions(org_ids, target, None, declined)
         if invitable:
             conditions += self._invitable(invited)
@@ -165,7 +165,9 @@ class MatchingQueries:
         left_out = sorted(signed | busy.keys())
         if left_out:
             conditions.append(~self._among(volunteers.c.id, left_out))
-        best = await self._best([*conditions, self._core(target)], target, now, size, few=True)
+        best: list[tuple[int, float]] = []
+        if await self._more_members_than(org_ids, size):  # else every one of them is ordered at once
+            best = await self._best([*conditions, self._core(target)], target, now, size, few=True)
         if len(best) < size or best[-1][1] < outside_core_ceiling(target):
             best = await self._best(conditions, target, now, size, few=False)
         chosen = [*clashing, *(vid for vid, _ in best)]
@@ -183,7 +185,7 @@ class MatchingQueries:
         invited, declined = await self._answers(activity_id)
         conditions = self._conditions(org_ids, target, activity_id, declined)
         chosen = select(volunteers.c.id).where(volunteers.c.id == volunteer_id, *conditions)
-        found = await self._read(chosen, now, invited, (await self._live(target, activity_id))[1])
+        found = await self._read(chosen, now, invited, (await self._live(org_ids, target, activity_id))[1])
         return found[0] if found else None
 
     def _dialect(self) -> str:
@@ -216,6 +218,18 @@ class MatchingQueries:
         if declined:
             conditions.append(v.user_id.not_in(sorted(declined)))
         return conditions
+
+    async def _more_members_than(self, org_ids: Sequence[int], count: int) -> bool:
+        """Whether the orgs have more than ``count`` active members, counted no further than that: a
+        team's few are ordered in one statement, a brigade's many by the core first."""
+        m = memberships.c
+        some = (
+            select(m.id)
+            .where(m.org_id.in_(list(org_ids)), m.status == MembershipStatus.ACTIVE)
+            .limit(count + 1)
+            .subquery()
+        )
+        return int(await self.session.scalar(select(func.count()).select_from(some)) or 0) > count
 
     def _invitable(self, invited: set[int]) -> list[Any]:
         v = volunteers.c
@@ -446,11 +460,15 @@ class MatchingQueries:
         }
 
     async def _live(
-        self, target: Target, activity_id: int | None
+        self, org_ids: Sequence[int], target: Target, activity_id: int | None
     ) -> tuple[set[int], dict[int, list[tuple[datetime, datetime]]]]:
-        """Live sign-ups, of anyone (few): who is signed up for the activity already, and the times of
-        the others' that overlap the target's (availability)."""
-        s, a = signups.c, activities.c
+        """Live sign-ups of the orgs' members: who is signed up for the activity already, and the times
+        of the others' that overlap the target's (availability). Of members only: a team's few are
+        found through its memberships, not among a province's sign-ups at that time."""
+        s, a, m = signups.c, activities.c, memberships.c
+        members = select(m.volunteer_id).where(
+            m.org_id.in_(list(org_ids)), m.status == MembershipStatus.ACTIVE
+        )
         at_the_time = (
             and_(a.starts_at < target.ends_at, a.ends_at > target.starts_at)
             if target.starts_at is not None and target.ends_at is not None
@@ -460,7 +478,7 @@ class MatchingQueries:
         statement = (
             select(s.volunteer_id, s.activity_id, a.starts_at, a.ends_at)
             .join(activities, a.id == s.activity_id)
-            .where(s.status.in_(sorted(LIVE)), or_(at_the_time, this))
+            .where(s.status.in_(sorted(LIVE)), or_(at_the_time, this), s.volunteer_id.in_(members))
         )
         signed: set[int] = set()
         busy: dict[int, list[tuple[datetime, datetime]]] = {}
