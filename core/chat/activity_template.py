@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.chat import organizer
+from core.chat import activity_form
 from core.chat.forms import SUMMARY, Data, Step, plain, refuse_not_staff, written
 from core.chat.messages import Button, Choice, Input, Text
 from core.chat.turn import Turn
@@ -33,7 +33,7 @@ _DEFAULTS: dict[str, Input] = {
     "base": Button("f.other"),  # 5-4: not at a registered base; the place is given
     "required_training": Text("无"),
     "field_work": Button("f.no"),  # 4-5.1.4 b: not field work unless said
-    "training_kind": Button(f"f.{organizer.NOT_TRAINING}"),  # 2-7.4: a service activity unless said
+    "training_kind": Button(f"f.{activity_form.NOT_TRAINING}"),  # 2-7.4: a service activity unless said
 }
 # Read when written, but no line of the template: the intro says how to add it.
 _UNLISTED = frozenset({"training_kind"})
@@ -76,18 +76,18 @@ class Problem:
 
 
 def _fields() -> tuple[Step, ...]:
-    return tuple(s for s in organizer.STEPS if s.name not in _SHOWN_AS)
+    return tuple(s for s in activity_form.STEPS if s.name not in _SHOWN_AS)
 
 
 # ---- the template -------------------------------------------------------------------------------
 
 
 async def send_template(turn: Turn, _: str = "") -> None:
-    orgs = await organizer.manageable_orgs(turn)
+    orgs = await activity_form.manageable_orgs(turn)
     if not orgs:
         refuse_not_staff(turn)
         return
-    data = organizer.org_answers(orgs[0]) if len(orgs) == 1 else {}
+    data = activity_form.org_answers(orgs[0]) if len(orgs) == 1 else {}
     bases = await _base_names(turn, data, orgs)
     lines = [turn.t("chat.org.tpl.intro"), turn.t("chat.org.tpl.kinds")]
     for group in ServiceContentGroup:
@@ -108,7 +108,7 @@ async def send_template(turn: Turn, _: str = "") -> None:
     template = []
     for step in _fields():
         if (
-            not organizer.FORM.unanswered(data, step.name)
+            not activity_form.FORM.unanswered(data, step.name)
             or (step.name == "base" and not bases)
             or step.name in _UNLISTED
         ):
@@ -121,7 +121,7 @@ async def send_template(turn: Turn, _: str = "") -> None:
 
 async def _training_note(turn: Turn, data: Data) -> str:
     """2-7.4: a training is published from the template by adding the line "是否为培训：岗位培训"."""
-    step = organizer.FORM.by_name["training_kind"]
+    step = activity_form.FORM.by_name["training_kind"]
     assert step.options is not None
     labels = [c.label for c in await step.options(turn, data)]
     return turn.t("trainings.tpl.note", field=_name(turn, step.name), values="/".join(labels[1:]))
@@ -133,10 +133,10 @@ def _values_line(turn: Turn, name: str, values: list[str]) -> str:
 
 async def _base_names(turn: Turn, data: Data, orgs: list[Organization]) -> list[str]:
     """5-4: the bases an activity of these orgs may be held at, as the form's base question offers them."""
-    step = organizer.FORM.by_name["base"]
+    step = activity_form.FORM.by_name["base"]
     assert step.options is not None
     names: dict[str, str] = {}
-    for org in [data] if "org" in data else [organizer.org_answers(o) for o in orgs]:
+    for org in [data] if "org" in data else [activity_form.org_answers(o) for o in orgs]:
         for choice in await step.options(turn, org):
             if choice.payload != "f.other":
                 names.setdefault(choice.payload, choice.label)
@@ -192,8 +192,8 @@ async def template_step(turn: Turn, given: Input) -> None:
         lines.append(turn.t("chat.org.tpl.resend"))
         turn.say_text("\n".join(lines))
         return
-    turn.state.start(organizer.NEW_ACTIVITY, SUMMARY, **data)
-    organizer.show_summary(turn, data)
+    turn.state.start(activity_form.NEW_ACTIVITY, SUMMARY, **data)
+    activity_form.show_summary(turn, data)
 
 
 def _parse(turn: Turn, text: str, data: Data) -> tuple[dict[str, str], list[Problem]]:
@@ -233,7 +233,7 @@ def _parse(turn: Turn, text: str, data: Data) -> tuple[dict[str, str], list[Prob
 
 
 def _field_names(turn: Turn, data: Data) -> str:
-    return turn.join(_name(turn, s.name) for s in _fields() if organizer.FORM.unanswered(data, s.name))
+    return turn.join(_name(turn, s.name) for s in _fields() if activity_form.FORM.unanswered(data, s.name))
 
 
 def _known_names(turn: Turn) -> dict[str, str]:
@@ -265,9 +265,9 @@ async def _read(turn: Turn, values: dict[str, str], data: Data) -> list[Problem]
     values = dict(values)
     problems: list[Problem] = []
     failed: set[str] = set()
-    for step in organizer.STEPS:
+    for step in activity_form.STEPS:
         name = step.name
-        if not organizer.FORM.unanswered(data, name):
+        if not activity_form.FORM.unanswered(data, name):
             continue
         if name == "group" and (kind := values.get("service_content")):
             # 3-5.2: the kind names its group; the group's step and the kind's step then read both.
@@ -350,7 +350,7 @@ def _all_kinds(turn: Turn) -> list[Choice]:
 
 
 async def _not_an_option(turn: Turn, name: str, value: str, data: Data) -> Problem:
-    step = organizer.FORM.by_name[name]
+    step = activity_form.FORM.by_name[name]
     reason = turn.t("chat.org.tpl.not_an_option", value=value)
     return Problem(_name(turn, name), reason, await _expected(turn, step, data))
 

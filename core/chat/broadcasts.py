@@ -10,7 +10,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from core.chat.messages import Say
-from core.chat.organizer import _viewed
+from core.chat.staff_activities import viewed_activity
 from core.chat.turn import Turn
 from core.domain.actions import BroadcastPreview, BroadcastRefresh, BroadcastSend, BroadcastStop, StaffCard
 from core.services.broadcasts import (
@@ -23,7 +23,7 @@ from core.services.broadcasts import (
 
 
 async def preview(turn: Turn, action: BroadcastPreview) -> None:
-    activity = await _viewed(turn, action.activity_id)
+    activity = await viewed_activity(turn, action.activity_id)
     audience = await recruitment_audience(turn.uow, turn.clock, turn.actor, action.activity_id)
     back = turn.choice("chat.org.view", StaffCard(action.activity_id))
     if not audience.user_ids:
@@ -39,7 +39,7 @@ async def preview(turn: Turn, action: BroadcastPreview) -> None:
 
 
 async def send(turn: Turn, action: BroadcastSend) -> None:
-    await _viewed(turn, action.activity_id)
+    await viewed_activity(turn, action.activity_id)
     progress = await call_recruitment(turn.uow, turn.clock, turn.actor, action.activity_id)
     # A new message, the card: the preview above it stays as it was.
     _card(turn, progress, in_place=False)

@@ -649,7 +649,7 @@ async def test_organizer_staff_card_sign_ups_attendance_and_cancelling(
 async def test_backing_out_of_cancelling_an_activity_does_not_cancel_it_with_the_next_message(
     db, clock, person, messenger, app_client
 ) -> None:
-    """BUG (serious): "取消活动" starts the reason flow (core/chat/organizer.py ask_cancel); answering
+    """BUG (serious): "取消活动" starts the reason flow (core/chat/staff_activities.py ask_cancel); answering
     "查看活动" shows the staff card (staff_card) but leaves the flow running, so the organizer's next
     text — here "菜单" — cancels the activity with that text as the reason and every volunteer is told.
     Going back must end the flow."""
@@ -674,7 +674,7 @@ async def test_backing_out_of_cancelling_an_activity_does_not_cancel_it_with_the
 
 
 async def test_staff_card_in_wechat_shows_no_bare_payload_as_the_recruiting_link(db, clock, person) -> None:
-    """BUG: the staff card (core/chat/organizer.py staff_card, _share_link) shows "招募链接：act-1" in
+    """BUG: the staff card (core/chat/staff_activities.py staff_card) shows "招募链接：act-1" in
     WeChat: there are no WeChat links, so the bare deep-link payload is printed, which no one can open."""
     await _activity(db, clock, title="青少年机器人科普课")
     staff = person("oJourneyStaffL00000000000001")
