@@ -21,6 +21,7 @@ from core.policy import Policy
 from core.ports import Clock, UnitOfWork
 from core.services.access import load_actor
 from core.services.activities import create_activity, publish_activity
+from core.services.needs import NeedForm
 from core.services.organizations import OrgApplication, create_org
 from core.services.users import ensure_user, grant_role
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer, request_membership
@@ -54,6 +55,23 @@ def org_form(
         leader_name="王队长",
         leader_contact="13800000000",
         member_count=20,
+    )
+    return replace(form, **changes)
+
+
+def need_form(org_id: int | None = None, **changes: Any) -> NeedForm:
+    """A need as a community sends it (3-6.1.1): two volunteers, on site, in mid-December."""
+    form = NeedForm(
+        requester="鼓楼区某社区",
+        phone="13955550000",
+        description="老年人智能手机使用辅导",
+        service_content="b2",
+        service_objects=("public",),
+        volunteers_needed=2,
+        mode="offline",
+        preferred_time="12月中旬",
+        place="鼓楼区宁海路街道",
+        org_id=org_id,
     )
     return replace(form, **changes)
 

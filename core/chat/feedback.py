@@ -8,15 +8,28 @@ picks one of their orgs, types an activity's number, or leaves it to the platfor
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from core.chat.forms import cancel, end_form, staff_only
-from core.chat.messages import Choice, Input, Text
+from core.chat.forms import cancel, end_form, staff_answer, staff_only
+from core.chat.messages import Choice, Input, Text, typed_id
 from core.chat.turn import LABEL_LIMIT, Turn
+from core.domain.actions import (
+    Complain,
+    ComplainAboutActivity,
+    ComplainAboutOrg,
+    ComplainAboutPlatform,
+    ComplainByNumber,
+    FeedbackItem,
+    FeedbackList,
+    Menu,
+    ReplyFeedback,
+    parse,
+)
 from core.domain.dialog import Feedback
 from core.domain.signup import SignupStatus
 from core.domain.volunteer import CURRENT_MEMBERSHIP
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from core.services.feedback import (
     COMPLAINT,
     REPLY_MAX,
@@ -46,8 +59,8 @@ async def ask_feedback(turn: Turn, _: str = "") -> None:
 def _ask_opinion(turn: Turn) -> None:
     turn.say(
         "chat.feedback.ask",
-        turn.choice("complaint.button.start", "cp"),
-        turn.choice("chat.button.cancel", "menu"),
+        turn.choice("complaint.button.start", Complain()),
+        turn.choice("chat.button.cancel", Menu()),
     )
 
 
@@ -67,14 +80,14 @@ async def feedback_step(turn: Turn, given: Input) -> None:
 
 
 def _back(turn: Turn) -> Choice:
-    return turn.choice("chat.fbreply.button.list", "fbl")
+    return turn.choice("chat.fbreply.button.list", FeedbackList())
 
 
 @staff_only
 async def list_feedback(turn: Turn, _: str = "") -> None:
     items = await open_feedback(turn.uow, turn.actor, LIST_LIMIT)
     if not items:
-        turn.say("chat.fbreply.none", turn.choice("chat.button.menu", "menu"))
+        turn.say("chat.fbreply.none", turn.choice("chat.button.menu", Menu()))
         return
     choices = [
         Choice(
@@ -87,19 +100,16 @@ async def list_feedback(turn: Turn, _: str = "") -> None:
                     text=excerpt(item.text, 24),
                 )
             )[:60],
-            f"fbl.o:{item.id}",
+            FeedbackItem(item.id or 0).pack(),
         )
         for item in items
     ]
-    turn.say("chat.fbreply.title", *choices, turn.choice("chat.button.menu", "menu"), count=len(items))
+    turn.say("chat.fbreply.title", *choices, turn.choice("chat.button.menu", Menu()), count=len(items))
 
 
-async def show_item(turn: Turn, arg: str) -> None:
+async def show_item(turn: Turn, action: FeedbackItem) -> None:
     turn.state.clear()
-    if not arg.isdigit():
-        await list_feedback(turn)
-        return
-    item = await feedback_for_staff(turn.uow, turn.actor, int(arg))
+    item = await feedback_for_staff(turn.uow, turn.actor, action.feedback_id)
     org = await turn.uow.orgs.get(item.org_id) if item.org_id is not None else None
     volunteer = await turn.uow.volunteers.by_user(item.user_id)
     params: dict[str, Any] = {
@@ -117,7 +127,7 @@ async def show_item(turn: Turn, arg: str) -> None:
         return
     turn.say_text(
         turn.t("chat.fbreply.card", **params) + extra,
-        turn.choice("chat.fbreply.button.reply", f"fbl.r:{item.id}"),
+        turn.choice("chat.fbreply.button.reply", ReplyFeedback(item.id or 0)),
         _back(turn),
     )
 
@@ -139,95 +149,113 @@ async def _complaint_about(turn: Turn, item: Feedback) -> tuple[str, str | None]
     return turn.join(parts), escalated
 
 
-async def ask_reply(turn: Turn, arg: str) -> None:
+async def ask_reply(turn: Turn, action: ReplyFeedback) -> None:
     turn.state.clear()
-    if not arg.isdigit():
-        await list_feedback(turn)
-        return
-    item = await feedback_for_staff(turn.uow, turn.actor, int(arg))
+    item = await feedback_for_staff(turn.uow, turn.actor, action.feedback_id)
     if not item.open:
-        await show_item(turn, arg)
+        await show_item(turn, FeedbackItem(action.feedback_id))
         return
     turn.state.start(FEEDBACK_REPLY, "text", feedback_id=item.id)
-    turn.say("chat.fbreply.ask", _back(turn), number=item.id, max=REPLY_MAX)
+    _ask_reply(turn, action.feedback_id)
+
+
+def _ask_reply(turn: Turn, feedback_id: int) -> None:
+    turn.say("chat.fbreply.ask", _back(turn), number=feedback_id, max=REPLY_MAX)
 
 
 async def reply_step(turn: Turn, given: Input) -> None:
     feedback_id = int(turn.state.data.get("feedback_id", 0))
-    if not turn.still_asked(_back(turn).payload):
-        await show_item(turn, str(feedback_id))
-        return
-    text = given.text.strip() if isinstance(given, Text) else ""
-    try:
-        item = await reply_to_feedback(turn.uow, turn.clock, turn.actor, feedback_id, text)
-    except InvalidInput as error:
-        # An empty or over-long reply: say why and ask again; nothing was written.
-        turn.refuse(error)
-        turn.say("chat.fbreply.ask", _back(turn), number=feedback_id, max=REPLY_MAX)
-        return
-    except DomainError as error:
-        # Answered meanwhile by someone else, or no longer allowed: nothing was written.
-        turn.state.clear()
-        turn.refuse(error, _back(turn))
-        return
-    turn.state.clear()
-    turn.say("chat.fbreply.sent", _back(turn), turn.choice("chat.button.menu", "menu"), number=item.id)
+
+    async def reply(text: str) -> None:
+        item = await reply_to_feedback(turn.uow, turn.clock, turn.actor, feedback_id, text.strip())
+        turn.say("chat.fbreply.sent", _back(turn), turn.choice("chat.button.menu", Menu()), number=item.id)
+
+    await staff_answer(
+        turn,
+        given,
+        _back(turn),
+        expired=partial(show_item, turn, FeedbackItem(feedback_id)),
+        again=partial(_ask_reply, turn, feedback_id),
+        take=reply,
+    )
 
 
 # ---- complaints (1-6.1.2 d, 1-8) ------------------------------------------------------------------
 
 
-async def start_complaint(turn: Turn, arg: str = "") -> None:
-    """``cp``: what is it about; ``cp:a12`` the activity or a volunteer at it; ``cp:a12.x`` the activity
-    itself; ``cp:a12.v`` a volunteer at it; ``cp:o3`` the org; ``cp:p`` the platform; ``cp:n`` asks for
-    an activity's number."""
+async def start_complaint(turn: Turn, _: str = "") -> None:
+    """``cp``, /complain: what is it about — one of the sender's orgs, an activity by its number, or
+    the platform."""
     turn.state.clear()
-    kind, ident, rest = arg[:1], arg[1:].partition(".")[0], arg[1:].partition(".")[2]
-    if kind == "a" and ident.isdigit():
-        activity = await turn.uow.activities.read(int(ident))
-        if activity is None:
-            raise NotFound("activity.not_found")
-        if rest == "x":
-            _ask_text(turn, activity=activity.id, about=activity.title)
-        elif rest == "v":
-            turn.state.start(COMPLAINT_FLOW, "volunteer", activity=activity.id, about=activity.title)
-            turn.say(
-                "complaint.ask_volunteer",
-                turn.choice("complaint.button.unnamed", f"cp:a{activity.id}.x"),
-                cancel(turn),
-                title=activity.title,
-            )
-        else:
-            turn.say(
-                "complaint.ask_activity_target",
-                turn.choice("complaint.button.about_activity", f"cp:a{activity.id}.x"),
-                turn.choice("complaint.button.about_volunteer", f"cp:a{activity.id}.v"),
-                cancel(turn),
-                title=activity.title,
-            )
-        return
-    if kind == "o" and ident.isdigit():
-        name = await turn.uow.orgs.name_of(int(ident))
-        if name is None:
-            raise NotFound("org.not_found")
-        _ask_text(turn, org=int(ident), about=name)
-        return
-    if kind == "p":
-        _ask_text(turn, about=turn.t("complaint.about_platform"))
-        return
-    if kind == "n":
-        turn.state.start(COMPLAINT_FLOW, "activity")
-        turn.say("complaint.ask_activity_number")  # no options: the number typed is the answer
-        return
-    choices = [turn.choice("complaint.button.by_number", "cp:n")]
+    choices = [turn.choice("complaint.button.by_number", ComplainByNumber())]
     if turn.actor.volunteer_id is not None:
         for membership in await turn.uow.memberships.for_volunteer(turn.actor.volunteer_id):
             name = await turn.uow.orgs.name_of(membership.org_id)
             if name and membership.status in CURRENT_MEMBERSHIP:
                 label = turn.t("complaint.button.about_org", org=name)[:LABEL_LIMIT]
-                choices.append(Choice(label, f"cp:o{membership.org_id}"))
-    choices += [turn.choice("complaint.button.platform", "cp:p"), cancel(turn)]
+                choices.append(Choice(label, ComplainAboutOrg(membership.org_id).pack()))
+    choices += [turn.choice("complaint.button.platform", ComplainAboutPlatform()), cancel(turn)]
     turn.say("complaint.ask_target", *choices)
+
+
+async def complain_command(turn: Turn, arg: str) -> None:
+    """/complain, the words after it read as a complaint button's fields (``/complain a12``)."""
+    action = parse(f"{Complain.prefix}:{arg}")
+    if isinstance(action, ComplainAboutActivity):
+        await complain_about_activity(turn, action)
+    elif isinstance(action, ComplainAboutOrg):
+        await complain_about_org(turn, action)
+    elif isinstance(action, ComplainAboutPlatform):
+        await complain_about_platform(turn, action)
+    elif isinstance(action, ComplainByNumber):
+        await complain_by_number(turn, action)
+    else:
+        await start_complaint(turn)
+
+
+async def complain_about_activity(turn: Turn, action: ComplainAboutActivity) -> None:
+    """``cp:a12`` the activity or a volunteer at it; ``cp:a12.x`` the activity itself; ``cp:a12.v`` a
+    volunteer at it."""
+    turn.state.clear()
+    activity = await turn.uow.activities.read(action.activity_id)
+    if activity is None or activity.id is None:
+        raise NotFound("activity.not_found")
+    if action.about == "x":
+        _ask_text(turn, activity=activity.id, about=activity.title)
+    elif action.about == "v":
+        turn.state.start(COMPLAINT_FLOW, "volunteer", activity=activity.id, about=activity.title)
+        turn.say("complaint.ask_volunteer", _unnamed(turn, activity.id), cancel(turn), title=activity.title)
+    else:
+        turn.say(
+            "complaint.ask_activity_target",
+            turn.choice("complaint.button.about_activity", ComplainAboutActivity(activity.id, "x")),
+            turn.choice("complaint.button.about_volunteer", ComplainAboutActivity(activity.id, "v")),
+            cancel(turn),
+            title=activity.title,
+        )
+
+
+def _unnamed(turn: Turn, activity_id: int) -> Choice:
+    """The complaint about the activity itself, when the volunteer's name is not known."""
+    return turn.choice("complaint.button.unnamed", ComplainAboutActivity(activity_id, "x"))
+
+
+async def complain_about_org(turn: Turn, action: ComplainAboutOrg) -> None:
+    turn.state.clear()
+    name = await turn.uow.orgs.name_of(action.org_id)
+    if name is None:
+        raise NotFound("org.not_found")
+    _ask_text(turn, org=action.org_id, about=name)
+
+
+async def complain_about_platform(turn: Turn, _: ComplainAboutPlatform) -> None:
+    turn.state.clear()
+    _ask_text(turn, about=turn.t("complaint.about_platform"))
+
+
+async def complain_by_number(turn: Turn, _: ComplainByNumber) -> None:
+    turn.state.start(COMPLAINT_FLOW, "activity")
+    turn.say("complaint.ask_activity_number")  # no options: the number typed is the answer
 
 
 def _ask_text(turn: Turn, **data: Any) -> None:
@@ -255,13 +283,12 @@ async def complaint_step(turn: Turn, given: Input) -> None:
 
 
 async def _take_activity_number(turn: Turn, text: str) -> None:
-    number = text.lstrip("#＃").strip()
-    activity = await turn.uow.activities.read(int(number)) if number.isdigit() else None
-    if activity is None:
+    number = typed_id(text.lstrip("#＃").strip())
+    activity = await turn.uow.activities.read(number) if number is not None else None
+    if activity is None or activity.id is None:
         turn.say("complaint.activity_unknown", given=text[:20])
         return
-    turn.state.clear()
-    await start_complaint(turn, f"a{activity.id}")
+    await complain_about_activity(turn, ComplainAboutActivity(activity.id))
 
 
 async def _take_volunteer(turn: Turn, text: str) -> None:
@@ -277,12 +304,7 @@ async def _take_volunteer(turn: Turn, text: str) -> None:
             found = volunteer
             break
     if found is None:
-        turn.say(
-            "complaint.volunteer_unknown",
-            turn.choice("complaint.button.unnamed", f"cp:a{activity_id}.x"),
-            cancel(turn),
-            name=text[:20],
-        )
+        turn.say("complaint.volunteer_unknown", _unnamed(turn, activity_id), cancel(turn), name=text[:20])
         return
     about = turn.t("complaint.about_volunteer", name=found.name, title=turn.state.data.get("about", ""))
     _ask_text(turn, activity=activity_id, volunteer=found.id, about=about)
@@ -311,7 +333,7 @@ async def _take_text(turn: Turn, text: str) -> None:
     org_name = await turn.uow.orgs.name_of(item.org_id) if item.org_id is not None else None
     turn.say(
         "complaint.received" if org_name else "complaint.received_platform",
-        turn.choice("chat.button.menu", "menu"),
+        turn.choice("chat.button.menu", Menu()),
         number=item.id,
         org=org_name or "",
         hours=turn.policy.complaint_response_h,

@@ -389,6 +389,39 @@ def staff_only(
     return guarded
 
 
+# ---- a staff member's typed answer about one item ------------------------------------------------
+
+
+async def staff_answer(
+    turn: Turn,
+    given: Input,
+    back: Choice,
+    *,
+    expired: Callable[[], Awaitable[None]],
+    again: Callable[[], None],
+    take: Callable[[str], Awaitable[None]],
+) -> None:
+    """The text typed in answer to a staff member's question about one item (a reply to feedback, the
+    reason of a rejection), given to ``take``. After another button the question has expired: the item
+    is shown again (``expired``). An answer refused as it stands (empty, too long) is said why and
+    asked ``again``; any other refusal (decided meanwhile by someone else, no longer allowed) ends the
+    question, with the button ``back``. A refused answer writes nothing."""
+    if not turn.still_asked(back.payload):
+        await expired()
+        return
+    try:
+        await take(given.text if isinstance(given, Text) else "")
+    except InvalidInput as error:
+        turn.refuse(error)
+        again()
+        return
+    except DomainError as error:
+        turn.state.clear()
+        turn.refuse(error, back)
+        return
+    turn.state.clear()
+
+
 # ---- questions scored 1–n, then a comment (a survey, an evaluation) ----------------------------------
 
 

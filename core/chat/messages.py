@@ -3,6 +3,7 @@ each ``Reply``: Telegram as inline keyboards and reply-keyboard buttons, WeChat 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from core.domain.actions import PAYLOAD_MAX_BYTES
@@ -67,6 +68,20 @@ class Unreadable:
 
 
 Input = Text | Command | Button | Location | Contact | Photo | Unreadable
+
+# An id as typed: ASCII digits (``str.isdigit`` also passes "²", which ``int`` refuses), few enough to
+# fit the databases' integer columns.
+_TYPED_ID = re.compile(r"[0-9]{1,9}")
+
+
+_FULL_WIDTH_DIGITS = {0xFF10 + digit: str(digit) for digit in range(10)}  # ０…９, from a Chinese input method
+
+
+def typed_id(text: str) -> int | None:
+    """The id a person typed (``/stats act-12``, ``#１２``); None for anything else (``²`` too, which
+    int() would read)."""
+    text = text.translate(_FULL_WIDTH_DIGITS)
+    return int(text) if _TYPED_ID.fullmatch(text) else None
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ reject it with a reason, and an org takes it to arrange the service. The request
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
-from core.chat import organizer
+from core.chat import activity_form
 from core.chat.forms import (
     SUMMARY,
     Data,
@@ -20,12 +21,25 @@ from core.chat.forms import (
     code,
     end_form,
     pressed,
+    staff_answer,
     staff_only,
     submitting,
     summary_choices,
 )
-from core.chat.messages import Choice, Contact, Input, Text
+from core.chat.messages import Choice, Contact, Input, Text, typed_id
 from core.chat.turn import Turn
+from core.domain.actions import (
+    ApproveNeed,
+    CloseNeed,
+    MatchNeed,
+    Menu,
+    Needs,
+    PlanNeed,
+    RejectNeed,
+    ShowNeed,
+    StaffCard,
+    TakeNeed,
+)
 from core.domain.codes import (
     ActivityMode,
     ProfessionalField,
@@ -222,7 +236,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "place",
-        organizer.has_place,
+        activity_form.has_place,
         _ask_text("chat.need.ask.place", max=PLACE_MAX),
         _take_text("place", PLACE_MAX, "need.place.invalid"),
     ),
@@ -243,8 +257,9 @@ _STEP_OF_KEY = {
 async def start_need(turn: Turn, arg: str = "") -> None:
     """/need, the menu button, or a deep link need / need-<org id> addressing one org."""
     data: Data = {}
-    if arg.strip().isdigit():
-        org = await addressable_org(turn.uow, int(arg))
+    org_id = typed_id(arg.strip())
+    if org_id is not None:
+        org = await addressable_org(turn.uow, org_id)
         data = {"org": org.id, "org_name": org.name}
     if await turn.uow.consents.active(turn.user_id, ConsentKind.PRIVACY_NOTICE) is not None:
         data["consented"] = True
@@ -329,7 +344,7 @@ async def _finish(turn: Turn, given: Input, data: Data) -> None:
 async def list_needs(turn: Turn, _: str = "") -> None:
     items = await open_needs(turn.uow, turn.actor)
     if not items:
-        turn.say("chat.need.list.none", turn.choice("chat.button.menu", "menu"))
+        turn.say("chat.need.list.none", turn.choice("chat.button.menu", Menu()))
         return
     choices = [
         Choice(
@@ -341,23 +356,20 @@ async def list_needs(turn: Turn, _: str = "") -> None:
                 requester=n.requester,
                 content=turn.t(f"code.service_content.{n.service_content.value}"),
             ),
-            f"nd.o:{n.id}",
+            ShowNeed(n.id or 0).pack(),
         )
         for n in items
     ]
-    turn.say("chat.need.list.title", *choices, turn.choice("chat.button.menu", "menu"), count=len(items))
+    turn.say("chat.need.list.title", *choices, turn.choice("chat.button.menu", Menu()), count=len(items))
 
 
 def _back(turn: Turn) -> Choice:
-    return turn.choice("chat.need.button.list", "needs")
+    return turn.choice("chat.need.button.list", Needs())
 
 
-async def show_need(turn: Turn, arg: str) -> None:
+async def show_need(turn: Turn, action: ShowNeed) -> None:
     turn.state.clear()  # opening a need leaves any question asked before (a rejection's reason)
-    if not arg.isdigit():
-        await list_needs(turn)
-        return
-    need = await need_for_staff(turn.uow, turn.actor, int(arg))
+    need = await need_for_staff(turn.uow, turn.actor, action.need_id)
     turn.say(_card(turn, need), *await _actions(turn, need), _back(turn), **await _card_params(turn, need))
 
 
@@ -391,10 +403,11 @@ async def _card_params(turn: Turn, need: Need) -> Data:
 
 
 async def _actions(turn: Turn, need: Need) -> list[Choice]:
+    need_id = need.id or 0
     if need.status is NeedStatus.SUBMITTED and may_review(turn.actor, need):
         return [
-            turn.choice("chat.need.button.approve", f"nd.a:{need.id}"),
-            turn.choice("chat.need.button.reject", f"nd.r:{need.id}"),
+            turn.choice("chat.need.button.approve", ApproveNeed(need_id)),
+            turn.choice("chat.need.button.reject", RejectNeed(need_id)),
         ]
     if need.status is NeedStatus.APPROVED:
         choices = []
@@ -402,87 +415,73 @@ async def _actions(turn: Turn, need: Need) -> list[Choice]:
             org = await turn.uow.orgs.get(org_id)
             if org is not None and org.active:
                 label = turn.label("chat.need.button.take", "org", org=org.name)
-                choices.append(Choice(label, f"nd.t:{need.id}-{org_id}"))
+                choices.append(Choice(label, TakeNeed(need_id, org_id).pack()))
         return choices
     if need.status is NeedStatus.TAKEN and may_see_contact(turn.actor, need):
-        planned = await activity_of_need(turn.uow, need.id or 0)
+        planned = await activity_of_need(turn.uow, need_id)
         return [
-            turn.choice("matching.button.match", f"mt.n:{need.id}"),
-            turn.choice("matching.button.view_activity", f"oa:{planned}")
+            turn.choice("matching.button.match", MatchNeed(need_id)),
+            turn.choice("matching.button.view_activity", StaffCard(planned))
             if planned is not None
-            else turn.choice("matching.button.plan", f"nd.plan:{need.id}"),
-            turn.choice("chat.need.button.close", f"nd.c:{need.id}"),
+            else turn.choice("matching.button.plan", PlanNeed(need_id)),
+            turn.choice("chat.need.button.close", CloseNeed(need_id)),
         ]
     return []
 
 
-async def approve(turn: Turn, arg: str) -> None:
-    if not arg.isdigit():
-        await list_needs(turn)
-        return
-    need = await decide_need(turn.uow, turn.clock, turn.actor, int(arg), approve=True)
+async def approve(turn: Turn, action: ApproveNeed) -> None:
+    need = await decide_need(turn.uow, turn.clock, turn.actor, action.need_id, approve=True)
     turn.say("chat.need.approved", number=need.id)
-    await show_need(turn, arg)
+    await show_need(turn, ShowNeed(action.need_id))
 
 
-async def ask_reject(turn: Turn, arg: str) -> None:
-    if not arg.isdigit():
-        await list_needs(turn)
-        return
-    need = await need_for_staff(turn.uow, turn.actor, int(arg))
+async def ask_reject(turn: Turn, action: RejectNeed) -> None:
+    need = await need_for_staff(turn.uow, turn.actor, action.need_id)
     if need.status is not NeedStatus.SUBMITTED:
-        await show_need(turn, arg)
+        await show_need(turn, ShowNeed(action.need_id))
         return
     turn.state.start(NEED_REASON, "reason", need_id=need.id)
-    turn.say("chat.need.ask_reason", _back(turn), number=need.id, max=REASON_MAX)
+    _ask_reason(turn, action.need_id)
+
+
+def _ask_reason(turn: Turn, need_id: int) -> None:
+    turn.say("chat.need.ask_reason", _back(turn), number=need_id, max=REASON_MAX)
 
 
 async def reason_step(turn: Turn, given: Input) -> None:
     need_id = int(turn.state.data.get("need_id", 0))
-    if not turn.still_asked(_back(turn).payload):
-        await show_need(turn, str(need_id))
-        return
-    reason = given.text if isinstance(given, Text) else ""
-    try:
+
+    async def reject(reason: str) -> None:
         check_text(reason, REASON_MAX, "need.reason.invalid")
         need = await decide_need(turn.uow, turn.clock, turn.actor, need_id, approve=False, reason=reason)
-    except InvalidInput as error:
-        # An empty or over-long reason: say why and ask again; nothing was written.
-        turn.refuse(error)
-        turn.say("chat.need.ask_reason", _back(turn), number=need_id, max=REASON_MAX)
-        return
-    except DomainError as error:
-        # Decided meanwhile by someone else, or no longer allowed: nothing was written.
-        turn.state.clear()
-        turn.refuse(error, _back(turn))
-        return
-    turn.state.clear()
-    turn.say("chat.need.rejected", _back(turn), number=need.id, reason=need.status_reason)
+        turn.say("chat.need.rejected", _back(turn), number=need.id, reason=need.status_reason)
+
+    await staff_answer(
+        turn,
+        given,
+        _back(turn),
+        expired=partial(show_need, turn, ShowNeed(need_id)),
+        again=partial(_ask_reason, turn, need_id),
+        take=reject,
+    )
 
 
-async def take(turn: Turn, arg: str) -> None:
-    need_id, _, org_id = arg.partition("-")
-    if not (need_id.isdigit() and org_id.isdigit()):
-        await list_needs(turn)
-        return
-    need = await take_need(turn.uow, turn.clock, turn.actor, int(need_id), int(org_id))
+async def take(turn: Turn, action: TakeNeed) -> None:
+    need = await take_need(turn.uow, turn.clock, turn.actor, action.need_id, action.org_id)
     turn.say("chat.need.taken", number=need.id)
-    await show_need(turn, need_id)  # the card with the full contact, to arrange the service
-    await plan(turn, need_id)
+    await show_need(turn, ShowNeed(action.need_id))  # the card with the full contact, to arrange the service
+    await plan(turn, PlanNeed(action.need_id))
 
 
-async def plan(turn: Turn, arg: str) -> None:
+async def plan(turn: Turn, action: PlanNeed) -> None:
     """3-6.1.2: the taken need becomes an activity plan, prefilled from it; the organizer answers what
     the need does not say (the exact time, the check-in point, the risks) and publishes it."""
     turn.state.clear()
-    if not arg.isdigit():
-        await list_needs(turn)
-        return
-    need = await plannable_need(turn.uow, turn.actor, int(arg))
+    need = await plannable_need(turn.uow, turn.actor, action.need_id)
     assert need.taken_by_org is not None
     org = await addressable_org(turn.uow, need.taken_by_org)
     content = ServiceContent(need.service_content)
-    data = organizer.org_answers(org)
+    data = activity_form.org_answers(org)
     data.update(
         need=need.id,
         title=turn.t(
@@ -497,7 +496,7 @@ async def plan(turn: Turn, arg: str) -> None:
         content=need.description,
         beneficiaries=need.requester,
         required_skills=list(need.expertise),
-        training_kind=organizer.NOT_TRAINING,
+        training_kind=activity_form.NOT_TRAINING,
     )
     if need.mode is not ActivityMode.ONLINE and need.place:
         data.update(base=None, place_name=need.place[:100], address="")
@@ -505,14 +504,11 @@ async def plan(turn: Turn, arg: str) -> None:
         "matching.plan_intro",
         number=need.id,
         time=need.preferred_time,
-        count=sum(1 for s in organizer.FORM.steps if s.needed(data) and s.name not in data),
+        count=sum(1 for s in activity_form.FORM.steps if s.needed(data) and s.name not in data),
     )
-    await organizer.FORM.proceed(turn, data)
+    await activity_form.FORM.proceed(turn, data)
 
 
-async def close(turn: Turn, arg: str) -> None:
-    if not arg.isdigit():
-        await list_needs(turn)
-        return
-    need = await close_need(turn.uow, turn.clock, turn.actor, int(arg))
+async def close(turn: Turn, action: CloseNeed) -> None:
+    need = await close_need(turn.uow, turn.clock, turn.actor, action.need_id)
     turn.say("chat.need.closed", _back(turn), number=need.id)

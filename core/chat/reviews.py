@@ -8,6 +8,17 @@ from core.chat.forms import staff_only
 from core.chat.messages import Choice, Input, Text
 from core.chat.org_application import KINDS
 from core.chat.turn import Turn
+from core.domain.actions import (
+    Action,
+    ApproveMember,
+    ApproveOrg,
+    Menu,
+    RejectMember,
+    RejectOrg,
+    ReviewMember,
+    ReviewOrg,
+    Reviews,
+)
 from core.domain.organization import Organization, OrgStatus
 from core.domain.volunteer import MembershipStatus
 from core.errors import DomainError, InvalidInput
@@ -26,7 +37,7 @@ REASON_MAX = 500
 
 
 def _back(turn: Turn) -> Choice:
-    return turn.choice("chat.reviews.button.list", "rev")
+    return turn.choice("chat.reviews.button.list", Reviews())
 
 
 def _still_pending(turn: Turn, name: str, pending: bool, status_code: str) -> bool:
@@ -53,10 +64,11 @@ async def show_reviews(turn: Turn, _: str = "") -> None:
     orgs = await pending_org_applications(turn.uow, turn.actor)
     requests = await pending_memberships(turn.uow, turn.actor)
     if not orgs and not requests:
-        turn.say("chat.reviews.none", turn.choice("chat.button.menu", "menu"))
+        turn.say("chat.reviews.none", turn.choice("chat.button.menu", Menu()))
         return
     choices = [
-        Choice(turn.label("chat.reviews.item.org", "name", name=o.name), f"rev.o:{o.id}") for o in orgs
+        Choice(turn.label("chat.reviews.item.org", "name", name=o.name), ReviewOrg(o.id or 0).pack())
+        for o in orgs
     ]
     for membership in requests:
         volunteer = await turn.uow.volunteers.get(membership.volunteer_id)
@@ -67,15 +79,15 @@ async def show_reviews(turn: Turn, _: str = "") -> None:
             name=volunteer.name if volunteer else "-",
             org=org.name if org else "-",
         )
-        choices.append(Choice(label, f"rev.m:{membership.volunteer_id}-{membership.org_id}"))
-    choices.append(turn.choice("chat.button.menu", "menu"))
+        choices.append(Choice(label, ReviewMember(membership.volunteer_id, membership.org_id).pack()))
+    choices.append(turn.choice("chat.button.menu", Menu()))
     turn.say("chat.reviews.title", *choices, orgs=len(orgs), members=len(requests))
 
 
 # ---- org applications (1-5.4) -------------------------------------------------------------------
 
 
-def _decisions(turn: Turn, approve: str, reject: str) -> tuple[Choice, Choice, Choice]:
+def _decisions(turn: Turn, approve: Action, reject: Action) -> tuple[Choice, Choice, Choice]:
     return (
         turn.choice("chat.reviews.button.approve", approve),
         turn.choice("chat.reviews.button.reject", reject),
@@ -83,25 +95,22 @@ def _decisions(turn: Turn, approve: str, reject: str) -> tuple[Choice, Choice, C
     )
 
 
-async def _pending_org(turn: Turn, arg: str) -> Organization | None:
+async def _pending_org(turn: Turn, org_id: int) -> Organization | None:
     """The application a button names, while it waits for a decision; None once the reviewer has
-    been shown the list (a payload naming none) or the decision already made."""
+    been shown the decision already made."""
     turn.state.clear()
-    if not arg.isdigit():
-        await show_reviews(turn)
-        return None
-    org = await org_application(turn.uow, turn.actor, int(arg))
+    org = await org_application(turn.uow, turn.actor, org_id)
     return org if _org_pending(turn, org) else None
 
 
-async def show_org(turn: Turn, arg: str) -> None:
-    org = await _pending_org(turn, arg)
+async def show_org(turn: Turn, action: ReviewOrg) -> None:
+    org = await _pending_org(turn, action.org_id)
     if org is None:
         return
     parent = await turn.uow.orgs.get(org.parent_id) if org.parent_id is not None else None
     turn.say(
         "chat.reviews.org.card",
-        *_decisions(turn, f"rev.oa:{org.id}", f"rev.or:{org.id}"),
+        *_decisions(turn, ApproveOrg(action.org_id), RejectOrg(action.org_id)),
         columns=2,
         name=org.name,
         kind=turn.t(
@@ -118,15 +127,15 @@ async def show_org(turn: Turn, arg: str) -> None:
     )
 
 
-async def approve_org(turn: Turn, arg: str) -> None:
-    org = await _pending_org(turn, arg)
+async def approve_org(turn: Turn, action: ApproveOrg) -> None:
+    org = await _pending_org(turn, action.org_id)
     if org is not None:
-        await decide_org_application(turn.uow, turn.clock, turn.actor, int(arg), approve=True)
+        await decide_org_application(turn.uow, turn.clock, turn.actor, action.org_id, approve=True)
         turn.say("chat.reviews.org.approved", _back(turn), name=org.name)
 
 
-async def reject_org(turn: Turn, arg: str) -> None:
-    org = await _pending_org(turn, arg)
+async def reject_org(turn: Turn, action: RejectOrg) -> None:
+    org = await _pending_org(turn, action.org_id)
     if org is not None:
         turn.state.start(REVIEW_REASON, "reason", kind="org", org_id=org.id)
         turn.say("chat.reviews.ask_reason", _back(turn), name=org.name)
@@ -135,26 +144,26 @@ async def reject_org(turn: Turn, arg: str) -> None:
 # ---- requests to join an org (2-7.1) ------------------------------------------------------------
 
 
-async def _pending_member(turn: Turn, arg: str) -> JoinRequest | None:
-    """The request a button names (``<volunteer id>-<org id>``), while it waits for a decision; None
-    once the reviewer has been shown the list or the decision already made."""
+async def _pending_member(turn: Turn, volunteer_id: int, org_id: int) -> JoinRequest | None:
+    """The request a button names, while it waits for a decision; None once the reviewer has been
+    shown the decision already made."""
     turn.state.clear()
-    volunteer_id, _, org_id = arg.partition("-")
-    if not (volunteer_id.isdigit() and org_id.isdigit()):
-        await show_reviews(turn)
-        return None
-    request = await join_request(turn.uow, turn.actor, int(volunteer_id), int(org_id))
+    request = await join_request(turn.uow, turn.actor, volunteer_id, org_id)
     return request if _member_pending(turn, request) else None
 
 
-async def show_member(turn: Turn, arg: str) -> None:
-    request = await _pending_member(turn, arg)
+async def show_member(turn: Turn, action: ReviewMember) -> None:
+    request = await _pending_member(turn, action.volunteer_id, action.org_id)
     if request is None:
         return
     membership, volunteer = request.membership, request.volunteer
     turn.say(
         "chat.reviews.member.card",
-        *_decisions(turn, f"rev.ma:{arg}", f"rev.mr:{arg}"),
+        *_decisions(
+            turn,
+            ApproveMember(action.volunteer_id, action.org_id),
+            RejectMember(action.volunteer_id, action.org_id),
+        ),
         columns=2,
         name=volunteer.name,
         number=volunteer.volunteer_number or "-",
@@ -167,8 +176,8 @@ async def show_member(turn: Turn, arg: str) -> None:
     )
 
 
-async def approve_member(turn: Turn, arg: str) -> None:
-    request = await _pending_member(turn, arg)
+async def approve_member(turn: Turn, action: ApproveMember) -> None:
+    request = await _pending_member(turn, action.volunteer_id, action.org_id)
     if request is not None:
         membership = request.membership
         await decide_join_request(
@@ -179,8 +188,8 @@ async def approve_member(turn: Turn, arg: str) -> None:
         )
 
 
-async def reject_member(turn: Turn, arg: str) -> None:
-    request = await _pending_member(turn, arg)
+async def reject_member(turn: Turn, action: RejectMember) -> None:
+    request = await _pending_member(turn, action.volunteer_id, action.org_id)
     if request is not None:
         membership = request.membership
         turn.state.start(
@@ -200,9 +209,9 @@ async def reason_step(turn: Turn, given: Input) -> None:
     data = turn.state.data
     if not turn.still_asked(_back(turn).payload):
         if data.get("kind") == "org":
-            await show_org(turn, str(data["org_id"]))
+            await show_org(turn, ReviewOrg(int(data["org_id"])))
         else:
-            await show_member(turn, f"{data['volunteer_id']}-{data['org_id']}")
+            await show_member(turn, ReviewMember(int(data["volunteer_id"]), int(data["org_id"])))
         return
     reason = " ".join(given.text.split()) if isinstance(given, Text) else ""
     try:

@@ -9,6 +9,8 @@ from typing import TypeVar
 
 from core.chat import (
     activities,
+    activity_editing,
+    activity_form,
     activity_template,
     attendance,
     briefing,
@@ -27,6 +29,7 @@ from core.chat import (
     qualifications,
     reports,
     reviews,
+    staff_activities,
     statistics,
     surveys,
     volunteer,
@@ -51,15 +54,6 @@ def _plain(handler: Handler) -> Callable[[Turn, Action], Awaitable[None]]:
 
     async def pressed(turn: Turn, _: Action) -> None:
         await handler(turn, "")
-
-    return pressed
-
-
-def _arg(handler: Handler) -> Callable[[Turn, Action], Awaitable[None]]:
-    """A handler that still reads the text after the prefix (the action's fields, as packed)."""
-
-    async def pressed(turn: Turn, action: Action) -> None:
-        await handler(turn, action.pack().partition(":")[2])
 
     return pressed
 
@@ -110,12 +104,8 @@ async def join_org(turn: Turn, arg: str) -> None:
     turn.say(f"chat.reg.membership.{membership.status.value}", org=org.name)
 
 
-async def register(turn: Turn, after: str) -> None:
-    await volunteer.start_registration(turn, after)
-
-
 async def new_activity(turn: Turn, action: actions.NewActivity) -> None:
-    await organizer.start_new_activity(turn, action.as_kind or "")
+    await activity_form.start_new_activity(turn, action.as_kind or "")
 
 
 async def certificate(turn: Turn, action: actions.Certificate) -> None:
@@ -140,14 +130,14 @@ def build_routes() -> Routes:
         "my": activities.my_activities,
         "profile": volunteer.show_profile,
         "feedback": feedback.ask_feedback,
-        "complain": feedback.start_complaint,
+        "complain": feedback.complain_command,
         "myeval": evaluations.mine,
         "report": statistics.report_command,
-        "language": volunteer.choose_language,
+        "language": _command(actions.ChooseLanguage, volunteer.choose_language),
         "link": linking.link,
         "qr": deep_links.qr_command,
         "organizer": organizer.organizer_menu,
-        "publish": organizer.start_new_activity,
+        "publish": activity_form.start_new_activity,
         "neworg": org_application.start_application,
         "reviews": reviews.show_reviews,
         "feedbacklist": feedback.list_feedback,
@@ -163,7 +153,7 @@ def build_routes() -> Routes:
         "records": reports.list_missing,
         "export": _command(actions.Export, exports.export_menu),
         "overview": _command(actions.Overview, org_overview.overview),
-        "settings": volunteer.message_settings,
+        "settings": _command(actions.MessageSettings, volunteer.message_settings),
         "mydata": privacy.my_data,
         "leave": privacy.ask_leave,
     }
@@ -171,7 +161,7 @@ def build_routes() -> Routes:
         [
             _on(actions.Menu, _plain(menu)),
             _on(actions.Help, _plain(volunteer.show_help)),
-            _on(actions.Register, _arg(register)),
+            _on(actions.Register, volunteer.register),
             _on(actions.Find, _plain(find)),
             _on(actions.FindGroups, activities.show_groups),
             _on(actions.FindList, activities.list_page),
@@ -185,40 +175,40 @@ def build_routes() -> Routes:
             _on(actions.CancelSignup, activities.do_cancel),
             _on(actions.MyActivities, _plain(activities.my_activities)),
             _on(actions.Profile, _plain(volunteer.show_profile)),
-            _on(actions.ChooseLanguage, _arg(volunteer.choose_language)),
-            _on(actions.EditProfile, _arg(volunteer.edit_profile)),
+            _on(actions.ChooseLanguage, volunteer.choose_language),
+            _on(actions.EditProfile, volunteer.edit_profile),
             _on(actions.Consents, _plain(volunteer.show_consents)),
-            _on(actions.WithdrawConsent, _arg(volunteer.withdraw)),
-            _on(actions.MessageSettings, _arg(volunteer.message_settings)),
-            _on(actions.ExplainConsent, _arg(volunteer.explain_consent)),
-            _on(actions.GrantConsent, _arg(volunteer.grant)),
+            _on(actions.WithdrawConsent, volunteer.withdraw),
+            _on(actions.MessageSettings, volunteer.message_settings),
+            _on(actions.ExplainConsent, volunteer.explain_consent),
+            _on(actions.GrantConsent, volunteer.grant),
             _on(actions.LinkAccount, _plain(linking.link)),
             _on(actions.MyData, _plain(privacy.my_data)),
             _on(actions.AskLeave, _plain(privacy.ask_leave)),
             _on(actions.Leave, _plain(privacy.do_leave)),
-            _on(actions.ActivityQr, _arg(deep_links.activity_qr)),
-            _on(actions.SurveyQr, _arg(deep_links.survey_qr)),
+            _on(actions.ActivityQr, deep_links.activity_qr),
+            _on(actions.SurveyQr, deep_links.survey_qr),
             _on(actions.Feedback, _plain(feedback.ask_feedback)),
             _on(actions.Complain, _plain(feedback.start_complaint)),
-            _on(actions.ComplainAboutActivity, _arg(feedback.start_complaint)),
-            _on(actions.ComplainAboutOrg, _arg(feedback.start_complaint)),
-            _on(actions.ComplainAboutPlatform, _arg(feedback.start_complaint)),
-            _on(actions.ComplainByNumber, _arg(feedback.start_complaint)),
+            _on(actions.ComplainAboutActivity, feedback.complain_about_activity),
+            _on(actions.ComplainAboutOrg, feedback.complain_about_org),
+            _on(actions.ComplainAboutPlatform, feedback.complain_about_platform),
+            _on(actions.ComplainByNumber, feedback.complain_by_number),
             _on(actions.EvaluateAttendees, evaluations.show_attendees),
             _on(actions.Evaluate, evaluations.start),
             _on(actions.MyEvaluations, _plain(evaluations.mine)),
             _on(actions.Statistics, _plain(statistics.show)),
-            _on(actions.ActivityStatistics, _arg(statistics.show)),
-            _on(actions.OrgStatistics, _arg(statistics.show)),
-            _on(actions.ActivityStatisticsFile, _arg(statistics.send_xlsx)),
-            _on(actions.OrgStatisticsFile, _arg(statistics.send_xlsx)),
+            _on(actions.ActivityStatistics, statistics.show_activity),
+            _on(actions.OrgStatistics, statistics.show_org),
+            _on(actions.ActivityStatisticsFile, statistics.send_activity_xlsx),
+            _on(actions.OrgStatisticsFile, statistics.send_org_xlsx),
             _on(actions.OrganizerMenu, _plain(organizer.organizer_menu)),
             _on(actions.NewActivity, new_activity),
             _on(actions.ActivityTemplate, _plain(activity_template.send_template)),
-            _on(actions.StaffActivities, organizer.list_activities),
-            _on(actions.StaffCard, organizer.staff_card),
-            _on(actions.Publish, organizer.publish),
-            _on(actions.SignupList, organizer.signup_list),
+            _on(actions.StaffActivities, staff_activities.list_activities),
+            _on(actions.StaffCard, staff_activities.staff_card),
+            _on(actions.Publish, staff_activities.publish),
+            _on(actions.SignupList, staff_activities.signup_list),
             _on(actions.Roster, attendance.roster),
             _on(actions.Mark, attendance.mark),
             _on(actions.CheckinCode, attendance.show_code),
@@ -244,35 +234,35 @@ def build_routes() -> Routes:
             _on(actions.ConfirmRecord, attendance.confirm_one),
             _on(actions.ConfirmAllRecords, attendance.confirm_all),
             _on(actions.VoidRecord, attendance.ask_void),
-            _on(actions.ExportSignups, organizer.export),
+            _on(actions.ExportSignups, staff_activities.export),
             _on(actions.Export, exports.export_menu),
             _on(actions.Overview, org_overview.overview),
             _on(actions.BroadcastPreview, broadcasts.preview),
             _on(actions.BroadcastSend, broadcasts.send),
             _on(actions.BroadcastRefresh, broadcasts.refresh),
             _on(actions.BroadcastStop, broadcasts.stop),
-            _on(actions.AskCancelActivity, organizer.ask_cancel),
-            _on(actions.AskEditActivity, organizer.ask_edit),
-            _on(actions.EditActivity, organizer.start_edit),
+            _on(actions.AskCancelActivity, staff_activities.ask_cancel),
+            _on(actions.AskEditActivity, activity_editing.ask_edit),
+            _on(actions.EditActivity, activity_editing.start_edit),
             _on(actions.FoundOrg, _plain(org_application.start_application)),
             _on(actions.Reviews, _plain(reviews.show_reviews)),
-            _on(actions.ReviewOrg, _arg(reviews.show_org)),
-            _on(actions.ApproveOrg, _arg(reviews.approve_org)),
-            _on(actions.RejectOrg, _arg(reviews.reject_org)),
-            _on(actions.ReviewMember, _arg(reviews.show_member)),
-            _on(actions.ApproveMember, _arg(reviews.approve_member)),
-            _on(actions.RejectMember, _arg(reviews.reject_member)),
+            _on(actions.ReviewOrg, reviews.show_org),
+            _on(actions.ApproveOrg, reviews.approve_org),
+            _on(actions.RejectOrg, reviews.reject_org),
+            _on(actions.ReviewMember, reviews.show_member),
+            _on(actions.ApproveMember, reviews.approve_member),
+            _on(actions.RejectMember, reviews.reject_member),
             _on(actions.FeedbackList, _plain(feedback.list_feedback)),
-            _on(actions.FeedbackItem, _arg(feedback.show_item)),
-            _on(actions.ReplyFeedback, _arg(feedback.ask_reply)),
+            _on(actions.FeedbackItem, feedback.show_item),
+            _on(actions.ReplyFeedback, feedback.ask_reply),
             _on(actions.NewNeed, _plain(needs.start_need)),
             _on(actions.Needs, _plain(needs.list_needs)),
-            _on(actions.ShowNeed, _arg(needs.show_need)),
-            _on(actions.ApproveNeed, _arg(needs.approve)),
-            _on(actions.RejectNeed, _arg(needs.ask_reject)),
-            _on(actions.TakeNeed, _arg(needs.take)),
-            _on(actions.CloseNeed, _arg(needs.close)),
-            _on(actions.PlanNeed, _arg(needs.plan)),
+            _on(actions.ShowNeed, needs.show_need),
+            _on(actions.ApproveNeed, needs.approve),
+            _on(actions.RejectNeed, needs.ask_reject),
+            _on(actions.TakeNeed, needs.take),
+            _on(actions.CloseNeed, needs.close),
+            _on(actions.PlanNeed, needs.plan),
             _on(actions.MatchActivity, matching.for_activity),
             _on(actions.MatchNeed, matching.for_need),
             _on(actions.Invite, matching.invite_one),
@@ -293,10 +283,10 @@ def build_routes() -> Routes:
         feedback.FEEDBACK: feedback.feedback_step,
         volunteer.PROFILE_EDIT: volunteer.profile_edit_step,
         linking.LINKING: linking.linking_step,
-        organizer.NEW_ACTIVITY: organizer.new_activity_step,
+        activity_form.NEW_ACTIVITY: activity_form.new_activity_step,
         activity_template.ACTIVITY_TEMPLATE: activity_template.template_step,
-        organizer.CANCEL_ACTIVITY: organizer.cancel_step,
-        organizer.EDIT_ACTIVITY: organizer.edit_step,
+        staff_activities.CANCEL_ACTIVITY: staff_activities.cancel_step,
+        activity_editing.EDIT_ACTIVITY: activity_editing.edit_step,
         org_application.ORG_APPLICATION: org_application.application_step,
         reviews.REVIEW_REASON: reviews.reason_step,
         feedback.FEEDBACK_REPLY: feedback.reply_step,

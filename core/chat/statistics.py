@@ -7,13 +7,22 @@ Not to be confused with core/chat/reports.py, the activity record of 3-6.3."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from core.chat.forms import refuse_not_staff, staff_only
-from core.chat.messages import Choice, Document, Image, Input, Text
+from core.chat.messages import Choice, Document, Image, Input, Text, typed_id
 from core.chat.turn import LABEL_LIMIT, Turn
+from core.domain.actions import (
+    ActivityStatistics,
+    ActivityStatisticsFile,
+    Menu,
+    OrgStatistics,
+    OrgStatisticsFile,
+    Statistics,
+)
 from core.domain.organization import Organization, OrgStatus
 from core.domain.survey import RATING_MAX, RATING_MIN, SurveyKind
 from core.errors import InvalidInput, NotFound, PermissionDenied
@@ -35,10 +44,11 @@ RECENT_ACTIVITIES = 10
 ACTIVITY_LINES = 10  # listed in the chat text; the XLSX holds them all
 NAMED = (PeriodName.THIS_MONTH, PeriodName.LAST_MONTH, PeriodName.THIS_YEAR)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_RANGE = re.compile(r"p([0-9]{8})\.([0-9]{8})")  # a period in a payload: p20260101.20260331
 
 
 def _menu(turn: Turn) -> Choice:
-    return turn.choice("chat.button.menu", "menu")
+    return turn.choice("chat.button.menu", Menu())
 
 
 async def report_orgs(turn: Turn) -> list[Organization]:
@@ -53,52 +63,64 @@ async def report_orgs(turn: Turn) -> list[Organization]:
 async def report_command(turn: Turn, arg: str) -> None:
     """/report, or /report act-12 for one activity."""
     kind, _, ident = arg.strip().partition("-")
-    if kind == "act" and ident.isdigit():
-        await show(turn, f"a{ident}")
+    activity_id = typed_id(ident) if kind == "act" else None
+    if activity_id is not None:
+        await show_activity(turn, ActivityStatistics(activity_id))
         return
-    await show(turn, "")
+    await show(turn)
 
 
 @staff_only
-async def show(turn: Turn, arg: str) -> None:
-    if arg.startswith("a") and arg[1:].isdigit():
-        report = await activity_report(turn.uow, turn.actor, int(arg[1:]))
-        await _send(turn, report, arg)
-        return
-    org_part, _, period_part = arg.partition(".")
+async def show(turn: Turn, _: str = "") -> None:
+    """``st``, /report: which org's report, or the periods of the only one."""
+    orgs = await report_orgs(turn)
+    if not orgs:
+        refuse_not_staff(turn)
+    elif len(orgs) == 1:
+        _ask_period(turn, orgs[0], several=False)
+    else:
+        _ask_org(turn, orgs)
+
+
+@staff_only
+async def show_activity(turn: Turn, action: ActivityStatistics) -> None:
+    report = await activity_report(turn.uow, turn.actor, action.activity_id)
+    await _send(turn, report, ActivityStatisticsFile(action.activity_id))
+
+
+@staff_only
+async def show_org(turn: Turn, action: OrgStatistics) -> None:
+    """``st:o3`` asks for the period; ``st:o3.r`` for a typed range, ``st:o3.a`` for an activity; a
+    named period or a range (``st:o3.tm``, ``st:o3.p20260101.20260331``) is the report."""
     orgs = await report_orgs(turn)
     if not orgs:
         refuse_not_staff(turn)
         return
-    org = _picked(orgs, org_part)
-    if org is None:
-        if len(orgs) == 1 and not org_part:
-            org = orgs[0]
-        elif org_part:  # an org not theirs (a forged or old payload)
-            raise PermissionDenied("access.not_staff")
-        else:
-            _ask_org(turn, orgs)
-            return
-    assert org.id is not None
-    if period_part == "r":
+    org = _picked(orgs, action.org_id)
+    if org is None or org.id is None:  # an org not theirs (a forged or old payload)
+        raise PermissionDenied("access.not_staff")
+    if action.period == "r":
         turn.state.start(STATS_RANGE, "range", org=org.id)
-        turn.say("statistics.ask_range", turn.choice("statistics.button.back", f"st:o{org.id}"), _menu(turn))
+        turn.say("statistics.ask_range", _back(turn, org.id), _menu(turn))
         return
-    if period_part == "a":
+    if action.period == "a":
         await _ask_activity(turn, org)
         return
-    period = _period(turn, org, period_part)
+    period = _period(turn, org, action.period or "")
     if period is None:
         _ask_period(turn, org, several=len(orgs) > 1)
         return
     report = await period_report(turn.uow, turn.actor, org.id, period)
-    await _send(turn, report, f"o{org.id}.{_code(period)}")
+    await _send(turn, report, OrgStatisticsFile(org.id, _code(period)))
 
 
-def _picked(orgs: list[Organization], given: str) -> Organization | None:
-    if given.startswith("o") and given[1:].isdigit():
-        return next((o for o in orgs if o.id == int(given[1:])), None)
-    return None
+def _picked(orgs: list[Organization], org_id: int) -> Organization | None:
+    return next((o for o in orgs if o.id == org_id), None)
+
+
+def _back(turn: Turn, org_id: int) -> Choice:
+    """Back to the periods of the org's report."""
+    return turn.choice("statistics.button.back", OrgStatistics(org_id))
 
 
 def _period(turn: Turn, org: Organization, given: str) -> Period | None:
@@ -106,9 +128,9 @@ def _period(turn: Turn, org: Organization, given: str) -> Period | None:
     if named is not None:
         today = turn.clock.now().astimezone(ZoneInfo(org.timezone)).date()
         return Period.named(named, today)
-    if given.startswith("p") and len(given) == 18 and given[1:9].isdigit() and given[10:].isdigit():
+    if written := _RANGE.fullmatch(given):
         try:
-            start, end = _day(given[1:9]), _day(given[10:])
+            start, end = _day(written[1]), _day(written[2])
         except ValueError:
             return None
         return Period(start, end) if start <= end else None
@@ -126,19 +148,21 @@ def _code(period: Period) -> str:
 
 
 def _ask_org(turn: Turn, orgs: list[Organization]) -> None:
-    choices = [Choice(o.name[:LABEL_LIMIT], f"st:o{o.id}") for o in orgs[:ORG_BUTTONS]]
+    choices = [Choice(o.name[:LABEL_LIMIT], OrgStatistics(o.id or 0).pack()) for o in orgs[:ORG_BUTTONS]]
     turn.say("statistics.ask_org", *choices, _menu(turn))
 
 
 def _ask_period(turn: Turn, org: Organization, *, several: bool) -> None:
-    base = f"st:o{org.id}"
-    choices = [turn.choice(f"export.period.{name.value}", f"{base}.{name.value}") for name in NAMED]
+    org_id = org.id or 0
+    choices = [
+        turn.choice(f"export.period.{name.value}", OrgStatistics(org_id, name.value)) for name in NAMED
+    ]
     choices += [
-        turn.choice("statistics.button.range", f"{base}.r"),
-        turn.choice("statistics.button.activity", f"{base}.a"),
+        turn.choice("statistics.button.range", OrgStatistics(org_id, "r")),
+        turn.choice("statistics.button.activity", OrgStatistics(org_id, "a")),
     ]
     if several:
-        choices.append(turn.choice("statistics.button.other_org", "st"))
+        choices.append(turn.choice("statistics.button.other_org", Statistics()))
     turn.say("statistics.ask_period", *choices, _menu(turn), columns=2, org=org.name)
 
 
@@ -150,7 +174,7 @@ async def _ask_activity(turn: Turn, org: Organization) -> None:
         ActivityQuery(statuses=HELD, org_ids=org_ids, starts_before=turn.clock.now(), limit=1000)
     )
     latest = [a for a in reversed(held) if a.training_kind is None][:RECENT_ACTIVITIES]
-    back = turn.choice("statistics.button.back", f"st:o{org.id}")
+    back = _back(turn, org.id)
     if not latest:
         turn.say("statistics.no_activities", back, org=org.name)
         return
@@ -162,7 +186,7 @@ async def _ask_activity(turn: Turn, org: Organization) -> None:
                 date=turn.local_time(a.starts_at, a.timezone)[:10],
                 title=a.title,
             ),
-            f"st:a{a.id}",
+            ActivityStatistics(a.id or 0).pack(),
         )
         for a in latest
     ]
@@ -171,8 +195,8 @@ async def _ask_activity(turn: Turn, org: Organization) -> None:
 
 async def range_step(turn: Turn, given: Input) -> None:
     org_id = int(turn.state.data.get("org", 0))
-    back = turn.choice("statistics.button.back", f"st:o{org_id}")
-    if not turn.still_asked(back.payload, "menu"):
+    back = _back(turn, org_id)
+    if not turn.still_asked(back.payload, Menu().pack()):
         return
     try:
         period = parse_range(given.text if isinstance(given, Text) else "")
@@ -182,14 +206,14 @@ async def range_step(turn: Turn, given: Input) -> None:
         turn.say("statistics.ask_range", back, _menu(turn))
         return
     turn.state.clear()
-    await show(turn, f"o{org_id}.{_code(period)}")
+    await show_org(turn, OrgStatistics(org_id, _code(period)))
 
 
 # ---- the report: text, charts and the spreadsheet ----------------------------------------------
 
 
-async def _send(turn: Turn, report: Report, spec: str) -> None:
-    turn.say_text(_text(turn, report), *_after(turn, report, spec), columns=2)
+async def _send(turn: Turn, report: Report, file: ActivityStatisticsFile | OrgStatisticsFile) -> None:
+    turn.say_text(_text(turn, report), *_after(turn, report, file), columns=2)
     if turn.charts is None:
         return
     if len(report.monthly_hours) > 1 and any(hours for _, hours in report.monthly_hours):
@@ -214,12 +238,12 @@ async def _send(turn: Turn, report: Report, spec: str) -> None:
         turn.replies.append(Image(turn.charts.bar_chart(chart), "rating-distribution.png", chart.title))
 
 
-def _after(turn: Turn, report: Report, spec: str) -> list[Choice]:
-    choices = [turn.choice("statistics.button.xlsx", f"stx:{spec}")]
+def _after(turn: Turn, report: Report, file: ActivityStatisticsFile | OrgStatisticsFile) -> list[Choice]:
+    choices = [turn.choice("statistics.button.xlsx", file)]
     if report.activity_id is None:
-        choices.append(turn.choice("statistics.button.other_period", f"st:o{report.org_id}"))
+        choices.append(turn.choice("statistics.button.other_period", OrgStatistics(report.org_id)))
     else:
-        choices.append(turn.choice("statistics.button.period", "st"))
+        choices.append(turn.choice("statistics.button.period", Statistics()))
     choices.append(_menu(turn))
     return choices
 
@@ -321,24 +345,29 @@ def _activity_line(turn: Turn, line: ActivityLine) -> str:
 
 
 @staff_only
-async def send_xlsx(turn: Turn, arg: str) -> None:
-    """``stx:<spec>``: the same report as an XLSX file."""
-    if arg.startswith("a") and arg[1:].isdigit():
-        report = await activity_report(turn.uow, turn.actor, int(arg[1:]))
-        filename = f"report-activity-{arg[1:]}.xlsx"
-    else:
-        org_part, _, period_part = arg.partition(".")
-        orgs = await report_orgs(turn)
-        org = _picked(orgs, org_part)
-        if org is None or org.id is None:
-            raise NotFound("org.not_found")
-        period = _period(turn, org, period_part)
-        if period is None:
-            _ask_period(turn, org, several=len(orgs) > 1)
-            return
-        report = await period_report(turn.uow, turn.actor, org.id, period)
-        filename = f"report-{org.id}-{period.slug}.xlsx"
-    again = turn.choice("statistics.button.period", "st")
+async def send_activity_xlsx(turn: Turn, action: ActivityStatisticsFile) -> None:
+    """``stx:a12``: the activity's report as an XLSX file."""
+    report = await activity_report(turn.uow, turn.actor, action.activity_id)
+    _send_file(turn, report, f"report-activity-{action.activity_id}.xlsx")
+
+
+@staff_only
+async def send_org_xlsx(turn: Turn, action: OrgStatisticsFile) -> None:
+    """``stx:o3.<period>``: the org's report of the period as an XLSX file."""
+    orgs = await report_orgs(turn)
+    org = _picked(orgs, action.org_id)
+    if org is None or org.id is None:
+        raise NotFound("org.not_found")
+    period = _period(turn, org, action.period)
+    if period is None:
+        _ask_period(turn, org, several=len(orgs) > 1)
+        return
+    report = await period_report(turn.uow, turn.actor, org.id, period)
+    _send_file(turn, report, f"report-{org.id}-{period.slug}.xlsx")
+
+
+def _send_file(turn: Turn, report: Report, filename: str) -> None:
+    again = turn.choice("statistics.button.period", Statistics())
     if turn.documents is None:
         turn.say("export.unavailable", again, _menu(turn))
         return

@@ -5,7 +5,7 @@ volunteers' one (only those who took part); ``/stats act-12`` shows the results 
 from __future__ import annotations
 
 from core.chat.forms import comment_given, keep_score, score_given
-from core.chat.messages import Image, Input
+from core.chat.messages import Image, Input, typed_id
 from core.chat.turn import Turn
 from core.domain.actions import (
     ComplainAboutActivity,
@@ -127,10 +127,11 @@ async def _take_comment(turn: Turn, given: Input) -> None:
 async def stats_command(turn: Turn, arg: str) -> None:
     """/stats act-12: the same payload words as the deep links."""
     kind, _, ident = arg.strip().partition("-")
-    if kind != "act" or not ident.isdigit():
+    activity_id = typed_id(ident) if kind == "act" else None
+    if activity_id is None:
         turn.say("chat.survey.stats.usage", turn.choice("chat.button.menu", Menu()))
         return
-    await show_stats(turn, SurveyStats(int(ident)))
+    await show_stats(turn, SurveyStats(activity_id))
 
 
 async def show_stats(turn: Turn, pressed: SurveyStats) -> None:

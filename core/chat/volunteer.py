@@ -20,8 +20,33 @@ from core.chat.forms import (
     refuse_only,
     taking,
 )
-from core.chat.messages import Choice, Contact, Input, Text
+from core.chat.messages import Choice, Contact, Input, Text, typed_id
 from core.chat.turn import Turn
+from core.domain.actions import (
+    Action,
+    CheckinMenu,
+    ChooseLanguage,
+    Consents,
+    EditProfile,
+    ExplainConsent,
+    Feedback,
+    Find,
+    FoundOrg,
+    GrantConsent,
+    Help,
+    LinkAccount,
+    Menu,
+    MessageSettings,
+    MyActivities,
+    MyData,
+    MyHours,
+    NewNeed,
+    OrganizerMenu,
+    Profile,
+    Register,
+    WithdrawConsent,
+    parse,
+)
 from core.domain.codes import ProfessionalField, ServiceContent
 from core.domain.identity_numbers import age_on, normalise_mobile
 from core.domain.organization import OrgStatus
@@ -45,37 +70,42 @@ _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 
 async def show_menu(turn: Turn, _: str = "") -> None:
     choices = [
-        turn.choice("chat.menu.find", "find"),
-        turn.choice("chat.menu.mine", "my"),
+        turn.choice("chat.menu.find", Find()),
+        turn.choice("chat.menu.mine", MyActivities()),
     ]
     if turn.actor.volunteer_id is None:
-        choices.insert(0, turn.choice("chat.menu.register", "reg"))
+        choices.insert(0, turn.choice("chat.menu.register", Register()))
     else:
-        choices.append(turn.choice("chat.menu.checkin", "ci"))
-        choices.append(turn.choice("chat.menu.hours", "hours"))
-        choices.append(turn.choice("chat.menu.profile", "prof"))
-        choices.append(turn.choice("chat.menu.found_org", "orgapp"))
-    choices.append(turn.choice("chat.menu.need", "need"))
-    choices.append(turn.choice("chat.menu.feedback", "fb"))
+        choices.append(turn.choice("chat.menu.checkin", CheckinMenu()))
+        choices.append(turn.choice("chat.menu.hours", MyHours()))
+        choices.append(turn.choice("chat.menu.profile", Profile()))
+        choices.append(turn.choice("chat.menu.found_org", FoundOrg()))
+    choices.append(turn.choice("chat.menu.need", NewNeed()))
+    choices.append(turn.choice("chat.menu.feedback", Feedback()))
     if turn.actor.staff_of or turn.actor.admin:
-        choices.append(turn.choice("chat.menu.organizer", "org"))
-    choices.append(turn.choice("chat.menu.help", "help"))
+        choices.append(turn.choice("chat.menu.organizer", OrganizerMenu()))
+    choices.append(turn.choice("chat.menu.help", Help()))
     turn.say("chat.menu.title", *choices, columns=2)
 
 
 async def show_help(turn: Turn, _: str = "") -> None:
-    turn.say("chat.help", turn.choice("chat.button.menu", "menu"))
+    turn.say("chat.help", turn.choice("chat.button.menu", Menu()))
 
 
 # ---- registration -------------------------------------------------------------------------------
 
 
-async def start_registration(turn: Turn, after: str = "") -> None:
+async def start_registration(turn: Turn, after: Action | None = None) -> None:
+    """``after``: the button pressed before registering, offered again once registered."""
     if turn.actor.volunteer_id is not None:
         turn.say("volunteer.already_registered")
         await show_menu(turn)
         return
-    await FORM.proceed(turn, {"after": after})
+    await FORM.proceed(turn, {"after": after.pack() if after is not None else ""})
+
+
+async def register(turn: Turn, action: Register) -> None:
+    await start_registration(turn, action.after)
 
 
 async def _ask_language(turn: Turn, data: Data) -> None:
@@ -220,9 +250,10 @@ async def _ask_org(turn: Turn, data: Data) -> None:
 
 async def _take_org(turn: Turn, given: Input, data: Data) -> Data:
     picked = pressed(given)
-    if picked != "none" and not picked.isdigit():
+    org_id = typed_id(picked)
+    if picked != "none" and org_id is None:
         raise InvalidInput(PICK_BUTTON)
-    return {"org": None if picked == "none" else int(picked)}
+    return {"org": org_id}
 
 
 SKILLS = choosing_many(
@@ -288,15 +319,15 @@ async def _finish_registration(turn: Turn, data: Data) -> None:
     )
     volunteer = await register_volunteer(turn.uow, turn.clock, turn.user_id, form, policy=turn.policy)
     turn.actor = await load_actor(turn.uow, turn.user_id)
-    after = data.get("after", "")
+    after = parse(data.get("after") or "")
     turn.state.clear()
     turn.say("chat.reg.done", name=volunteer.name, number=volunteer.volunteer_number or "")
     if org_id is not None:
         membership = await request_membership(turn.uow, turn.clock, turn.actor, org_id)
         org = await turn.uow.orgs.get(org_id)
         turn.say(f"chat.reg.membership.{membership.status.value}", org=org.name if org else "")
-    if after:
-        turn.say("chat.reg.continue", Choice(turn.t("chat.button.continue"), after))
+    if after is not None:
+        turn.say("chat.reg.continue", turn.choice("chat.button.continue", after))
     else:
         await show_menu(turn)
 
@@ -307,7 +338,7 @@ async def _finish_registration(turn: Turn, data: Data) -> None:
 async def show_profile(turn: Turn, _: str = "") -> None:
     volunteer = await turn.uow.volunteers.by_user(turn.user_id)
     if volunteer is None:
-        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", Register()))
         return
     orgs = []
     for membership in await turn.uow.memberships.for_volunteer(volunteer.id or 0):
@@ -317,13 +348,13 @@ async def show_profile(turn: Turn, _: str = "") -> None:
             orgs.append(turn.t("chat.profile.org_item", org=org.name, status=status))
     turn.say(
         "chat.profile",
-        turn.choice("chat.profile.edit", "prof.ed"),
-        turn.choice("chat.profile.language", "prof.lang"),
-        turn.choice("chat.profile.consents", "prof.consents"),
-        turn.choice("chat.link.button", "prof.link"),
-        turn.choice("chat.settings.button", "settings"),
-        turn.choice("privacy.button.mydata", "pv.data"),
-        turn.choice("chat.button.menu", "menu"),
+        turn.choice("chat.profile.edit", EditProfile()),
+        turn.choice("chat.profile.language", ChooseLanguage()),
+        turn.choice("chat.profile.consents", Consents()),
+        turn.choice("chat.link.button", LinkAccount()),
+        turn.choice("chat.settings.button", MessageSettings()),
+        turn.choice("privacy.button.mydata", MyData()),
+        turn.choice("chat.button.menu", Menu()),
         name=volunteer.name,
         number=volunteer.volunteer_number or "",
         phone=volunteer.phone,
@@ -358,19 +389,20 @@ PROFILE_FORM = Form(
 )
 
 
-async def edit_profile(turn: Turn, field: str = "") -> None:
+async def edit_profile(turn: Turn, action: EditProfile) -> None:
     """Pick a field, answer the same question as at registration, saved at once."""
     volunteer = await turn.uow.volunteers.by_user(turn.user_id)
     if volunteer is None:
-        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", "reg"))
+        turn.say("volunteer.not_registered", turn.choice("chat.menu.register", Register()))
         return
+    field = action.field or ""
     if field in PROFILE_FORM.by_name:
         current = {"skills": volunteer.skills, "areas": volunteer.service_areas}
         data = {f"{field}_chosen": list(current[field])} if field in current else {}
         await PROFILE_FORM.proceed(turn, data, only=(field,))
         return
-    choices = [turn.choice(f"chat.profile.field.{f}", f"prof.ed:{f}") for f in PROFILE_FORM.by_name]
-    turn.say("chat.profile.edit_pick", *choices, turn.choice("chat.menu.profile", "prof"), columns=2)
+    choices = [turn.choice(f"chat.profile.field.{f}", EditProfile(f)) for f in PROFILE_FORM.by_name]
+    turn.say("chat.profile.edit_pick", *choices, turn.choice("chat.menu.profile", Profile()), columns=2)
 
 
 async def profile_edit_step(turn: Turn, given: Input) -> None:
@@ -391,15 +423,19 @@ async def profile_edit_step(turn: Turn, given: Input) -> None:
     await show_profile(turn)
 
 
-async def choose_language(turn: Turn, arg: str) -> None:
-    if arg in ("zh_CN", "en"):
-        await set_language(turn.uow, turn.user_id, arg)
-        turn.use_language(arg)
+async def choose_language(turn: Turn, action: ChooseLanguage) -> None:
+    language = action.language
+    if language in ("zh_CN", "en"):
+        await set_language(turn.uow, turn.user_id, language)
+        turn.use_language(language)
         turn.say("chat.language.set")
         await show_menu(turn)
         return
     turn.say(
-        "chat.reg.language", Choice("中文", "prof.lang:zh_CN"), Choice("English", "prof.lang:en"), columns=2
+        "chat.reg.language",
+        Choice("中文", ChooseLanguage("zh_CN").pack()),
+        Choice("English", ChooseLanguage("en").pack()),
+        columns=2,
     )
 
 
@@ -414,68 +450,67 @@ async def show_consents(turn: Turn, _: str = "") -> None:
         if consent.active:
             active.add(consent.kind)
             label = turn.t("chat.consent.withdraw", kind=turn.t(f"code.consent.{consent.kind.value}"))
-            choices.append(Choice(label, f"prof.wd:{consent.kind.value}"))
+            choices.append(Choice(label, WithdrawConsent(consent.kind).pack()))
     key = "chat.consent.list" if choices else "chat.consent.none"
     for kind in GRANTABLE:
         if kind not in active:
             label = turn.t("chat.consent.grant", kind=turn.t(f"code.consent.{kind.value}"))
-            choices.append(Choice(label, f"prof.gr:{kind.value}"))
-    choices.append(turn.choice("chat.button.menu", "menu"))
+            choices.append(Choice(label, ExplainConsent(kind).pack()))
+    choices.append(turn.choice("chat.button.menu", Menu()))
     turn.say(key, *choices)
 
 
-async def explain_consent(turn: Turn, kind: str) -> None:
+async def explain_consent(turn: Turn, action: ExplainConsent) -> None:
     """PIPL art. 14: the consent is informed — what is kept, for how long, and that it can be withdrawn."""
+    kind = action.kind
     if kind not in GRANTABLE:
         await show_consents(turn)
         return
     turn.say(
-        f"chat.consent.explain.{kind}",
-        turn.choice("chat.consent.agree", f"prof.gra:{kind}"),
-        turn.choice("chat.consent.back", "prof.consents"),
+        f"chat.consent.explain.{kind.value}",
+        turn.choice("chat.consent.agree", GrantConsent(kind)),
+        turn.choice("chat.consent.back", Consents()),
         days=turn.policy.location_retention_days,
     )
 
 
-async def grant(turn: Turn, kind: str) -> None:
+async def grant(turn: Turn, action: GrantConsent) -> None:
+    kind = action.kind
     if kind not in GRANTABLE:
         await show_consents(turn)
         return
-    if await turn.uow.consents.active(turn.user_id, ConsentKind(kind)) is None:
-        await give_consent(turn.uow, turn.clock, turn.user_id, ConsentKind(kind), policy=turn.policy)
-    turn.say("chat.consent.granted", kind=turn.t(f"code.consent.{kind}"))
+    if await turn.uow.consents.active(turn.user_id, kind) is None:
+        await give_consent(turn.uow, turn.clock, turn.user_id, kind, policy=turn.policy)
+    turn.say("chat.consent.granted", kind=turn.t(f"code.consent.{kind.value}"))
     await show_consents(turn)
 
 
-async def withdraw(turn: Turn, kind: str) -> None:
-    if kind not in ConsentKind._value2member_map_:
-        await show_consents(turn)
-        return
-    await withdraw_consent(turn.uow, turn.clock, turn.user_id, ConsentKind(kind))
-    turn.say("chat.consent.withdrawn", kind=turn.t(f"code.consent.{kind}"))
+async def withdraw(turn: Turn, action: WithdrawConsent) -> None:
+    await withdraw_consent(turn.uow, turn.clock, turn.user_id, action.kind)
+    turn.say("chat.consent.withdrawn", kind=turn.t(f"code.consent.{action.kind.value}"))
     await show_consents(turn)
 
 
 # ---- message settings (2-7.2) --------------------------------------------------------------------
 
 
-async def message_settings(turn: Turn, arg: str = "") -> None:
+async def message_settings(turn: Turn, action: MessageSettings) -> None:
     """/settings: recruitment calls on or off. Notices about one's own sign-ups are not affected."""
     turn.state.clear()
     user = await turn.uow.users.get(turn.user_id)
     assert user is not None
-    if arg in ("on", "off"):
-        user.recruitment_off = arg == "off"
+    if action.switch in ("on", "off"):
+        user.recruitment_off = action.switch == "off"
         turn.say("chat.settings.saved_off" if user.recruitment_off else "chat.settings.saved_on")
     state = "chat.settings.off" if user.recruitment_off else "chat.settings.on"
     toggle = (
-        ("chat.settings.turn_on", "settings:on")
+        turn.choice("chat.settings.turn_on", MessageSettings("on"))
         if user.recruitment_off
-        else ("chat.settings.turn_off", "settings:off")
+        else turn.choice("chat.settings.turn_off", MessageSettings("off"))
     )
     turn.say(
         "chat.settings.show",
-        turn.choice(*toggle),
-        turn.choice("chat.button.menu", "menu"),
+        toggle,
+        turn.choice("chat.button.menu", Menu()),
         state=turn.t(state),
     )

@@ -328,7 +328,7 @@ class ReplyFeedback(Action, prefix="fbl.r"):
     feedback_id: int
 
 
-# ---- the organizer (organizer.py, activity_template.py, deep_links.py, broadcasts.py) ------------
+# ---- the organizer (organizer.py, activity_form.py, staff_activities.py, activity_editing.py …) --
 
 
 class OrganizerMenu(Action, prefix="org"):
@@ -337,7 +337,9 @@ class OrganizerMenu(Action, prefix="org"):
 
 @dataclass(frozen=True)
 class NewActivity(Action, prefix="oa.new"):
-    """``as_kind``: ``trn`` for a training (2-7.4)."""
+    """``as_kind``: AS_TRAINING for a training (2-7.4)."""
+
+    AS_TRAINING: ClassVar[str] = "trn"
 
     as_kind: str | None = None
 
@@ -383,7 +385,7 @@ class AskEditActivity(Action, prefix="oa.ed"):
 
 @dataclass(frozen=True)
 class EditActivity(Action, prefix="oa.ef"):
-    """``group``: what is changed, a key of organizer.EDIT_GROUPS."""
+    """``group``: what is changed, a key of core.chat.activity_editing.EDIT_GROUPS."""
 
     activity_id: int
     group: str

@@ -19,14 +19,14 @@ from core.policy import Policy
 from core.services.access import load_actor
 from core.services.activities import create_activity
 from core.services.feedback import file_complaint
-from core.services.needs import NeedForm, submit_need
+from core.services.needs import submit_need
 from core.services.records import request_makeup
 from core.services.signups import sign_up
 from core.services.users import ensure_user, grant_role
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer, request_membership
 from locales import translator
 from storage.database import Database
-from tests.builders import activity_draft, make_activity, make_org, make_record
+from tests.builders import activity_draft, make_activity, make_org, make_record, need_form
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_updates import Person
 from tests.integration.test_telegram_webhook import Chat
@@ -135,18 +135,7 @@ async def _situation(db: Database, clock: FakeClock) -> Situation:
             uow,
             clock,
             requester,
-            NeedForm(
-                requester="鼓楼区某社区",
-                phone="13955550000",
-                description="老年人智能手机使用辅导",
-                service_content="b2",
-                service_objects=("public",),
-                volunteers_needed=2,
-                mode="offline",
-                preferred_time="12月中旬",
-                place="鼓楼区宁海路街道",
-                org_id=a.id,
-            ),
+            need_form(a.id),
         )
         complaint = await file_complaint(
             uow, clock, POLICY, v.user_id or 0, "讲座迟到", activity_id=upcoming.id

@@ -16,12 +16,12 @@ from core.domain.signup import SignupStatus
 from core.domain.volunteer import VolunteerStatus
 from core.policy import Policy
 from core.services.access import load_actor
-from core.services.needs import NeedForm, submit_need
+from core.services.needs import submit_need
 from core.services.signups import sign_up
 from core.services.users import ensure_user
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
 from storage.database import Database
-from tests.builders import make_activity, make_org, make_record, make_staff, make_volunteer
+from tests.builders import make_activity, make_org, make_record, make_staff, make_volunteer, need_form
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_updates import Person
 from tests.integration.two_channels import PUBLIC_URL, app_client, chat, mode, settings, signer, wechat
@@ -156,15 +156,10 @@ async def test_leaving_needs_no_registration_and_erases_a_requesters_phone(db, c
         user = await ensure_user(uow, clock, Channel.TELEGRAM, str(person.id), language="zh_CN")
         assert user.id is not None
         await give_consent(uow, clock, user.id, ConsentKind.PRIVACY_NOTICE, policy=Policy())
-        form = NeedForm(
+        form = need_form(
             requester="玄武区某村委会",
-            phone="13955550000",
             description="果树病虫害防治指导",
-            service_content="b2",
             service_objects=("concrete_needs",),
-            volunteers_needed=2,
-            mode="offline",
-            preferred_time="12月中旬",
             place="玄武区红山街道",
         )
         need = await submit_need(uow, clock, user.id, form)

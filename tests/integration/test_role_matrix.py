@@ -39,7 +39,7 @@ from core.services.broadcasts import broadcast_recruitment
 from core.services.certificates import issue_certificate, revoke_certificate
 from core.services.exports import Period, service_record_rows, volunteer_rows
 from core.services.feedback import file_complaint, reply_to_feedback
-from core.services.needs import NeedForm, close_need, decide_need, submit_need, take_need
+from core.services.needs import close_need, decide_need, submit_need, take_need
 from core.services.organizations import deactivate_org, summarize_org
 from core.services.records import confirm_records, decide_makeup, request_makeup, void_record
 from core.services.reports import ReportForm, file_report
@@ -65,6 +65,7 @@ from tests.builders import (
     make_record,
     make_staff,
     make_volunteer,
+    need_form,
     org_form,
 )
 from tests.fakes.clock import FakeClock
@@ -418,21 +419,6 @@ def readme() -> str:
 # ---- the world ------------------------------------------------------------------------------------------
 
 
-def _need_form(org_id: int, what: str) -> NeedForm:
-    return NeedForm(
-        requester="鼓楼区某社区",
-        phone="13955550000",
-        description=f"老年人{what}知识辅导",
-        service_content="b2",
-        service_objects=("public",),
-        volunteers_needed=2,
-        mode="offline",
-        preferred_time="12月中旬",
-        place="鼓楼区宁海路街道",
-        org_id=org_id,
-    )
-
-
 T0 = FakeClock().now()
 
 
@@ -492,7 +478,7 @@ async def _build(url: str) -> World:
                 uow, clock, POLICY, v_actor.user_id or 0, "讲座迟到半小时", activity_id=upcoming.id
             )
             need, need_approved, need_taken = [
-                await submit_need(uow, clock, plain.id, _need_form(a.id, what))
+                await submit_need(uow, clock, plain.id, need_form(a.id, description=f"老年人{what}知识辅导"))
                 for what in ("手机", "反诈", "急救")
             ]
             for later in (need_approved, need_taken):

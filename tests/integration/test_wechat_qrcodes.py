@@ -40,9 +40,8 @@ def settings_changes(fake_wechat: FakeWeChatAPI) -> dict[str, Any]:
     return {"wechat_app_secret": fake_wechat.secret, "wechat_api_base": fake_wechat.base_url}
 
 
-async def test_wechat_staff_get_the_survey_code_made_once_and_served_only_signed(
-    db, clock, wechat, app_client, fake_wechat
-) -> None:
+async def _at_the_card(db, clock, wechat) -> tuple[int, int, Any]:
+    """An ended activity, and a staff member of its org in WeChat looking at its card."""
     activity_id = await _ended_activity(db, clock, high_privacy=False)
     async with db.uow() as uow:
         org_id = (await uow.activities.get(activity_id)).org_id
@@ -53,6 +52,13 @@ async def test_wechat_staff_get_the_survey_code_made_once_and_served_only_signed
     await staff.say("/organizer")
     await staff.pick("本组织活动")
     await staff.pick("老年人心理健康讲座")
+    return activity_id, org_id, staff
+
+
+async def test_wechat_staff_get_the_survey_code_made_once_and_served_only_signed(
+    db, clock, wechat, app_client, fake_wechat
+) -> None:
+    activity_id, org_id, staff = await _at_the_card(db, clock, wechat)
     text = await staff.pick("满意度调查")
     payload = f"survey-{activity_id}"
     assert "stvs wechat qrcode" not in text  # no administrator needed any more
@@ -87,16 +93,7 @@ async def test_wechat_staff_get_the_survey_code_made_once_and_served_only_signed
 async def test_when_wechat_refuses_the_code_the_image_is_unavailable_and_nothing_is_kept(
     db, clock, wechat, app_client, fake_wechat
 ) -> None:
-    activity_id = await _ended_activity(db, clock, high_privacy=False)
-    async with db.uow() as uow:
-        org_id = (await uow.activities.get(activity_id)).org_id
-        user = await ensure_user(uow, clock, Channel.WECHAT, STAFF)
-        await grant_role(uow, clock, Actor.system(), user.id or 0, Role.ORG_STAFF, org_id)
-        await uow.commit()
-    staff = wechat(STAFF)
-    await staff.say("/organizer")
-    await staff.pick("本组织活动")
-    await staff.pick("老年人心理健康讲座")
+    activity_id, org_id, staff = await _at_the_card(db, clock, wechat)
     [path] = re.findall(re.escape(PUBLIC_URL) + r"(/wechat/qr/[\w.?=-]+)", await staff.pick("满意度调查"))
     fake_wechat.fail_next(45009, endpoint="qrcode/create")  # api freq out of limit
     assert (await app_client.get(path)).status == 503
@@ -108,16 +105,7 @@ async def test_when_wechat_refuses_the_code_the_image_is_unavailable_and_nothing
 async def test_the_qr_buttons_and_qr_command_give_wechat_staff_the_accounts_codes(
     db, clock, wechat, app_client, fake_wechat
 ) -> None:
-    activity_id = await _ended_activity(db, clock, high_privacy=False)
-    async with db.uow() as uow:
-        org_id = (await uow.activities.get(activity_id)).org_id
-        user = await ensure_user(uow, clock, Channel.WECHAT, STAFF)
-        await grant_role(uow, clock, Actor.system(), user.id or 0, Role.ORG_STAFF, org_id)
-        await uow.commit()
-    staff = wechat(STAFF)
-    await staff.say("/organizer")
-    await staff.pick("本组织活动")
-    await staff.pick("老年人心理健康讲座")
+    activity_id, org_id, staff = await _at_the_card(db, clock, wechat)
     text = await staff.pick("调查二维码")  # offered in WeChat now that the account can make codes
     assert "公众号的带参数二维码" in text and f"/wechat/qr/survey-{activity_id}.png?sig=" in text
     text = await staff.say(f"/qr org-{org_id}")
