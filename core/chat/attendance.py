@@ -9,7 +9,7 @@ from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from core.chat.forms import staff_only
+from core.chat.forms import staff_only, volunteer_only
 from core.chat.messages import Button, Choice, Document, Image, Input, Location, Photo, Text
 from core.chat.turn import Turn
 from core.domain.actions import (
@@ -94,12 +94,9 @@ def _coefficient(value: Decimal) -> str:
 # ---- volunteers: check-in and check-out ------------------------------------------------------------
 
 
-async def checkin_menu(turn: Turn, _: str = "") -> None:
+@volunteer_only
+async def checkin_menu(turn: Turn, volunteer_id: int, _: str = "") -> None:
     """签到/签退: the activities open for it now; with one, straight to what it needs."""
-    turn.state.clear()
-    volunteer_id = turn.registered()
-    if volunteer_id is None:
-        return
     found = await attendable_now(turn.uow, turn.clock, turn.policy, volunteer_id)
     if not found:
         turn.say(
@@ -286,12 +283,9 @@ async def _stars(turn: Turn, volunteer_id: int) -> str:
     return turn.t(key, stars="★" * standing.level, until=standing.valid_until.isoformat())
 
 
-async def my_hours(turn: Turn, _: str = "") -> None:
+@volunteer_only
+async def my_hours(turn: Turn, volunteer_id: int, _: str = "") -> None:
     """我的时长: confirmed and pending hours, by activity; only confirmed hours count (2-6.3)."""
-    turn.state.clear()
-    volunteer_id = turn.registered()
-    if volunteer_id is None:
-        return
     hours = await hours_of(turn.uow, turn.policy, volunteer_id)
     lines = [
         turn.t(
@@ -345,11 +339,8 @@ async def my_hours(turn: Turn, _: str = "") -> None:
     )
 
 
-async def start_makeup(turn: Turn, _: str = "") -> None:
-    turn.state.clear()
-    volunteer_id = turn.registered()
-    if volunteer_id is None:
-        return
+@volunteer_only
+async def start_makeup(turn: Turn, volunteer_id: int, _: str = "") -> None:
     found = await makeup_candidates(turn.uow, turn.clock, turn.policy, volunteer_id)
     if not found:
         turn.say(
@@ -480,13 +471,10 @@ async def _submit_makeup(turn: Turn, photo: tuple[str, bytes] | None) -> None:
 _CERTIFICATE_KINDS = {"s": CertificateKind.SERVICE, "t": CertificateKind.TRAINING}
 
 
-async def certificate(turn: Turn, arg: str = "") -> None:
+@volunteer_only
+async def certificate(turn: Turn, volunteer_id: int, arg: str = "") -> None:
     """4-5.5: free, on request; a PDF where the channel can carry one, and its number to verify.
     2-7.4: a volunteer with trainings completed is asked which: the service or the training certificate."""
-    turn.state.clear()
-    volunteer_id = turn.registered()
-    if volunteer_id is None:
-        return
     kind = _CERTIFICATE_KINDS.get(arg.strip())
     if kind is None:
         if (await hours_of(turn.uow, turn.policy, volunteer_id)).trainings:

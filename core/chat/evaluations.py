@@ -4,7 +4,7 @@ second time corrects the evaluation. A volunteer reads their own evaluation with
 
 from __future__ import annotations
 
-from core.chat.forms import comment_given, keep_score, score_given
+from core.chat.forms import comment_given, keep_score, score_given, volunteer_only
 from core.chat.messages import Choice, Input
 from core.chat.turn import LABEL_LIMIT, Turn
 from core.domain.actions import Evaluate, EvaluateAttendees, Menu, MyHours, StaffCard
@@ -140,11 +140,8 @@ async def _take_comment(turn: Turn, given: Input) -> None:
 # ---- the volunteer's own evaluation (2-10.1) ----------------------------------------------------
 
 
-async def mine(turn: Turn, _: str = "") -> None:
-    turn.state.clear()
-    volunteer_id = turn.registered()
-    if volunteer_id is None:
-        return
+@volunteer_only
+async def mine(turn: Turn, volunteer_id: int, _: str = "") -> None:
     summary = await my_evaluation(turn.uow, turn.clock, volunteer_id)
     lines = [
         turn.t("evaluation.mine.title"),

@@ -389,6 +389,22 @@ def staff_only(
     return guarded
 
 
+def volunteer_only(
+    handler: Callable[Concatenate[Turn, int, P], Awaitable[None]],
+) -> Callable[Concatenate[Turn, P], Awaitable[None]]:
+    """A volunteer's own tool: opening it leaves any question asked before, and someone not
+    registered is told how to register instead; the handler gets the volunteer's id after the turn."""
+
+    @wraps(handler)
+    async def guarded(turn: Turn, *args: P.args, **kwargs: P.kwargs) -> None:
+        turn.state.clear()
+        volunteer_id = turn.registered()
+        if volunteer_id is not None:
+            await handler(turn, volunteer_id, *args, **kwargs)
+
+    return guarded
+
+
 # ---- a staff member's typed answer about one item ------------------------------------------------
 
 
