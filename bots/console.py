@@ -10,19 +10,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bots.numbered import Words, numbered_text
 from core.chat.conversation import Conversation
 from core.chat.messages import (
-    AskContact,
-    AskLocation,
     Command,
     Document,
     Image,
     Incoming,
     Input,
-    Link,
     Location,
     Reply,
-    Say,
     Text,
 )
 from core.domain.codes import Channel
@@ -47,36 +44,20 @@ def parse_line(line: str) -> Input | None:
     return Text(text)
 
 
+WORDS = Words("console.option", "console.ask_location", "console.ask_contact")
+
+
 def render(replies: Sequence[Reply], language: str, files: Path) -> str:
-    """A turn's replies as the terminal shows them: options numbered 1..n across the turn."""
+    """A turn's replies as the terminal shows them (bots.numbered); files saved under ``files``."""
     t = translator(language)
-    blocks: list[str] = []
-    number = 0
-    for reply in replies:
-        match reply:
-            case Say(text=text, choices=choices):
-                lines = [text] if text else []
-                for choice in choices:
-                    number += 1
-                    lines.append(t("console.option", number=number, label=choice.label))
-                blocks.append("\n".join(lines))
-            case AskLocation(text=text):
-                blocks.append(f"{text}\n{t('console.ask_location')}")
-            case AskContact(text=text):
-                blocks.append(f"{text}\n{t('console.ask_contact')}")
-            case (
-                Image(data=data, filename=filename, caption=caption)
-                | Document(data=data, filename=filename, caption=caption)
-            ):
-                files.mkdir(parents=True, exist_ok=True)
-                path = files / Path(filename).name
-                path.write_bytes(data)
-                blocks.append("\n".join(part for part in (caption, t("console.file", path=path)) if part))
-            case Link(text=text, url=url):
-                blocks.append(f"{text}\n{url}")
-            case _:
-                raise TypeError(f"not a reply: {reply!r}")
-    return "\n\n".join(block for block in blocks if block)
+
+    def file_line(reply: Image | Document) -> str:
+        files.mkdir(parents=True, exist_ok=True)
+        path = files / Path(reply.filename).name
+        path.write_bytes(reply.data)
+        return t("console.file", path=path)
+
+    return numbered_text(replies, language, WORDS, file_line)
 
 
 async def chat(

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bots.media import MediaBatch
-from core.chat.messages import AskContact, AskLocation, Document, Image, Link, Reply, Say
+from bots.numbered import Words, numbered_text
+from core.chat.messages import Document, Image, Reply
 from locales import translator
 
 PASSIVE_LIMIT_BYTES = 2048  # WeChat: text in a passive reply, UTF-8 bytes
@@ -39,43 +40,27 @@ class MediaLinks:
 
 
 NO_MEDIA = MediaLinks(None, "")
+WORDS = Words("wechat.text.option", "wechat.text.ask_location", "wechat.text.ask_contact")
 
 
 def render_text(replies: Sequence[Reply], language: str, media: MediaLinks = NO_MEDIA) -> str:
-    """All replies of a turn as one text: blocks separated by a blank line, choices numbered 1..n."""
+    """All replies of a turn as one text (bots.numbered); images and documents as /media links."""
     t = translator(language)
-    blocks: list[str] = []
-    number = 0
-    for reply in replies:
-        match reply:
-            case Say(text=text, choices=choices):
-                lines = [text] if text else []
-                for choice in choices:
-                    number += 1
-                    lines.append(t("wechat.text.option", number=number, label=choice.label))
-                blocks.append("\n".join(lines))
-            case AskLocation(text=text):
-                blocks.append(_lines(text, t("wechat.text.ask_location")))
-            case AskContact(text=text):
-                blocks.append(_lines(text, t("wechat.text.ask_contact")))
-            case Image(data=data, filename=filename, caption=caption):
-                mime = mimetypes.guess_type(filename)[0] or "image/png"
-                url = media.url(data, filename, mime)
-                line = t("wechat.media.image", url=url) if url else t("wechat.media.unavailable")
-                blocks.append(_lines(caption, line))
-            case Document(data=data, filename=filename, caption=caption, mime=mime):
-                url = media.url(data, filename, mime)
-                line = (
-                    t("wechat.media.document", url=url, filename=filename)
-                    if url
-                    else t("wechat.media.unavailable")
-                )
-                blocks.append(_lines(caption, line))
-            case Link(text=text, url=url):
-                blocks.append(_lines(text, url))
-            case _:
-                raise TypeError(f"not a reply: {reply!r}")
-    return "\n\n".join(block for block in blocks if block)
+
+    def file_line(reply: Image | Document) -> str:
+        mime = (
+            reply.mime
+            if isinstance(reply, Document)
+            else mimetypes.guess_type(reply.filename)[0] or "image/png"
+        )
+        url = media.url(reply.data, reply.filename, mime)
+        if url is None:
+            return t("wechat.media.unavailable")
+        if isinstance(reply, Document):
+            return t("wechat.media.document", url=url, filename=reply.filename)
+        return t("wechat.media.image", url=url)
+
+    return numbered_text(replies, language, WORDS, file_line)
 
 
 def cdata_safe(text: str) -> str:
@@ -120,7 +105,3 @@ def _longest_prefix(text: str, limit: int) -> int:
         else:
             high = middle - 1
     return low
-
-
-def _lines(*parts: str) -> str:
-    return "\n".join(part for part in parts if part)
