@@ -7,6 +7,7 @@ from typing import Any
 
 from core.chat.deep_links import may_share
 from core.chat.messages import Choice, Input, Location
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     ActivityCard,
@@ -35,6 +36,8 @@ from core.services.activities import get_activity, read_activity
 from core.services.notices import BRIEFING_AHEAD, briefing_params
 from core.services.signups import ActivityFull, cancel_signup, sign_up
 
+router = Router()
+
 PAGE = 5
 NEAR_LIMIT_M = 50_000
 FIND_NEAR = "find_near"
@@ -53,6 +56,7 @@ async def show_filters(turn: Turn, _: str = "") -> None:
     )
 
 
+@router.button(FindGroups)
 async def show_groups(turn: Turn, pressed: FindGroups) -> None:
     if pressed.group is not None:
         kinds = [c for c in ServiceContent if c.group is pressed.group]
@@ -63,11 +67,13 @@ async def show_groups(turn: Turn, pressed: FindGroups) -> None:
     turn.say("chat.find.pick_group", *choices, turn.choice("chat.button.back", Find()), columns=2)
 
 
+@router.command(button=FindNear)
 async def ask_near(turn: Turn, _: str = "") -> None:
     turn.state.start(FIND_NEAR, "location")
     turn.ask_location("chat.find.send_location")
 
 
+@router.flow(FIND_NEAR)
 async def near_step(turn: Turn, given: Input) -> None:
     if not isinstance(given, Location):
         turn.ask_location("chat.find.send_location")
@@ -84,6 +90,7 @@ async def near_step(turn: Turn, given: Input) -> None:
     await _list(turn, "near", 0)
 
 
+@router.button(FindList)
 async def list_page(turn: Turn, pressed: FindList) -> None:
     await _list(turn, pressed.kind, pressed.offset)
 
@@ -146,6 +153,7 @@ async def _places_left(turn: Turn, activity: Activity) -> int:
     return activity.places_left(await turn.uow.signups.count(activity.id, HOLDS_PLACE))
 
 
+@router.button(ActivityCard)
 async def show_card(turn: Turn, pressed: ActivityCard) -> None:
     activity = await read_activity(turn.uow, pressed.activity_id)
     t = turn.t
@@ -199,6 +207,7 @@ async def show_card(turn: Turn, pressed: ActivityCard) -> None:
     turn.say_text("\n".join(lines), *choices)
 
 
+@router.buttons(SignUp, SignUpInsured, JoinWaitlist, JoinWaitlistInsured)
 async def start_signup(
     turn: Turn, pressed: SignUp | SignUpInsured | JoinWaitlist | JoinWaitlistInsured
 ) -> None:
@@ -271,6 +280,7 @@ async def _waitlist_position(turn: Turn, signup: Signup) -> int:
     return next((i + 1 for i, s in enumerate(waiting) if s.id == signup.id), len(waiting))
 
 
+@router.button(AskCancelSignup)
 async def confirm_cancel(turn: Turn, pressed: AskCancelSignup) -> None:
     signup = await turn.uow.signups.get(pressed.signup_id)
     if signup is None or signup.volunteer_id != turn.actor.volunteer_id or signup.status not in LIVE:
@@ -286,12 +296,14 @@ async def confirm_cancel(turn: Turn, pressed: AskCancelSignup) -> None:
     )
 
 
+@router.button(CancelSignup)
 async def do_cancel(turn: Turn, pressed: CancelSignup) -> None:
     result = await cancel_signup(turn.uow, turn.clock, turn.actor, pressed.signup_id, reason="")
     activity = await get_activity(turn.uow, result.signup.activity_id)
     turn.say("chat.cancel.done", turn.choice("chat.menu.mine", MyActivities()), title=activity.title)
 
 
+@router.command("my", button=MyActivities)
 async def my_activities(turn: Turn, _: str = "") -> None:
     volunteer_id = turn.registered()
     if volunteer_id is None:

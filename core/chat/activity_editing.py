@@ -8,6 +8,7 @@ from typing import Any
 
 from core.chat.activity_form import FORM, NOT_TRAINING, training_of
 from core.chat.messages import Input
+from core.chat.router import Router
 from core.chat.staff_activities import staff_activity, staff_card, viewed_activity
 from core.chat.turn import Turn
 from core.domain.actions import (
@@ -23,6 +24,8 @@ from core.domain.codes import (
 from core.services.activities import (
     update_activity,
 )
+
+router = Router()
 
 # ---- editing: the same questions, for the part being changed ------------------------------------
 
@@ -93,6 +96,7 @@ def _field_value(data: dict[str, Any], field: str) -> Any:
     return "" if value is None and field in ("risks", "emergency_plan", "place_name", "address") else value
 
 
+@router.button(AskEditActivity)
 async def ask_edit(turn: Turn, action: AskEditActivity) -> None:
     activity = await viewed_activity(turn, action.activity_id)
     choices = [
@@ -107,6 +111,7 @@ async def ask_edit(turn: Turn, action: AskEditActivity) -> None:
     turn.say("chat.org.edit.pick", *choices, columns=2, title=activity.title)
 
 
+@router.button(EditActivity)
 async def start_edit(turn: Turn, action: EditActivity) -> None:
     activity = await staff_activity(turn, action.activity_id)
     if action.group not in EDIT_GROUPS:
@@ -118,6 +123,7 @@ async def start_edit(turn: Turn, action: EditActivity) -> None:
     await FORM.proceed(turn, data, only=asked, flow=EDIT_ACTIVITY)
 
 
+@router.flow(EDIT_ACTIVITY)
 async def edit_step(turn: Turn, given: Input) -> None:
     step = FORM.by_name[turn.state.step]
     asking = await step.options(turn, dict(turn.state.data)) if step.options else []

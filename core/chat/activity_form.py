@@ -30,6 +30,7 @@ from core.chat.forms import (
 )
 from core.chat.messages import Choice, Input, Text
 from core.chat.organizer import organizer_menu
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     NewActivity,
@@ -52,6 +53,8 @@ from core.services.activities import (
     publish_activity,
 )
 from core.services.needs import link_activity, tell_requester_scheduled
+
+router = Router()
 
 NEW_ACTIVITY = "new_activity"
 _DATETIME = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{2})\s*$")
@@ -274,6 +277,12 @@ STEPS: tuple[Step, ...] = (
 FORM = Form(NEW_ACTIVITY, STEPS)
 
 
+@router.button(NewActivity)
+async def new_activity(turn: Turn, action: NewActivity) -> None:
+    await start_new_activity(turn, action.as_kind or "")
+
+
+@router.command("publish")
 async def start_new_activity(turn: Turn, arg: str = "") -> None:
     turn.state.clear()
     orgs = await manageable_orgs(turn)
@@ -287,6 +296,7 @@ async def start_new_activity(turn: Turn, arg: str = "") -> None:
     await FORM.proceed(turn, data)
 
 
+@router.flow(NEW_ACTIVITY)
 async def new_activity_step(turn: Turn, given: Input) -> None:
     if turn.state.step == SUMMARY:
         await _finish(turn, given, dict(turn.state.data))

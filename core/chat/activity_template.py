@@ -15,11 +15,15 @@ from zoneinfo import ZoneInfo
 from core.chat import activity_form
 from core.chat.forms import SUMMARY, Data, Step, plain, refuse_not_staff, written
 from core.chat.messages import Button, Choice, Input, Text
+from core.chat.router import Router
 from core.chat.turn import Turn
+from core.domain.actions import ActivityTemplate
 from core.domain.codes import ServiceContent, ServiceContentGroup
 from core.domain.organization import Organization
 from core.errors import DomainError
 from core.services.users import LANGUAGES
+
+router = Router()
 
 ACTIVITY_TEMPLATE = "activity_template"
 _WAITING = "filled_in"
@@ -82,6 +86,7 @@ def _fields() -> tuple[Step, ...]:
 # ---- the template -------------------------------------------------------------------------------
 
 
+@router.command(button=ActivityTemplate)
 async def send_template(turn: Turn, _: str = "") -> None:
     orgs = await activity_form.manageable_orgs(turn)
     if not orgs:
@@ -173,6 +178,7 @@ def _example(turn: Turn, name: str, data: Data) -> str:
 # ---- the filled-in template ---------------------------------------------------------------------
 
 
+@router.flow(ACTIVITY_TEMPLATE)
 async def template_step(turn: Turn, given: Input) -> None:
     """Waits for the filled-in template; a message with problems is answered and waited for again."""
     if not isinstance(given, Text):

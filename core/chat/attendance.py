@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 
 from core.chat.forms import staff_only, volunteer_only
 from core.chat.messages import Button, Choice, Document, Image, Input, Location, Photo, Text
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     ApproveMakeup,
     AskProof,
     Certificate,
     CheckinCode,
+    CheckinMenu,
     ConfirmAllRecords,
     ConfirmRecord,
     MakeupActivity,
@@ -71,6 +73,8 @@ from core.services.records import (
 from core.services.signups import mark_attendance
 from core.services.stars import volunteer_standing
 
+router = Router()
+
 CHECKIN = "checkin"
 MAKEUP = "makeup"
 STAFF_REASON = "staff_reason"
@@ -94,6 +98,7 @@ def _coefficient(value: Decimal) -> str:
 # ---- volunteers: check-in and check-out ------------------------------------------------------------
 
 
+@router.command("checkin", button=CheckinMenu)
 @volunteer_only
 async def checkin_menu(turn: Turn, volunteer_id: int, _: str = "") -> None:
     """签到/签退: the activities open for it now; with one, straight to what it needs."""
@@ -120,6 +125,7 @@ async def checkin_menu(turn: Turn, volunteer_id: int, _: str = "") -> None:
     turn.say("checkin.choose", *choices, turn.choice("chat.button.menu", Menu()))
 
 
+@router.button(AskProof)
 async def ask_proof(turn: Turn, pressed: AskProof) -> None:
     signup_id = pressed.signup_id
     signup = await turn.uow.signups.get(signup_id)
@@ -138,6 +144,7 @@ async def ask_proof(turn: Turn, pressed: AskProof) -> None:
     turn.say("checkin.ask_code", turn.choice("chat.button.menu", Menu()), action=action, title=activity.title)
 
 
+@router.flow(CHECKIN)
 async def checkin_step(turn: Turn, given: Input) -> None:
     data = turn.state.data
     signup_id = int(data.get("signup", 0))
@@ -283,6 +290,7 @@ async def _stars(turn: Turn, volunteer_id: int) -> str:
     return turn.t(key, stars="★" * standing.level, until=standing.valid_until.isoformat())
 
 
+@router.command("hours", button=MyHours)
 @volunteer_only
 async def my_hours(turn: Turn, volunteer_id: int, _: str = "") -> None:
     """我的时长: confirmed and pending hours, by activity; only confirmed hours count (2-6.3)."""
@@ -339,6 +347,7 @@ async def my_hours(turn: Turn, volunteer_id: int, _: str = "") -> None:
     )
 
 
+@router.command("makeup", button=NewMakeup)
 @volunteer_only
 async def start_makeup(turn: Turn, volunteer_id: int, _: str = "") -> None:
     found = await makeup_candidates(turn.uow, turn.clock, turn.policy, volunteer_id)
@@ -359,6 +368,7 @@ async def start_makeup(turn: Turn, volunteer_id: int, _: str = "") -> None:
     turn.say("makeup.choose", *choices, turn.choice("chat.button.menu", Menu()))
 
 
+@router.button(MakeupActivity)
 async def makeup_activity(turn: Turn, action: MakeupActivity) -> None:
     activity = await read_activity(turn.uow, action.activity_id)
     turn.state.start(MAKEUP, "times", activity=activity.id)
@@ -387,6 +397,7 @@ def _span(activity: Activity, text: str) -> tuple[datetime, datetime]:
     )
 
 
+@router.flow(MAKEUP)
 async def makeup_step(turn: Turn, given: Input) -> None:
     data = turn.state.data
     if turn.state.step == "photo":
@@ -471,6 +482,12 @@ async def _submit_makeup(turn: Turn, photo: tuple[str, bytes] | None) -> None:
 _CERTIFICATE_KINDS = {"s": CertificateKind.SERVICE, "t": CertificateKind.TRAINING}
 
 
+@router.button(Certificate)
+async def certificate_pressed(turn: Turn, action: Certificate) -> None:
+    await certificate(turn, action.kind or "")
+
+
+@router.command("certificate")
 @volunteer_only
 async def certificate(turn: Turn, volunteer_id: int, arg: str = "") -> None:
     """4-5.5: free, on request; a PDF where the channel can carry one, and its number to verify.
@@ -506,6 +523,7 @@ async def certificate(turn: Turn, volunteer_id: int, arg: str = "") -> None:
 # ---- staff ------------------------------------------------------------------------------------------
 
 
+@router.button(CheckinCode)
 async def show_code(turn: Turn, action: CheckinCode) -> None:
     """The rotating code the leader shows on site or reads out online (3-5.3.2)."""
     activity = await read_activity(turn.uow, action.activity_id)
@@ -521,6 +539,7 @@ async def show_code(turn: Turn, action: CheckinCode) -> None:
     )
 
 
+@router.button(Roster)
 async def roster(turn: Turn, action: Roster) -> None:
     """2-6.3 a: who is in, out or absent; staff check people in and out by hand (recorded as manual)."""
     activity = await read_activity(turn.uow, action.activity_id)
@@ -566,6 +585,7 @@ async def roster(turn: Turn, action: Roster) -> None:
     turn.say("attendance.title", *choices, columns=2, title=activity.title)
 
 
+@router.button(Mark)
 async def mark(turn: Turn, action: Mark) -> None:
     if action.present:
         done = await staff_check(turn.uow, turn.clock, turn.policy, turn.actor, action.signup_id)
@@ -577,6 +597,7 @@ async def mark(turn: Turn, action: Mark) -> None:
     await roster(turn, Roster(activity_id))
 
 
+@router.button(ReviewRecords)
 async def review_records(turn: Turn, action: ReviewRecords) -> None:
     """谁组织谁记录: the activity's pending records, to confirm or void; flagged ones say why."""
     activity = await read_activity(turn.uow, action.activity_id)
@@ -626,12 +647,14 @@ async def review_records(turn: Turn, action: ReviewRecords) -> None:
     turn.say_text("\n".join(lines), *choices, columns=2)
 
 
+@router.button(ConfirmRecord)
 async def confirm_one(turn: Turn, action: ConfirmRecord) -> None:
     records = await confirm_records(turn.uow, turn.clock, turn.policy, turn.actor, [action.record_id])
     turn.say("records.confirmed", count=len(records))
     await review_records(turn, ReviewRecords(records[0].activity_id))
 
 
+@router.button(ConfirmAllRecords)
 async def confirm_all(turn: Turn, action: ConfirmAllRecords) -> None:
     activity_id = action.activity_id
     pending = [
@@ -644,6 +667,7 @@ async def confirm_all(turn: Turn, action: ConfirmAllRecords) -> None:
     await review_records(turn, ReviewRecords(activity_id))
 
 
+@router.button(VoidRecord)
 async def ask_void(turn: Turn, action: VoidRecord) -> None:
     record = await turn.uow.records.get(action.record_id)
     if record is None:
@@ -653,6 +677,7 @@ async def ask_void(turn: Turn, action: VoidRecord) -> None:
     turn.say("records.ask_void_reason", turn.choice("chat.button.menu", Menu()))
 
 
+@router.command("makeups", button=OpenMakeups)
 @staff_only
 async def open_makeups(turn: Turn, _: str = "") -> None:
     """补录申请 waiting for the staff's orgs."""
@@ -672,6 +697,7 @@ async def open_makeups(turn: Turn, _: str = "") -> None:
     turn.say("makeup.staff.list", *choices, turn.choice("chat.menu.organizer", OrganizerMenu()))
 
 
+@router.button(ShowMakeup)
 async def show_makeup(turn: Turn, action: ShowMakeup) -> None:
     request = await turn.uow.makeups.get(action.request_id)
     if request is None:
@@ -713,6 +739,7 @@ def _decision_choices(turn: Turn, request: MakeupRequest, *, photo: bool) -> lis
     return choices
 
 
+@router.button(MakeupPhoto)
 async def show_makeup_photo(turn: Turn, action: MakeupPhoto) -> None:
     """查看照片: the photo a volunteer attached, then the decision again (2-6.3 c)."""
     request_id = action.request_id
@@ -725,6 +752,7 @@ async def show_makeup_photo(turn: Turn, action: MakeupPhoto) -> None:
     turn.say("makeup.staff.after_photo", *_decision_choices(turn, request, photo=False))
 
 
+@router.button(ApproveMakeup)
 async def approve_makeup(turn: Turn, action: ApproveMakeup) -> None:
     request = await decide_makeup(
         turn.uow, turn.clock, turn.policy, turn.actor, action.request_id, approve=True
@@ -733,6 +761,7 @@ async def approve_makeup(turn: Turn, action: ApproveMakeup) -> None:
     await open_makeups(turn)
 
 
+@router.button(PartialMakeup)
 async def ask_partial(turn: Turn, action: PartialMakeup) -> None:
     request = await turn.uow.makeups.get(action.request_id)
     if request is None:
@@ -745,6 +774,7 @@ async def ask_partial(turn: Turn, action: PartialMakeup) -> None:
     )
 
 
+@router.button(RejectMakeup)
 async def ask_reject(turn: Turn, action: RejectMakeup) -> None:
     request = await turn.uow.makeups.get(action.request_id)
     if request is None:
@@ -754,6 +784,7 @@ async def ask_reject(turn: Turn, action: RejectMakeup) -> None:
     turn.say("makeup.staff.ask_reason", turn.choice("chat.button.menu", Menu()))
 
 
+@router.flow(STAFF_REASON)
 async def staff_reason_step(turn: Turn, given: Input) -> None:
     """The typed answer a staff decision waits for: a void reason, fewer hours, a rejection reason."""
     text = given.text.strip() if isinstance(given, Text) else ""

@@ -5,6 +5,7 @@ and in WeChat as numbered options of the same message."""
 from __future__ import annotations
 
 from core.chat.messages import Choice, Input, Text
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     CheckinMenu,
@@ -17,10 +18,13 @@ from core.domain.actions import (
 from core.errors import DomainError, InvalidInput
 from core.services.presence import confirm_presence, decline
 
+router = Router()
+
 DECLINE = "briefing_decline"
 REASON_MAX = 200
 
 
+@router.button(ConfirmPresence)
 async def confirm(turn: Turn, pressed: ConfirmPresence) -> None:
     turn.state.clear()
     activity, _ = await confirm_presence(turn.uow, turn.clock, turn.actor, pressed.signup_id)
@@ -34,6 +38,7 @@ async def confirm(turn: Turn, pressed: ConfirmPresence) -> None:
     )
 
 
+@router.button(Decline)
 async def ask_reason(turn: Turn, pressed: Decline) -> None:
     """无法参加: one question (a reason, or none), so that a slip of the finger costs nothing."""
     signup = await turn.uow.signups.get(pressed.signup_id)
@@ -62,6 +67,7 @@ def _answers(turn: Turn, signup_id: int) -> list[Choice]:
     ]
 
 
+@router.flow(DECLINE)
 async def reason_step(turn: Turn, given: Input) -> None:
     signup_id = int(turn.state.data["signup"])
     if not turn.still_asked(*(c.payload for c in _answers(turn, signup_id))):
@@ -81,6 +87,7 @@ async def reason_step(turn: Turn, given: Input) -> None:
     await _decline(turn, signup_id, reason)
 
 
+@router.button(DeclineWithoutReason)
 async def decline_without_reason(turn: Turn, pressed: DeclineWithoutReason) -> None:
     await _decline(turn, pressed.signup_id, "")
 

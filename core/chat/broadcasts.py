@@ -10,6 +10,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from core.chat.messages import Say
+from core.chat.router import Router
 from core.chat.staff_activities import viewed_activity
 from core.chat.turn import Turn
 from core.domain.actions import BroadcastPreview, BroadcastRefresh, BroadcastSend, BroadcastStop, StaffCard
@@ -21,7 +22,10 @@ from core.services.broadcasts import (
     stop_call,
 )
 
+router = Router()
 
+
+@router.button(BroadcastPreview)
 async def preview(turn: Turn, action: BroadcastPreview) -> None:
     activity = await viewed_activity(turn, action.activity_id)
     audience = await recruitment_audience(turn.uow, turn.clock, turn.actor, action.activity_id)
@@ -38,6 +42,7 @@ async def preview(turn: Turn, action: BroadcastPreview) -> None:
     )
 
 
+@router.button(BroadcastSend)
 async def send(turn: Turn, action: BroadcastSend) -> None:
     await viewed_activity(turn, action.activity_id)
     progress = await call_recruitment(turn.uow, turn.clock, turn.actor, action.activity_id)
@@ -45,11 +50,13 @@ async def send(turn: Turn, action: BroadcastSend) -> None:
     _card(turn, progress, in_place=False)
 
 
+@router.button(BroadcastRefresh)
 async def refresh(turn: Turn, action: BroadcastRefresh) -> None:
     progress = await call_progress(turn.uow, turn.clock, turn.actor, action.activity_id, action.number)
     _card(turn, progress)
 
 
+@router.button(BroadcastStop)
 async def stop(turn: Turn, action: BroadcastStop) -> None:
     _card(turn, await stop_call(turn.uow, turn.clock, turn.actor, action.activity_id, action.number))
 

@@ -7,11 +7,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.chat.messages import Image, typed_id
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import ActivityQr, Menu, SurveyQr
 from core.domain.codes import Channel
 from core.errors import NotFound, PermissionDenied
 from core.services.activities import get_activity
+
+router = Router()
 
 
 def link_of(turn: Turn, payload: str) -> str | None:
@@ -57,10 +60,12 @@ async def _org_code(turn: Turn, org_id: int, kind: str, caption_key: str) -> Non
     await _send_qr(turn, f"{kind}-{org.id}", caption_key, org=org.name)
 
 
+@router.button(ActivityQr)
 async def activity_qr(turn: Turn, action: ActivityQr) -> None:
     await _activity_code(turn, action.activity_id, "act", "chat.qr.activity")
 
 
+@router.button(SurveyQr)
 async def survey_qr(turn: Turn, action: SurveyQr) -> None:
     """3-8.1.2.1: the beneficiaries' satisfaction survey, shown on site at the end of the activity."""
     await _activity_code(turn, action.activity_id, "survey", "chat.qr.survey")
@@ -76,6 +81,7 @@ _WORDS: dict[str, tuple[Callable[[Turn, int, str, str], Awaitable[None]], str]] 
 }
 
 
+@router.command("qr")
 async def qr_command(turn: Turn, arg: str) -> None:
     """/qr act-12, org-3, survey-12 or need-3: the same payloads as the deep links themselves."""
     kind, _, ident = arg.strip().partition("-")

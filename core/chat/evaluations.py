@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from core.chat.forms import comment_given, keep_score, score_given, volunteer_only
 from core.chat.messages import Choice, Input
+from core.chat.router import Router
 from core.chat.turn import LABEL_LIMIT, Turn
-from core.domain.actions import Evaluate, EvaluateAttendees, Menu, MyHours, StaffCard
+from core.domain.actions import Evaluate, EvaluateAttendees, Menu, MyEvaluations, MyHours, StaffCard
 from core.domain.evaluation import ASPECTS, COMMENT_MAX, SCORE_MAX, SCORE_MIN, check_comment, check_score
 from core.errors import DomainError, InvalidInput
 from core.services.evaluations import attendees, evaluable_activity, evaluate, my_evaluation
+
+router = Router()
 
 EVALUATION = "evaluation"
 SCORES = tuple(range(SCORE_MIN, SCORE_MAX + 1))  # offered 1 → 5: a number typed is the score
@@ -24,6 +27,7 @@ def _scores_line(turn: Turn, scores: dict[str, int]) -> str:
     )
 
 
+@router.button(EvaluateAttendees)
 async def show_attendees(turn: Turn, pressed: EvaluateAttendees) -> None:
     """The attendees as choices; those evaluated already are marked with their scores."""
     turn.state.clear()
@@ -47,6 +51,7 @@ async def show_attendees(turn: Turn, pressed: EvaluateAttendees) -> None:
     turn.say("evaluation.pick", *choices, back, title=activity.title, count=len(people), evaluated=evaluated)
 
 
+@router.button(Evaluate)
 async def start(turn: Turn, pressed: Evaluate) -> None:
     activity_id, volunteer_id = pressed.activity_id, pressed.volunteer_id
     activity = await evaluable_activity(turn.uow, turn.clock, turn.actor, activity_id)
@@ -85,6 +90,7 @@ def _ask_comment(turn: Turn) -> None:
     turn.say("evaluation.ask_comment", turn.choice("evaluation.button.skip", "f.skip"), max=COMMENT_MAX)
 
 
+@router.flow(EVALUATION)
 async def evaluation_step(turn: Turn, given: Input) -> None:
     try:
         if turn.state.step == "score":
@@ -140,6 +146,7 @@ async def _take_comment(turn: Turn, given: Input) -> None:
 # ---- the volunteer's own evaluation (2-10.1) ----------------------------------------------------
 
 
+@router.command("myeval", button=MyEvaluations)
 @volunteer_only
 async def mine(turn: Turn, volunteer_id: int, _: str = "") -> None:
     summary = await my_evaluation(turn.uow, turn.clock, volunteer_id)

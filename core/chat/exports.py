@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core.chat.forms import refuse_not_staff, staff_only
 from core.chat.messages import Choice, Document
+from core.chat.router import Router
 from core.chat.turn import LABEL_LIMIT, Turn
 from core.domain import actions
 from core.domain.actions import OrganizerMenu
@@ -25,6 +26,8 @@ from core.services.exports import (
     sheet_of,
     volunteer_rows,
 )
+
+router = Router()
 
 # A file in chat is built within the turn, which holds the transaction (and on SQLite every writer
 # waits): a few seconds at most. openpyxl writes about 1,500 rows a second, CSV fifty times as many.
@@ -52,6 +55,7 @@ async def exportable_orgs(turn: Turn) -> list[Organization]:
     return [o for o in orgs if o.id in ids]
 
 
+@router.button(actions.Export, command="export")
 @staff_only
 async def export_menu(turn: Turn, pressed: actions.Export) -> None:
     """``ex:<what>.<org>.<period>.<format>``: asks for the first part missing, or sends the file."""

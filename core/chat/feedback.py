@@ -13,7 +13,9 @@ from typing import Any
 
 from core.chat.forms import cancel, end_form, staff_answer, staff_only
 from core.chat.messages import Choice, Input, Text, typed_id
+from core.chat.router import Router
 from core.chat.turn import LABEL_LIMIT, Turn
+from core.domain import actions
 from core.domain.actions import (
     Complain,
     ComplainAboutActivity,
@@ -43,6 +45,8 @@ from core.services.feedback import (
     send_feedback,
 )
 
+router = Router()
+
 FEEDBACK = "feedback"
 FEEDBACK_REPLY = "feedback_reply"
 COMPLAINT_FLOW = "complaint"
@@ -51,6 +55,7 @@ LIST_LIMIT = 10
 _SERVED = frozenset({SignupStatus.CONFIRMED, SignupStatus.ATTENDED, SignupStatus.ABSENT})
 
 
+@router.command("feedback", button=actions.Feedback)
 async def ask_feedback(turn: Turn, _: str = "") -> None:
     turn.state.start(FEEDBACK, "text")
     _ask_opinion(turn)
@@ -64,6 +69,7 @@ def _ask_opinion(turn: Turn) -> None:
     )
 
 
+@router.flow(FEEDBACK)
 async def feedback_step(turn: Turn, given: Input) -> None:
     if not isinstance(given, Text) or not given.text.strip():
         _ask_opinion(turn)
@@ -83,6 +89,7 @@ def _back(turn: Turn) -> Choice:
     return turn.choice("chat.fbreply.button.list", FeedbackList())
 
 
+@router.command("feedbacklist", button=FeedbackList)
 @staff_only
 async def list_feedback(turn: Turn, _: str = "") -> None:
     items = await open_feedback(turn.uow, turn.actor, LIST_LIMIT)
@@ -107,6 +114,7 @@ async def list_feedback(turn: Turn, _: str = "") -> None:
     turn.say("chat.fbreply.title", *choices, turn.choice("chat.button.menu", Menu()), count=len(items))
 
 
+@router.button(FeedbackItem)
 async def show_item(turn: Turn, action: FeedbackItem) -> None:
     turn.state.clear()
     item = await feedback_for_staff(turn.uow, turn.actor, action.feedback_id)
@@ -149,6 +157,7 @@ async def _complaint_about(turn: Turn, item: Feedback) -> tuple[str, str | None]
     return turn.join(parts), escalated
 
 
+@router.button(ReplyFeedback)
 async def ask_reply(turn: Turn, action: ReplyFeedback) -> None:
     turn.state.clear()
     item = await feedback_for_staff(turn.uow, turn.actor, action.feedback_id)
@@ -163,6 +172,7 @@ def _ask_reply(turn: Turn, feedback_id: int) -> None:
     turn.say("chat.fbreply.ask", _back(turn), number=feedback_id, max=REPLY_MAX)
 
 
+@router.flow(FEEDBACK_REPLY)
 async def reply_step(turn: Turn, given: Input) -> None:
     feedback_id = int(turn.state.data.get("feedback_id", 0))
 
@@ -183,6 +193,7 @@ async def reply_step(turn: Turn, given: Input) -> None:
 # ---- complaints (1-6.1.2 d, 1-8) ------------------------------------------------------------------
 
 
+@router.command(button=Complain)
 async def start_complaint(turn: Turn, _: str = "") -> None:
     """``cp``, /complain: what is it about — one of the sender's orgs, an activity by its number, or
     the platform."""
@@ -198,6 +209,7 @@ async def start_complaint(turn: Turn, _: str = "") -> None:
     turn.say("complaint.ask_target", *choices)
 
 
+@router.command("complain")
 async def complain_command(turn: Turn, arg: str) -> None:
     """/complain, the words after it read as a complaint button's fields (``/complain a12``)."""
     action = parse(f"{Complain.prefix}:{arg}")
@@ -213,6 +225,7 @@ async def complain_command(turn: Turn, arg: str) -> None:
         await start_complaint(turn)
 
 
+@router.button(ComplainAboutActivity)
 async def complain_about_activity(turn: Turn, action: ComplainAboutActivity) -> None:
     """``cp:a12`` the activity or a volunteer at it; ``cp:a12.x`` the activity itself; ``cp:a12.v`` a
     volunteer at it."""
@@ -240,6 +253,7 @@ def _unnamed(turn: Turn, activity_id: int) -> Choice:
     return turn.choice("complaint.button.unnamed", ComplainAboutActivity(activity_id, "x"))
 
 
+@router.button(ComplainAboutOrg)
 async def complain_about_org(turn: Turn, action: ComplainAboutOrg) -> None:
     turn.state.clear()
     name = await turn.uow.orgs.name_of(action.org_id)
@@ -248,11 +262,13 @@ async def complain_about_org(turn: Turn, action: ComplainAboutOrg) -> None:
     _ask_text(turn, org=action.org_id, about=name)
 
 
+@router.button(ComplainAboutPlatform)
 async def complain_about_platform(turn: Turn, _: ComplainAboutPlatform) -> None:
     turn.state.clear()
     _ask_text(turn, about=turn.t("complaint.about_platform"))
 
 
+@router.button(ComplainByNumber)
 async def complain_by_number(turn: Turn, _: ComplainByNumber) -> None:
     turn.state.start(COMPLAINT_FLOW, "activity")
     turn.say("complaint.ask_activity_number")  # no options: the number typed is the answer
@@ -263,6 +279,7 @@ def _ask_text(turn: Turn, **data: Any) -> None:
     turn.say("complaint.ask_text", cancel(turn), about=data.get("about", ""), max=TEXT_MAX)
 
 
+@router.flow(COMPLAINT_FLOW)
 async def complaint_step(turn: Turn, given: Input) -> None:
     step = turn.state.step
     text = given.text.strip() if isinstance(given, Text) else ""

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from core.chat import volunteer
 from core.chat.messages import Input, Text
+from core.chat.router import Router
 from core.chat.turn import Turn
+from core.domain.actions import LinkAccount
 from core.domain.linking import CODE_LIFETIME
 from core.errors import NotFound
 from core.services.access import load_actor
 from core.services.links import WrongLinkCode, issue_link_code, redeem_link_code
 
+router = Router()
+
 LINKING = "link"
 
 
+@router.command("link", button=LinkAccount)
 async def link(turn: Turn, arg: str = "") -> None:
     """/link, /link 123456, and the profile's button."""
     code = arg.strip()
@@ -37,6 +42,7 @@ async def link(turn: Turn, arg: str = "") -> None:
     )
 
 
+@router.flow(LINKING)
 async def linking_step(turn: Turn, given: Input) -> None:
     if not isinstance(given, Text) or not given.text.strip():
         turn.say("chat.link.ask_code", turn.choice("chat.button.menu", "menu"))

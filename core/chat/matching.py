@@ -5,6 +5,7 @@ the best volunteers, each with why ("农学 · 农技推广 · 12.0 公里 · �
 from __future__ import annotations
 
 from core.chat.messages import Choice
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     CallVolunteers,
@@ -20,6 +21,8 @@ from core.domain.actions import (
 from core.domain.activity import ActivityStatus, Distance
 from core.domain.matching import Match
 from core.services.matching import CALL_TOP, Matches, call_best, decline, invite, match_activity, match_need
+
+router = Router()
 
 
 def why(turn: Turn, match: Match, content: str) -> str:
@@ -92,29 +95,34 @@ def _show(turn: Turn, matches: Matches, back: Choice) -> None:
     turn.say_text("\n".join([head, *lines]) + tail, *choices, back)
 
 
+@router.button(MatchActivity)
 async def for_activity(turn: Turn, action: MatchActivity) -> None:
     turn.state.clear()
     matches = await match_activity(turn.uow, turn.clock, turn.actor, action.activity_id)
     _show(turn, matches, turn.choice("chat.org.view", StaffCard(action.activity_id)))
 
 
+@router.button(MatchNeed)
 async def for_need(turn: Turn, action: MatchNeed) -> None:
     turn.state.clear()
     matches = await match_need(turn.uow, turn.clock, turn.actor, action.need_id)
     _show(turn, matches, turn.choice("matching.button.need", ShowNeed(action.need_id)))
 
 
+@router.button(Invite)
 async def invite_one(turn: Turn, action: Invite) -> None:
     match = await invite(turn.uow, turn.clock, turn.actor, action.activity_id, action.volunteer_id)
     turn.say("matching.invited", name=match.candidate.name)
     await for_activity(turn, MatchActivity(action.activity_id))
 
 
+@router.button(CallVolunteers)
 async def call(turn: Turn, action: CallVolunteers) -> None:
     count = await call_best(turn.uow, turn.clock, turn.actor, action.activity_id)
     turn.say("matching.called", turn.choice("chat.org.view", StaffCard(action.activity_id)), count=count)
 
 
+@router.button(NotInterested)
 async def not_interested(turn: Turn, action: NotInterested) -> None:
     """The volunteer's 不感兴趣 on an invitation: left out of this activity's rankings."""
     activity = await decline(turn.uow, turn.clock, turn.actor, action.activity_id)

@@ -27,6 +27,7 @@ from core.chat.forms import (
     summary_choices,
 )
 from core.chat.messages import Choice, Contact, Input, Text, typed_id
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     ApproveNeed,
@@ -34,6 +35,7 @@ from core.domain.actions import (
     MatchNeed,
     Menu,
     Needs,
+    NewNeed,
     PlanNeed,
     RejectNeed,
     ShowNeed,
@@ -79,6 +81,8 @@ from core.services.needs import (
     take_need,
 )
 from core.services.volunteers import give_consent
+
+router = Router()
 
 NEED_FORM = "need_form"
 NEED_REASON = "need_reason"
@@ -254,6 +258,7 @@ _STEP_OF_KEY = {
 # ---- the requester's form -----------------------------------------------------------------------
 
 
+@router.command("need", button=NewNeed)
 async def start_need(turn: Turn, arg: str = "") -> None:
     """/need, the menu button, or a deep link need / need-<org id> addressing one org."""
     data: Data = {}
@@ -271,6 +276,7 @@ async def start_need(turn: Turn, arg: str = "") -> None:
     await FORM.proceed(turn, data)
 
 
+@router.flow(NEED_FORM)
 async def need_step(turn: Turn, given: Input) -> None:
     if turn.state.step != SUMMARY:
         await _answer(turn, given)
@@ -340,6 +346,7 @@ async def _finish(turn: Turn, given: Input, data: Data) -> None:
 # ---- staff: review, take, close -----------------------------------------------------------------
 
 
+@router.command("needs", button=Needs)
 @staff_only
 async def list_needs(turn: Turn, _: str = "") -> None:
     items = await open_needs(turn.uow, turn.actor)
@@ -367,6 +374,7 @@ def _back(turn: Turn) -> Choice:
     return turn.choice("chat.need.button.list", Needs())
 
 
+@router.button(ShowNeed)
 async def show_need(turn: Turn, action: ShowNeed) -> None:
     turn.state.clear()  # opening a need leaves any question asked before (a rejection's reason)
     need = await need_for_staff(turn.uow, turn.actor, action.need_id)
@@ -429,12 +437,14 @@ async def _actions(turn: Turn, need: Need) -> list[Choice]:
     return []
 
 
+@router.button(ApproveNeed)
 async def approve(turn: Turn, action: ApproveNeed) -> None:
     need = await decide_need(turn.uow, turn.clock, turn.actor, action.need_id, approve=True)
     turn.say("chat.need.approved", number=need.id)
     await show_need(turn, ShowNeed(action.need_id))
 
 
+@router.button(RejectNeed)
 async def ask_reject(turn: Turn, action: RejectNeed) -> None:
     need = await need_for_staff(turn.uow, turn.actor, action.need_id)
     if need.status is not NeedStatus.SUBMITTED:
@@ -448,6 +458,7 @@ def _ask_reason(turn: Turn, need_id: int) -> None:
     turn.say("chat.need.ask_reason", _back(turn), number=need_id, max=REASON_MAX)
 
 
+@router.flow(NEED_REASON)
 async def reason_step(turn: Turn, given: Input) -> None:
     need_id = int(turn.state.data.get("need_id", 0))
 
@@ -466,6 +477,7 @@ async def reason_step(turn: Turn, given: Input) -> None:
     )
 
 
+@router.button(TakeNeed)
 async def take(turn: Turn, action: TakeNeed) -> None:
     need = await take_need(turn.uow, turn.clock, turn.actor, action.need_id, action.org_id)
     turn.say("chat.need.taken", number=need.id)
@@ -473,6 +485,7 @@ async def take(turn: Turn, action: TakeNeed) -> None:
     await plan(turn, PlanNeed(action.need_id))
 
 
+@router.button(PlanNeed)
 async def plan(turn: Turn, action: PlanNeed) -> None:
     """3-6.1.2: the taken need becomes an activity plan, prefilled from it; the organizer answers what
     the need does not say (the exact time, the check-in point, the risks) and publishes it."""
@@ -509,6 +522,7 @@ async def plan(turn: Turn, action: PlanNeed) -> None:
     await activity_form.FORM.proceed(turn, data)
 
 
+@router.button(CloseNeed)
 async def close(turn: Turn, action: CloseNeed) -> None:
     need = await close_need(turn.uow, turn.clock, turn.actor, action.need_id)
     turn.say("chat.need.closed", _back(turn), number=need.id)

@@ -21,14 +21,17 @@ from core.chat.forms import (
     typed,
 )
 from core.chat.messages import Choice, Contact, Input
+from core.chat.router import Router
 from core.chat.turn import Turn
-from core.domain.actions import Menu, Register
+from core.domain.actions import FoundOrg, Menu, Register
 from core.domain.codes import OrgKind, ServiceContent
 from core.domain.identity_numbers import normalise_mobile
 from core.domain.organization import NAME_MAX, NAME_MIN, OrgStatus, check_org_name
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
 from core.services.organizations import OrgApplication
 from core.services.reviews import submit_org_application
+
+router = Router()
 
 ORG_APPLICATION = "org_application"
 PARENT_PAGE = 8
@@ -41,6 +44,7 @@ KINDS = (OrgKind.TEAM, OrgKind.ASSOCIATION)
 PICK_BUTTON = "chat.orgapp.pick_button"
 
 
+@router.command("neworg", button=FoundOrg)
 async def start_application(turn: Turn, _: str = "") -> None:
     actor = turn.actor
     if actor.volunteer_id is None and not actor.staff_of and not actor.admin:
@@ -178,6 +182,7 @@ FORM = Form(
 )
 
 
+@router.flow(ORG_APPLICATION)
 async def application_step(turn: Turn, given: Input) -> None:
     if turn.state.step == SUMMARY:
         await _confirm(turn, given)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core.chat.forms import staff_only
 from core.chat.messages import Choice
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import OrganizerMenu, Overview
 from core.domain.organization import OrgStatus
@@ -14,9 +15,12 @@ from core.services.access import require_staff
 from core.services.organizations import summarize_org
 from core.services.stars import rate_org
 
+router = Router()
+
 MAX_LISTED = 30
 
 
+@router.button(Overview, command="overview")
 @staff_only
 async def overview(turn: Turn, pressed: Overview) -> None:
     if pressed.org_id is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.chat.forms import (
     staff_only,
 )
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     ActivityTemplate,
@@ -16,6 +17,7 @@ from core.domain.actions import (
     Needs,
     NewActivity,
     OpenMakeups,
+    OrganizerMenu,
     Overview,
     Qualifications,
     Reviews,
@@ -23,7 +25,10 @@ from core.domain.actions import (
     Statistics,
 )
 
+router = Router()
 
+
+@router.command("organizer", button=OrganizerMenu)
 @staff_only
 async def organizer_menu(turn: Turn, _: str = "") -> None:
     turn.say(

@@ -5,10 +5,15 @@ withdrawing a consent is 授权管理, both in the profile."""
 from __future__ import annotations
 
 from core.chat.messages import Document
+from core.chat.router import Router
 from core.chat.turn import Turn
+from core.domain.actions import AskLeave, Leave, MyData
 from core.services.privacy import as_json, leave, personal_data
 
+router = Router()
 
+
+@router.command("mydata", button=MyData)
 async def my_data(turn: Turn, _: str = "") -> None:
     data = await personal_data(turn.uow, turn.clock, turn.actor)
     day = turn.local_time(turn.clock.now())[:10]
@@ -25,6 +30,7 @@ async def my_data(turn: Turn, _: str = "") -> None:
     turn.say("privacy.mydata.done", *choices)
 
 
+@router.command("leave", button=AskLeave)
 async def ask_leave(turn: Turn, _: str = "") -> None:
     records = 0
     if turn.actor.volunteer_id is not None:
@@ -38,6 +44,7 @@ async def ask_leave(turn: Turn, _: str = "") -> None:
     )
 
 
+@router.command(button=Leave)
 async def do_leave(turn: Turn, _: str = "") -> None:
     departure = await leave(turn.uow, turn.clock, turn.actor)
     turn.state.clear()

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from core.chat.forms import refuse_not_staff
 from core.chat.messages import Choice, Input, Text
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import OrganizerMenu, Qualifications, RecordQualification, WithdrawQualification
 from core.domain.codes import Qualification
@@ -16,6 +17,8 @@ from core.domain.identity_numbers import mask_phone
 from core.domain.volunteer import Volunteer, typed_volunteer_number
 from core.services.access import audit
 from core.services.volunteers import record_qualification
+
+router = Router()
 
 QUALIFICATION_LOOKUP = "qualification_lookup"
 # Each lookup is in the audit log (who looked up which number), and staff make a few an hour: a run of
@@ -31,6 +34,7 @@ def _is_staff(turn: Turn) -> bool:
     return False
 
 
+@router.command("qualification", button=Qualifications)
 async def ask_number(turn: Turn, _: str = "") -> None:
     turn.state.clear()
     if not _is_staff(turn):
@@ -39,6 +43,7 @@ async def ask_number(turn: Turn, _: str = "") -> None:
     turn.say("chat.qual.ask_number", turn.choice("chat.org.menu_button", OrganizerMenu()))
 
 
+@router.flow(QUALIFICATION_LOOKUP)
 async def number_step(turn: Turn, given: Input) -> None:
     if not _is_staff(turn):
         turn.state.clear()
@@ -63,6 +68,7 @@ async def number_step(turn: Turn, given: Input) -> None:
     _card(turn, volunteer)
 
 
+@router.buttons(RecordQualification, WithdrawQualification)
 async def toggle(turn: Turn, pressed: RecordQualification | WithdrawQualification) -> None:
     turn.state.clear()
     if not _is_staff(turn):

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from core.chat.forms import SUMMARY, Data, Form, Step, always, staff_only, written
 from core.chat.messages import Button, Choice, Input, Text
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import MissingReports, OpenReport, OrganizerMenu, ReviseReport, StaffCard
 from core.domain.activity import Activity
@@ -41,6 +42,8 @@ from core.services.reports import (
     report_scope,
     revise_report,
 )
+
+router = Router()
 
 REPORT_FORM = "report_form"
 PICK = "pick"  # the summary's 修改: which answer to give again
@@ -248,6 +251,7 @@ FORM = Form(REPORT_FORM, STEPS)
 # ---- filing: open, answer, check, submit ---------------------------------------------------------
 
 
+@router.button(OpenReport)
 async def open_report(turn: Turn, pressed: OpenReport) -> None:
     """活动记录 of an activity: the record when filed; else the form for its staff, and for the staff
     of an org above it, what is missing and by when."""
@@ -278,6 +282,7 @@ async def open_report(turn: Turn, pressed: OpenReport) -> None:
     await FORM.proceed(turn, {**await _context(turn, activity), "mode": "file"})
 
 
+@router.button(ReviseReport)
 async def start_revision(turn: Turn, pressed: ReviseReport) -> None:
     """修改 on a filed record: the answers as they stand, then which one to give again."""
     activity = await read_activity(turn.uow, pressed.activity_id)
@@ -304,6 +309,7 @@ def _answers(report: ActivityReport) -> Data:
     }
 
 
+@router.flow(REPORT_FORM)
 async def report_step(turn: Turn, given: Input) -> None:
     data = dict(turn.state.data)
     if turn.state.step == SUMMARY:
@@ -464,6 +470,7 @@ async def _show(turn: Turn, activity: Activity, report: ActivityReport) -> None:
 # ---- the list of missing records ---------------------------------------------------------------
 
 
+@router.command("records", button=MissingReports)
 @staff_only
 async def list_missing(turn: Turn, _: str = "") -> None:
     """逾期记录: overdue records and those due within 2 days, in the orgs the staff member manages and

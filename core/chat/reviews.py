@@ -7,6 +7,7 @@ from __future__ import annotations
 from core.chat.forms import staff_only
 from core.chat.messages import Choice, Input, Text
 from core.chat.org_application import KINDS
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     Action,
@@ -31,6 +32,8 @@ from core.services.reviews import (
     pending_memberships,
     pending_org_applications,
 )
+
+router = Router()
 
 REVIEW_REASON = "review_reason"
 REASON_MAX = 500
@@ -59,6 +62,7 @@ def _member_pending(turn: Turn, request: JoinRequest) -> bool:
     )
 
 
+@router.command("reviews", button=Reviews)
 @staff_only
 async def show_reviews(turn: Turn, _: str = "") -> None:
     orgs = await pending_org_applications(turn.uow, turn.actor)
@@ -103,6 +107,7 @@ async def _pending_org(turn: Turn, org_id: int) -> Organization | None:
     return org if _org_pending(turn, org) else None
 
 
+@router.button(ReviewOrg)
 async def show_org(turn: Turn, action: ReviewOrg) -> None:
     org = await _pending_org(turn, action.org_id)
     if org is None:
@@ -127,6 +132,7 @@ async def show_org(turn: Turn, action: ReviewOrg) -> None:
     )
 
 
+@router.button(ApproveOrg)
 async def approve_org(turn: Turn, action: ApproveOrg) -> None:
     org = await _pending_org(turn, action.org_id)
     if org is not None:
@@ -134,6 +140,7 @@ async def approve_org(turn: Turn, action: ApproveOrg) -> None:
         turn.say("chat.reviews.org.approved", _back(turn), name=org.name)
 
 
+@router.button(RejectOrg)
 async def reject_org(turn: Turn, action: RejectOrg) -> None:
     org = await _pending_org(turn, action.org_id)
     if org is not None:
@@ -152,6 +159,7 @@ async def _pending_member(turn: Turn, volunteer_id: int, org_id: int) -> JoinReq
     return request if _member_pending(turn, request) else None
 
 
+@router.button(ReviewMember)
 async def show_member(turn: Turn, action: ReviewMember) -> None:
     request = await _pending_member(turn, action.volunteer_id, action.org_id)
     if request is None:
@@ -176,6 +184,7 @@ async def show_member(turn: Turn, action: ReviewMember) -> None:
     )
 
 
+@router.button(ApproveMember)
 async def approve_member(turn: Turn, action: ApproveMember) -> None:
     request = await _pending_member(turn, action.volunteer_id, action.org_id)
     if request is not None:
@@ -188,6 +197,7 @@ async def approve_member(turn: Turn, action: ApproveMember) -> None:
         )
 
 
+@router.button(RejectMember)
 async def reject_member(turn: Turn, action: RejectMember) -> None:
     request = await _pending_member(turn, action.volunteer_id, action.org_id)
     if request is not None:
@@ -205,6 +215,7 @@ async def reject_member(turn: Turn, action: RejectMember) -> None:
 # ---- the reason of a rejection ------------------------------------------------------------------
 
 
+@router.flow(REVIEW_REASON)
 async def reason_step(turn: Turn, given: Input) -> None:
     data = turn.state.data
     if not turn.still_asked(_back(turn).payload):

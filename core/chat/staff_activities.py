@@ -14,6 +14,7 @@ from core.chat.forms import (
     refuse_not_staff,
 )
 from core.chat.messages import Choice, Document, Input
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     AskCancelActivity,
@@ -50,6 +51,8 @@ from core.services.activities import (
 from core.services.needs import tell_requester_scheduled
 from core.services.presence import turnout
 
+router = Router()
+
 CANCEL_ACTIVITY = "cancel_activity"
 _ALL_STATUSES = frozenset(ActivityStatus)
 
@@ -57,6 +60,7 @@ _ALL_STATUSES = frozenset(ActivityStatus)
 # ---- the organizer's view of their activities ---------------------------------------------------
 
 
+@router.button(StaffActivities)
 async def list_activities(turn: Turn, action: StaffActivities) -> None:
     turn.state.clear()
     orgs = await manageable_orgs(turn)
@@ -112,6 +116,7 @@ async def viewed_activity(turn: Turn, activity_id: int) -> Activity:
     return activity
 
 
+@router.button(StaffCard)
 async def staff_card(turn: Turn, action: StaffCard) -> None:
     activity = await viewed_activity(turn, action.activity_id)
     assert activity.id is not None
@@ -162,6 +167,7 @@ async def staff_card(turn: Turn, action: StaffCard) -> None:
     )
 
 
+@router.button(Publish)
 async def publish(turn: Turn, action: Publish) -> None:
     activity = await viewed_activity(turn, action.activity_id)
     await publish_activity(turn.uow, turn.clock, turn.actor, action.activity_id)
@@ -190,6 +196,7 @@ async def _roster(turn: Turn, activity: Activity) -> list[tuple[int, str, str, S
     return rows
 
 
+@router.button(SignupList)
 async def signup_list(turn: Turn, action: SignupList) -> None:
     activity = await viewed_activity(turn, action.activity_id)
     rows = [r for r in await _roster(turn, activity) if r[3] is not SignupStatus.CANCELLED]
@@ -227,6 +234,7 @@ def _presence_mark(turn: Turn, status: SignupStatus, answered: bool) -> str:
     return " " + turn.t("chat.org.presence.yes" if answered else "chat.org.presence.waiting")
 
 
+@router.button(ExportSignups)
 async def export(turn: Turn, action: ExportSignups) -> None:
     """The list as a spreadsheet (CSV with a BOM so that Excel opens the Chinese correctly)."""
     activity = await viewed_activity(turn, action.activity_id)
@@ -246,6 +254,7 @@ async def export(turn: Turn, action: ExportSignups) -> None:
     )
 
 
+@router.button(AskCancelActivity)
 async def ask_cancel(turn: Turn, action: AskCancelActivity) -> None:
     activity = await staff_activity(turn, action.activity_id)
     turn.state.start(CANCEL_ACTIVITY, "reason", activity=action.activity_id)
@@ -256,6 +265,7 @@ def _ask_reason(turn: Turn, activity: Activity, card: StaffCard) -> None:
     turn.say("chat.org.cancel.reason", turn.choice("chat.org.view", card), title=activity.title)
 
 
+@router.flow(CANCEL_ACTIVITY)
 async def cancel_step(turn: Turn, given: Input) -> None:
     card = StaffCard(int(turn.state.data["activity"]))
     if not turn.still_asked(card.pack()):

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from core.chat.forms import refuse_not_staff, staff_only
 from core.chat.messages import Choice, Document, Image, Input, Text, typed_id
+from core.chat.router import Router
 from core.chat.turn import LABEL_LIMIT, Turn
 from core.domain.actions import (
     ActivityStatistics,
@@ -38,6 +39,8 @@ from core.services.statistics import (
     period_report,
 )
 
+router = Router()
+
 STATS_RANGE = "statistics_range"
 ORG_BUTTONS = 30
 RECENT_ACTIVITIES = 10
@@ -60,6 +63,7 @@ async def report_orgs(turn: Turn) -> list[Organization]:
     return [o for o in orgs if o.id in turn.actor.staff_of]
 
 
+@router.command("report")
 async def report_command(turn: Turn, arg: str) -> None:
     """/report, or /report act-12 for one activity."""
     kind, _, ident = arg.strip().partition("-")
@@ -70,6 +74,7 @@ async def report_command(turn: Turn, arg: str) -> None:
     await show(turn)
 
 
+@router.command(button=Statistics)
 @staff_only
 async def show(turn: Turn, _: str = "") -> None:
     """``st``, /report: which org's report, or the periods of the only one."""
@@ -82,12 +87,14 @@ async def show(turn: Turn, _: str = "") -> None:
         _ask_org(turn, orgs)
 
 
+@router.button(ActivityStatistics)
 @staff_only
 async def show_activity(turn: Turn, action: ActivityStatistics) -> None:
     report = await activity_report(turn.uow, turn.actor, action.activity_id)
     await _send(turn, report, ActivityStatisticsFile(action.activity_id))
 
 
+@router.button(OrgStatistics)
 @staff_only
 async def show_org(turn: Turn, action: OrgStatistics) -> None:
     """``st:o3`` asks for the period; ``st:o3.r`` for a typed range, ``st:o3.a`` for an activity; a
@@ -193,6 +200,7 @@ async def _ask_activity(turn: Turn, org: Organization) -> None:
     turn.say("statistics.ask_activity", *choices, back, org=org.name)
 
 
+@router.flow(STATS_RANGE)
 async def range_step(turn: Turn, given: Input) -> None:
     org_id = int(turn.state.data.get("org", 0))
     back = _back(turn, org_id)
@@ -344,6 +352,7 @@ def _activity_line(turn: Turn, line: ActivityLine) -> str:
     )
 
 
+@router.button(ActivityStatisticsFile)
 @staff_only
 async def send_activity_xlsx(turn: Turn, action: ActivityStatisticsFile) -> None:
     """``stx:a12``: the activity's report as an XLSX file."""
@@ -351,6 +360,7 @@ async def send_activity_xlsx(turn: Turn, action: ActivityStatisticsFile) -> None
     _send_file(turn, report, f"report-activity-{action.activity_id}.xlsx")
 
 
+@router.button(OrgStatisticsFile)
 @staff_only
 async def send_org_xlsx(turn: Turn, action: OrgStatisticsFile) -> None:
     """``stx:o3.<period>``: the org's report of the period as an XLSX file."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from core.chat.forms import comment_given, keep_score, score_given
 from core.chat.messages import Image, Input, typed_id
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     ComplainAboutActivity,
@@ -28,6 +29,8 @@ from core.domain.survey import (
 from core.errors import DomainError, InvalidInput
 from core.services.surveys import submit_survey, survey_activity, survey_activity_for_staff, survey_stats
 
+router = Router()
+
 SURVEY = "survey"
 # Ratings are offered 1 → 5, so that on a channel of numbered options the number typed is the rating.
 RATINGS = tuple(range(RATING_MIN, RATING_MAX + 1))
@@ -38,6 +41,7 @@ async def beneficiary_survey(turn: Turn, activity_id: int) -> None:
     await _start(turn, activity_id, SurveyKind.BENEFICIARY)
 
 
+@router.button(VolunteerSurvey)
 async def volunteer_survey(turn: Turn, pressed: VolunteerSurvey) -> None:
     await _start(turn, pressed.activity_id, SurveyKind.VOLUNTEER)
 
@@ -72,6 +76,7 @@ def _ask_comment(turn: Turn) -> None:
     turn.say("chat.survey.ask_comment", turn.choice("chat.survey.button.skip", "f.skip"), max=COMMENT_MAX)
 
 
+@router.flow(SURVEY)
 async def survey_step(turn: Turn, given: Input) -> None:
     state = turn.state
     try:
@@ -124,6 +129,7 @@ async def _take_comment(turn: Turn, given: Input) -> None:
 # ---- statistics for staff (3-8.2) ---------------------------------------------------------------
 
 
+@router.command("stats")
 async def stats_command(turn: Turn, arg: str) -> None:
     """/stats act-12: the same payload words as the deep links."""
     kind, _, ident = arg.strip().partition("-")
@@ -134,6 +140,7 @@ async def stats_command(turn: Turn, arg: str) -> None:
     await show_stats(turn, SurveyStats(activity_id))
 
 
+@router.button(SurveyStats)
 async def show_stats(turn: Turn, pressed: SurveyStats) -> None:
     activity, all_stats = await survey_stats(turn.uow, turn.actor, pressed.activity_id)
     lines = [turn.t("chat.survey.stats.title", title=activity.title, number=activity.id)]
@@ -161,6 +168,7 @@ async def show_stats(turn: Turn, pressed: SurveyStats) -> None:
 # ---- the beneficiaries' survey, for staff to pass on (3-8.1.2.1) ---------------------------------
 
 
+@router.button(SurveyLinks)
 async def survey_links(turn: Turn, pressed: SurveyLinks) -> None:
     """From the organizer's activity card and the after-activity notice: the deep link that opens the
     beneficiaries' survey, its QR code, and how WeChat users get to it (a scene QR code)."""

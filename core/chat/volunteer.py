@@ -21,6 +21,7 @@ from core.chat.forms import (
     taking,
 )
 from core.chat.messages import Choice, Contact, Input, Text, typed_id
+from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
     Action,
@@ -64,6 +65,8 @@ from core.services.volunteers import (
     withdraw_consent,
 )
 
+router = Router()
+
 REGISTRATION = "register"
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
@@ -88,6 +91,7 @@ async def show_menu(turn: Turn, _: str = "") -> None:
     turn.say("chat.menu.title", *choices, columns=2)
 
 
+@router.command("help", button=Help)
 async def show_help(turn: Turn, _: str = "") -> None:
     turn.say("chat.help", turn.choice("chat.button.menu", Menu()))
 
@@ -104,6 +108,7 @@ async def start_registration(turn: Turn, after: Action | None = None) -> None:
     await FORM.proceed(turn, {"after": after.pack() if after is not None else ""})
 
 
+@router.button(Register)
 async def register(turn: Turn, action: Register) -> None:
     await start_registration(turn, action.after)
 
@@ -288,6 +293,7 @@ FORM = Form(
 )
 
 
+@router.flow(REGISTRATION)
 async def registration_step(turn: Turn, given: Input) -> None:
     data = await FORM.answer(turn, given)
     if data is None:
@@ -335,6 +341,7 @@ async def _finish_registration(turn: Turn, data: Data) -> None:
 # ---- profile and consents -----------------------------------------------------------------------
 
 
+@router.command("profile", button=Profile)
 async def show_profile(turn: Turn, _: str = "") -> None:
     volunteer = await turn.uow.volunteers.by_user(turn.user_id)
     if volunteer is None:
@@ -389,6 +396,7 @@ PROFILE_FORM = Form(
 )
 
 
+@router.button(EditProfile)
 async def edit_profile(turn: Turn, action: EditProfile) -> None:
     """Pick a field, answer the same question as at registration, saved at once."""
     volunteer = await turn.uow.volunteers.by_user(turn.user_id)
@@ -405,6 +413,7 @@ async def edit_profile(turn: Turn, action: EditProfile) -> None:
     turn.say("chat.profile.edit_pick", *choices, turn.choice("chat.menu.profile", Profile()), columns=2)
 
 
+@router.flow(PROFILE_EDIT)
 async def profile_edit_step(turn: Turn, given: Input) -> None:
     field = turn.state.step
     data = await PROFILE_FORM.answer(turn, given)
@@ -423,6 +432,7 @@ async def profile_edit_step(turn: Turn, given: Input) -> None:
     await show_profile(turn)
 
 
+@router.button(ChooseLanguage, command="language")
 async def choose_language(turn: Turn, action: ChooseLanguage) -> None:
     language = action.language
     if language in ("zh_CN", "en"):
@@ -443,6 +453,7 @@ async def choose_language(turn: Turn, action: ChooseLanguage) -> None:
 GRANTABLE = (ConsentKind.LOCATION,)
 
 
+@router.command(button=Consents)
 async def show_consents(turn: Turn, _: str = "") -> None:
     choices = []
     active = set()
@@ -460,6 +471,7 @@ async def show_consents(turn: Turn, _: str = "") -> None:
     turn.say(key, *choices)
 
 
+@router.button(ExplainConsent)
 async def explain_consent(turn: Turn, action: ExplainConsent) -> None:
     """PIPL art. 14: the consent is informed — what is kept, for how long, and that it can be withdrawn."""
     kind = action.kind
@@ -474,6 +486,7 @@ async def explain_consent(turn: Turn, action: ExplainConsent) -> None:
     )
 
 
+@router.button(GrantConsent)
 async def grant(turn: Turn, action: GrantConsent) -> None:
     kind = action.kind
     if kind not in GRANTABLE:
@@ -485,6 +498,7 @@ async def grant(turn: Turn, action: GrantConsent) -> None:
     await show_consents(turn)
 
 
+@router.button(WithdrawConsent)
 async def withdraw(turn: Turn, action: WithdrawConsent) -> None:
     await withdraw_consent(turn.uow, turn.clock, turn.user_id, action.kind)
     turn.say("chat.consent.withdrawn", kind=turn.t(f"code.consent.{action.kind.value}"))
@@ -494,6 +508,7 @@ async def withdraw(turn: Turn, action: WithdrawConsent) -> None:
 # ---- message settings (2-7.2) --------------------------------------------------------------------
 
 
+@router.button(MessageSettings, command="settings")
 async def message_settings(turn: Turn, action: MessageSettings) -> None:
     """/settings: recruitment calls on or off. Notices about one's own sign-ups are not affected."""
     turn.state.clear()
