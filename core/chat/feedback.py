@@ -8,10 +8,9 @@ picks one of their orgs, types an activity's number, or leaves it to the platfor
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from core.chat.forms import cancel, end_form, staff_answer, staff_only
+from core.chat.forms import StaffQuestion, cancel, end_form, staff_only
 from core.chat.messages import Choice, Input, Text, typed_id
 from core.chat.router import Router
 from core.chat.turn import LABEL_LIMIT, Turn
@@ -159,35 +158,26 @@ async def _complaint_about(turn: Turn, item: Feedback) -> tuple[str, str | None]
 
 @router.button(ReplyFeedback)
 async def ask_reply(turn: Turn, action: ReplyFeedback) -> None:
-    turn.state.clear()
     item = await feedback_for_staff(turn.uow, turn.actor, action.feedback_id)
-    if not item.open:
-        await show_item(turn, FeedbackItem(action.feedback_id))
-        return
-    turn.state.start(FEEDBACK_REPLY, "text", feedback_id=item.id)
-    _ask_reply(turn, action.feedback_id)
-
-
-def _ask_reply(turn: Turn, feedback_id: int) -> None:
-    turn.say("chat.fbreply.ask", _back(turn), number=feedback_id, max=REPLY_MAX)
+    await REPLY.ask(turn, action.feedback_id, still_open=item.open)
 
 
 @router.flow(FEEDBACK_REPLY)
 async def reply_step(turn: Turn, given: Input) -> None:
-    feedback_id = int(turn.state.data.get("feedback_id", 0))
-
-    async def reply(text: str) -> None:
+    async def reply(feedback_id: int, text: str) -> None:
         item = await reply_to_feedback(turn.uow, turn.clock, turn.actor, feedback_id, text.strip())
         turn.say("chat.fbreply.sent", _back(turn), turn.choice("chat.button.menu", Menu()), number=item.id)
 
-    await staff_answer(
-        turn,
-        given,
-        _back(turn),
-        expired=partial(show_item, turn, FeedbackItem(feedback_id)),
-        again=partial(_ask_reply, turn, feedback_id),
-        take=reply,
-    )
+    await REPLY.answer(turn, given, reply)
+
+
+async def _show_item(turn: Turn, feedback_id: int) -> None:
+    await show_item(turn, FeedbackItem(feedback_id))
+
+
+REPLY = StaffQuestion(
+    FEEDBACK_REPLY, "text", "feedback_id", "chat.fbreply.ask", REPLY_MAX, back=_back, show=_show_item
+)
 
 
 # ---- complaints (1-6.1.2 d, 1-8) ------------------------------------------------------------------

@@ -142,20 +142,32 @@ def agreeing(turn: Turn, agree: str, disagree: str) -> tuple[Choice, Choice]:
     )
 
 
-def summary_choices(turn: Turn, submit_key: str) -> tuple[Choice, Choice]:
-    """The buttons under a form's summary: submit it, or leave it."""
-    return turn.choice(submit_key, "f.submit"), turn.choice("chat.button.cancel", "f.cancel")
+@dataclass(frozen=True)
+class Summary:
+    """A form's last step: the answers as they will be sent (``key``, given ``fields(turn, data)``),
+    with the buttons to submit them (labelled ``submit``) or leave (said ``cancelled``)."""
 
+    key: str
+    submit: str
+    cancelled: str
+    fields: Callable[[Turn, Data], dict[str, Any]]
 
-def submitting(turn: Turn, given: Input, *, cancelled: str, refusal: str) -> bool:
-    """Whether the answer to a summary submits it. 取消 closes the form; anything else is refused,
-    and the caller shows the summary again."""
-    answer = button_value(given)
-    if answer == "cancel":
-        end_form(turn, cancelled)
-    elif answer != "submit":
-        turn.say(refusal)
-    return answer == "submit"
+    def show(self, turn: Turn, data: Data) -> None:
+        submit, leave = turn.choice(self.submit, "f.submit"), turn.choice("chat.button.cancel", "f.cancel")
+        turn.say(self.key, submit, leave, columns=2, **self.fields(turn, data))
+
+    def submitted(self, turn: Turn, given: Input, data: Data) -> bool:
+        """Whether the answer submits the form. 取消 closes it; anything else is refused, and the
+        summary is shown again."""
+        answer = button_value(given)
+        if answer == "submit":
+            return True
+        if answer == "cancel":
+            end_form(turn, self.cancelled)
+        else:
+            turn.say(PICK_BUTTON)
+            self.show(turn, data)
+        return False
 
 
 def asking(key: str, *, with_cancel: bool = False, **params: Any) -> Ask:
@@ -408,34 +420,52 @@ def volunteer_only(
 # ---- a staff member's typed answer about one item ------------------------------------------------
 
 
-async def staff_answer(
-    turn: Turn,
-    given: Input,
-    back: Choice,
-    *,
-    expired: Callable[[], Awaitable[None]],
-    again: Callable[[], None],
-    take: Callable[[str], Awaitable[None]],
-) -> None:
-    """The text typed in answer to a staff member's question about one item (a reply to feedback, the
-    reason of a rejection), given to ``take``. After another button the question has expired: the item
-    is shown again (``expired``). An answer refused as it stands (empty, too long) is said why and
-    asked ``again``; any other refusal (decided meanwhile by someone else, no longer allowed) ends the
-    question, with the button ``back``. A refused answer writes nothing."""
-    if not turn.still_asked(back.payload):
-        await expired()
-        return
-    try:
-        await take(given.text if isinstance(given, Text) else "")
-    except InvalidInput as error:
-        turn.refuse(error)
-        again()
-        return
-    except DomainError as error:
+@dataclass(frozen=True)
+class StaffQuestion:
+    """A staff member's typed answer about one item: a reply to feedback, the reason of a rejection.
+    The dialog keeps the item's number under ``field`` (with ``step``, as stored in open dialogs)."""
+
+    flow: str
+    step: str
+    field: str
+    ask_key: str  # said with the item's ``number`` and the answer's ``max`` length
+    limit: int
+    back: Callable[[Turn], Choice]  # the button out: the list the item came from
+    show: Callable[[Turn, int], Awaitable[None]]  # the item itself, as staff see it
+
+    async def ask(self, turn: Turn, item_id: int, *, still_open: bool) -> None:
+        """Asks for the answer, or shows the item again when it was decided meanwhile."""
         turn.state.clear()
-        turn.refuse(error, back)
-        return
-    turn.state.clear()
+        if not still_open:
+            await self.show(turn, item_id)
+            return
+        turn.state.start(self.flow, self.step, **{self.field: item_id})
+        self._prompt(turn, item_id)
+
+    def _prompt(self, turn: Turn, item_id: int) -> None:
+        turn.say(self.ask_key, self.back(turn), number=item_id, max=self.limit)
+
+    async def answer(self, turn: Turn, given: Input, take: Callable[[int, str], Awaitable[None]]) -> None:
+        """The text typed, given to ``take`` with the item's number. After another button the question
+        has expired: the item is shown again. An answer refused as it stands (empty, too long) is said
+        why and asked again; any other refusal (decided meanwhile by someone else, no longer allowed)
+        ends the question, with the button back. A refused answer writes nothing."""
+        item_id = int(turn.state.data.get(self.field, 0))
+        back = self.back(turn)
+        if not turn.still_asked(back.payload):
+            await self.show(turn, item_id)
+            return
+        try:
+            await take(item_id, given.text if isinstance(given, Text) else "")
+        except InvalidInput as error:
+            turn.refuse(error)
+            self._prompt(turn, item_id)
+            return
+        except DomainError as error:
+            turn.state.clear()
+            turn.refuse(error, back)
+            return
+        turn.state.clear()
 
 
 # ---- questions scored 1–n, then a comment (a survey, an evaluation) ----------------------------------

@@ -5,7 +5,6 @@ reject it with a reason, and an org takes it to arrange the service. The request
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 from core.chat import activity_form
@@ -13,7 +12,9 @@ from core.chat.forms import (
     SUMMARY,
     Data,
     Form,
+    StaffQuestion,
     Step,
+    Summary,
     agreeing,
     always,
     cancel,
@@ -21,10 +22,7 @@ from core.chat.forms import (
     code,
     end_form,
     pressed,
-    staff_answer,
     staff_only,
-    submitting,
-    summary_choices,
 )
 from core.chat.messages import Choice, Contact, Input, Text, typed_id
 from core.chat.router import Router
@@ -292,33 +290,31 @@ async def _answer(turn: Turn, given: Input) -> None:
         end_form(turn, "chat.need.declined")
         return
     if await FORM.proceed(turn, data):
-        _summary(turn, data)
+        CONFIRM.show(turn, data)
 
 
-def _summary(turn: Turn, data: Data) -> None:
-    turn.say(
-        "chat.need.summary",
-        *summary_choices(turn, "chat.need.button.submit"),
-        columns=2,
-        requester=data["requester"],
-        phone=data["phone"],
-        description=data["description"],
-        content=turn.t(f"code.service_content.{data['content']}"),
-        objects=turn.join(turn.t(f"code.service_object.{o}") for o in data["objects"]),
-        volunteers=data["volunteers"],
-        expertise=turn.join(turn.t(f"code.skill.{e}") for e in data["expertise"])
-        or turn.t("chat.need.any_expertise"),
-        mode=turn.t(f"code.mode.{data['mode']}"),
-        time=data["time"],
-        place=data.get("place") or "-",
-        org=data.get("org_name") or turn.t("chat.need.any_org"),
-    )
+def _summary_fields(turn: Turn, data: Data) -> dict[str, Any]:
+    expertise = turn.join(turn.t(f"code.skill.{e}") for e in data["expertise"])
+    return {
+        "requester": data["requester"],
+        "phone": data["phone"],
+        "description": data["description"],
+        "content": turn.t(f"code.service_content.{data['content']}"),
+        "objects": turn.join(turn.t(f"code.service_object.{o}") for o in data["objects"]),
+        "volunteers": data["volunteers"],
+        "expertise": expertise or turn.t("chat.need.any_expertise"),
+        "mode": turn.t(f"code.mode.{data['mode']}"),
+        "time": data["time"],
+        "place": data.get("place") or "-",
+        "org": data.get("org_name") or turn.t("chat.need.any_org"),
+    }
+
+
+CONFIRM = Summary("chat.need.summary", "chat.need.button.submit", "chat.need.cancelled", _summary_fields)
 
 
 async def _finish(turn: Turn, given: Input, data: Data) -> None:
-    if not submitting(turn, given, cancelled="chat.need.cancelled", refusal=PICK_BUTTON):
-        if turn.state.flow:
-            _summary(turn, data)
+    if not CONFIRM.submitted(turn, given, data):
         return
     form = NeedForm(
         requester=data["requester"],
@@ -338,7 +334,7 @@ async def _finish(turn: Turn, given: Input, data: Data) -> None:
     except DomainError as error:
         # Checked before anything is written (the org may have closed meanwhile): say why.
         turn.refuse(error)
-        _summary(turn, data)
+        CONFIRM.show(turn, data)
         return
     end_form(turn, "chat.need.submitted", number=need.id)
 
@@ -447,34 +443,26 @@ async def approve(turn: Turn, action: ApproveNeed) -> None:
 @router.button(RejectNeed)
 async def ask_reject(turn: Turn, action: RejectNeed) -> None:
     need = await need_for_staff(turn.uow, turn.actor, action.need_id)
-    if need.status is not NeedStatus.SUBMITTED:
-        await show_need(turn, ShowNeed(action.need_id))
-        return
-    turn.state.start(NEED_REASON, "reason", need_id=need.id)
-    _ask_reason(turn, action.need_id)
-
-
-def _ask_reason(turn: Turn, need_id: int) -> None:
-    turn.say("chat.need.ask_reason", _back(turn), number=need_id, max=REASON_MAX)
+    await REASON.ask(turn, action.need_id, still_open=need.status is NeedStatus.SUBMITTED)
 
 
 @router.flow(NEED_REASON)
 async def reason_step(turn: Turn, given: Input) -> None:
-    need_id = int(turn.state.data.get("need_id", 0))
-
-    async def reject(reason: str) -> None:
+    async def reject(need_id: int, reason: str) -> None:
         check_text(reason, REASON_MAX, "need.reason.invalid")
         need = await decide_need(turn.uow, turn.clock, turn.actor, need_id, approve=False, reason=reason)
         turn.say("chat.need.rejected", _back(turn), number=need.id, reason=need.status_reason)
 
-    await staff_answer(
-        turn,
-        given,
-        _back(turn),
-        expired=partial(show_need, turn, ShowNeed(need_id)),
-        again=partial(_ask_reason, turn, need_id),
-        take=reject,
-    )
+    await REASON.answer(turn, given, reject)
+
+
+async def _show(turn: Turn, need_id: int) -> None:
+    await show_need(turn, ShowNeed(need_id))
+
+
+REASON = StaffQuestion(
+    NEED_REASON, "reason", "need_id", "chat.need.ask_reason", REASON_MAX, back=_back, show=_show
+)
 
 
 @router.button(TakeNeed)

@@ -4,19 +4,19 @@ summary to submit. The application goes to the parent org's staff (归属管理�
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 from core.chat.forms import (
     SUMMARY,
     Data,
     Form,
     Step,
+    Summary,
     always,
     asking,
     choosing_many,
     end_form,
     pressed,
-    submitting,
-    summary_choices,
     taking,
     typed,
 )
@@ -189,35 +189,33 @@ async def application_step(turn: Turn, given: Input) -> None:
         return
     data = await FORM.answer(turn, given)
     if data is not None and await FORM.proceed(turn, data):
-        _ask_confirm(turn, data)
+        CONFIRM.show(turn, data)
 
 
 # ---- the summary --------------------------------------------------------------------------------
 
 
-def _ask_confirm(turn: Turn, data: Data) -> None:
-    """The answers as they will be sent, to submit or leave."""
-    turn.say(
-        "chat.orgapp.summary",
-        *summary_choices(turn, "chat.orgapp.submit"),
-        columns=2,
-        name=data["name"],
-        kind=turn.t(f"chat.orgapp.kind.{data['kind']}"),
-        parent=data["parent_name"],
-        field=data["field"],
-        items=turn.join(turn.t(f"code.service_content.{i}") for i in data["items"]),
-        requirements=data["requirements"] or "-",
-        leader=data["leader_name"],
-        contact=data["leader_contact"],
-        members=data["members"],
-    )
+def _summary_fields(turn: Turn, data: Data) -> dict[str, Any]:
+    return {
+        "name": data["name"],
+        "kind": turn.t(f"chat.orgapp.kind.{data['kind']}"),
+        "parent": data["parent_name"],
+        "field": data["field"],
+        "items": turn.join(turn.t(f"code.service_content.{i}") for i in data["items"]),
+        "requirements": data["requirements"] or "-",
+        "leader": data["leader_name"],
+        "contact": data["leader_contact"],
+        "members": data["members"],
+    }
+
+
+# The answers as they will be sent, to submit or leave.
+CONFIRM = Summary("chat.orgapp.summary", "chat.orgapp.submit", "chat.orgapp.cancelled", _summary_fields)
 
 
 async def _confirm(turn: Turn, given: Input) -> None:
     data = dict(turn.state.data)
-    if not submitting(turn, given, cancelled="chat.orgapp.cancelled", refusal=PICK_BUTTON):
-        if turn.state.flow:
-            _ask_confirm(turn, data)
+    if not CONFIRM.submitted(turn, given, data):
         return
     form = OrgApplication(
         name=data["name"],
@@ -239,6 +237,6 @@ async def _confirm(turn: Turn, given: Input) -> None:
         if error.key.startswith("org.name."):
             await FORM.proceed(turn, {})
         else:
-            _ask_confirm(turn, data)
+            CONFIRM.show(turn, data)
         return
     end_form(turn, "chat.orgapp.submitted", name=org.name, parent=data["parent_name"])
