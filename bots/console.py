@@ -13,21 +13,19 @@ from typing import TextIO
 from bots.numbered import Words, numbered_text
 from core.chat.conversation import Conversation
 from core.chat.messages import (
-    Command,
     Document,
     Image,
     Incoming,
     Input,
     Location,
     Reply,
-    Text,
+    typed,
 )
 from core.domain.codes import Channel
 from core.domain.identity_numbers import ascii_form
 from locales import translator
 
 _LOCATION = re.compile(r"^@\s*(-?\d+(?:\.\d+)?)\s*[,\s]\s*(-?\d+(?:\.\d+)?)$")
-_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:\s+(.*))?$")
 
 
 def parse_line(line: str) -> Input | None:
@@ -38,10 +36,7 @@ def parse_line(line: str) -> Input | None:
     location = _LOCATION.match(ascii_form(text))
     if location:
         return Location(float(location[1]), float(location[2]), accuracy_m=10.0)
-    command = _COMMAND.match(text)
-    if command:
-        return Command(command[1], command[2] or "")
-    return Text(text)
+    return typed(text)
 
 
 WORDS = Words("console.option", "console.ask_location", "console.ask_contact")

@@ -28,15 +28,14 @@ from bots.telegram.render import render
 from core.chat.conversation import Conversation
 from core.chat.messages import (
     Button,
-    Command,
     Contact,
     Incoming,
     Input,
     Location,
     Photo,
     Reply,
-    Text,
     Unreadable,
+    typed,
 )
 from core.chat.turn import Translators
 from core.domain.attendance import PHOTO_MAX_BYTES
@@ -84,13 +83,7 @@ def message_input(message: Message) -> Input | None:
         own = message.from_user is not None and message.contact.user_id == message.from_user.id
         return Contact(phone=message.contact.phone_number, own=own)
     if message.text is not None:
-        text = message.text
-        if text.startswith("/"):
-            head, _, args = text[1:].partition(" ")
-            name = head.split("@", 1)[0]
-            if name:
-                return Command(name=name.lower(), args=args.strip())
-        return Text(text)
+        return typed(message.text)
     return None
 
 

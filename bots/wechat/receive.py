@@ -40,7 +40,7 @@ from bots.wechat.api import MediaTooLarge, WeChatError, WeChatUnreachable
 from bots.wechat.render import MediaLinks, cdata_safe, render_text, split_passive, truncate
 from bots.wechat.window import note_inbound
 from core.chat.conversation import Conversation
-from core.chat.messages import Command, Incoming, Input, Location, Photo, Say, Text
+from core.chat.messages import Command, Incoming, Input, Location, Photo, Say, typed
 from core.domain.attendance import PHOTO_MAX_BYTES
 from core.domain.codes import Channel
 from core.ports import Clock, DeliveryFailed, Messenger
@@ -126,12 +126,7 @@ def inbound(message: BaseMessage, msg_type: str) -> Inbound | None:
         return Inbound(openid, given, key, from_user=False) if given is not None else None
     key = str(message.id) if message.id else f"{openid}:{message.time}:{message.type}"
     if isinstance(message, TextMessage):
-        text = message.content or ""
-        if text.startswith("/"):
-            head, _, args = text[1:].partition(" ")
-            if head:
-                return Inbound(openid, Command(head.lower(), args.strip()), key)
-        return Inbound(openid, Text(text), key)
+        return Inbound(openid, typed(message.content or ""), key)
     if isinstance(message, LocationMessage):
         try:
             # location_x is the latitude, location_y the longitude, both strings (PITFALLS).

@@ -25,11 +25,15 @@ class Command:
     args: str = ""
 
 
-@dataclass(frozen=True)
-class Button:
-    """A choice the user picked: the payload of a Choice we sent."""
-
-    payload: str
+def typed(text: str) -> Command | Text:
+    """What a person typed: ``/name args`` is a command, read case-blind (``/name@bot`` too, as
+    Telegram sends it in a group); anything else is text."""
+    if text.startswith("/"):
+        head, _, args = text[1:].partition(" ")
+        name = head.split("@", 1)[0]
+        if name:
+            return Command(name.lower(), args.strip())
+    return Text(text)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,13 @@ class Location:
 class Contact:
     phone: str
     own: bool  # the contact shared is the sender's own
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice the user picked: the payload of a Choice we sent."""
+
+    payload: str
 
 
 @dataclass(frozen=True)
@@ -126,29 +137,37 @@ class Say:
 
 
 @dataclass(frozen=True)
-class AskLocation:
+class _Request:
     text: str
-    button: str  # label of the "send my location" button where the channel has one
+    button: str  # label of the channel's own button that answers it, where the channel has one
 
 
 @dataclass(frozen=True)
-class AskContact:
-    text: str
-    button: str
+class AskLocation(_Request):
+    """Asks for a location: Telegram's "send my location" keyboard button, WeChat's attachment."""
 
 
 @dataclass(frozen=True)
-class Image:
-    data: bytes
+class AskContact(_Request):
+    """Asks for the user's own phone number: Telegram's "share my number" keyboard button."""
+
+
+@dataclass(frozen=True)
+class _File:
+    data: bytes = field(repr=False)
     filename: str
     caption: str = ""
 
 
 @dataclass(frozen=True)
-class Document:
-    data: bytes
-    filename: str
-    caption: str = ""
+class Image(_File):
+    """A picture sent as one: a QR code, a chart."""
+
+
+@dataclass(frozen=True)
+class Document(_File):
+    """A file to keep: a certificate PDF, an XLSX export."""
+
     mime: str = "application/pdf"
 
 
