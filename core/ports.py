@@ -428,6 +428,7 @@ class Attendable:
     title: str
     starts_at: datetime
     ends_at: datetime
+    timezone: str
 
 
 class AttendanceRepository(Protocol):

@@ -14,6 +14,7 @@ from core.chat.messages import Button, Choice, Document, Image, Input, Location,
 from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
+    Action,
     ApproveMakeup,
     AskProof,
     Certificate,
@@ -25,6 +26,7 @@ from core.domain.actions import (
     MakeupPhoto,
     Mark,
     Menu,
+    MyActivities,
     MyHours,
     NewMakeup,
     OpenMakeups,
@@ -66,6 +68,7 @@ from core.services.records import (
     hours_of,
     makeup_candidates,
     makeup_cap,
+    makeup_for_staff,
     makeup_photo,
     request_makeup,
     void_record,
@@ -106,7 +109,7 @@ async def checkin_menu(turn: Turn, volunteer_id: int, _: str = "") -> None:
     if not found:
         turn.say(
             "checkin.none",
-            turn.choice("chat.menu.mine", "my"),
+            turn.choice("chat.menu.mine", MyActivities()),
             turn.choice("chat.button.makeup", NewMakeup()),
             turn.choice("chat.button.menu", Menu()),
             before=turn.policy.checkin_opens_before_min,
@@ -115,14 +118,17 @@ async def checkin_menu(turn: Turn, volunteer_id: int, _: str = "") -> None:
     if len(found) == 1:
         await ask_proof(turn, AskProof(found[0].signup_id))
         return
+    # open for check-in now: the time of day says which
     choices = [
-        Choice(
-            turn.label("checkin.item", "title", title=a.title, when=turn.local_time(a.starts_at)[11:]),
-            AskProof(a.signup_id).pack(),
-        )
-        for a in found
+        _activity_item(turn, a.title, a.starts_at, a.timezone, AskProof(a.signup_id), 11) for a in found
     ]
     turn.say("checkin.choose", *choices, turn.choice("chat.button.menu", Menu()))
+
+
+def _activity_item(turn: Turn, title: str, starts_at: datetime, zone: str, action: Action, at: int) -> Choice:
+    """An activity to pick: its title and when it starts (``local_time()[at:16]``), local to it."""
+    when = turn.local_time(starts_at, zone)[at:16]
+    return Choice(turn.label("checkin.item", "title", title=title, when=when), action.pack())
 
 
 @router.button(AskProof)
@@ -350,22 +356,18 @@ async def my_hours(turn: Turn, volunteer_id: int, _: str = "") -> None:
 @router.command("makeup", button=NewMakeup)
 @volunteer_only
 async def start_makeup(turn: Turn, volunteer_id: int, _: str = "") -> None:
+    """补录 (2-6.3 c): the activities of the last days whose hours can still be asked for."""
     found = await makeup_candidates(turn.uow, turn.clock, turn.policy, volunteer_id)
-    if not found:
-        turn.say(
-            "makeup.none", turn.choice("chat.button.hours", MyHours()), days=turn.policy.makeup_within_days
-        )
+    if found:
+        # within the last days: the date says which
+        choices = [
+            _activity_item(turn, a.title, a.starts_at, a.timezone, MakeupActivity(a.id or 0), 5)
+            for a in found[:10]
+        ]
+        turn.say("makeup.choose", *choices, turn.choice("chat.button.menu", Menu()))
         return
-    choices = [
-        Choice(
-            turn.label(
-                "checkin.item", "title", title=a.title, when=turn.local_time(a.starts_at, a.timezone)[5:16]
-            ),
-            MakeupActivity(a.id or 0).pack(),
-        )
-        for a in found[:10]
-    ]
-    turn.say("makeup.choose", *choices, turn.choice("chat.button.menu", Menu()))
+    days = turn.policy.makeup_within_days
+    turn.say("makeup.none", turn.choice("chat.button.hours", MyHours()), days=days)
 
 
 @router.button(MakeupActivity)
@@ -699,10 +701,7 @@ async def open_makeups(turn: Turn, _: str = "") -> None:
 
 @router.button(ShowMakeup)
 async def show_makeup(turn: Turn, action: ShowMakeup) -> None:
-    request = await turn.uow.makeups.get(action.request_id)
-    if request is None:
-        raise NotFound("makeup.not_found")
-    await require_staff(turn.uow, turn.actor, request.org_id, write=False)
+    request = await makeup_for_staff(turn.uow, turn.actor, action.request_id, write=False)
     turn.state.clear()
     activity = await read_activity(turn.uow, request.activity_id)
     volunteer = await turn.uow.volunteers.read(request.volunteer_id)
@@ -763,10 +762,7 @@ async def approve_makeup(turn: Turn, action: ApproveMakeup) -> None:
 
 @router.button(PartialMakeup)
 async def ask_partial(turn: Turn, action: PartialMakeup) -> None:
-    request = await turn.uow.makeups.get(action.request_id)
-    if request is None:
-        raise NotFound("makeup.not_found")
-    await require_staff(turn.uow, turn.actor, request.org_id)  # a forged button asks nothing
+    request = await makeup_for_staff(turn.uow, turn.actor, action.request_id)
     activity = await read_activity(turn.uow, request.activity_id)
     turn.state.start(STAFF_REASON, "partial", makeup=request.id)
     turn.say(
@@ -776,10 +772,7 @@ async def ask_partial(turn: Turn, action: PartialMakeup) -> None:
 
 @router.button(RejectMakeup)
 async def ask_reject(turn: Turn, action: RejectMakeup) -> None:
-    request = await turn.uow.makeups.get(action.request_id)
-    if request is None:
-        raise NotFound("makeup.not_found")
-    await require_staff(turn.uow, turn.actor, request.org_id)  # a forged button asks nothing
+    request = await makeup_for_staff(turn.uow, turn.actor, action.request_id)
     turn.state.start(STAFF_REASON, "reject", makeup=request.id)
     turn.say("makeup.staff.ask_reason", turn.choice("chat.button.menu", Menu()))
 

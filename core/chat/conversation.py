@@ -26,7 +26,7 @@ from core.chat.messages import (
 )
 from core.chat.turn import NUMBERED_CHANNELS, Translators, Turn
 from core.chat.unsent import keep_unsent
-from core.domain.actions import Action, known_prefix, parse
+from core.domain.actions import Action, Help, Menu, known_prefix, parse
 from core.domain.codes import Channel
 from core.domain.dialog import DialogState
 from core.domain.identity_numbers import ascii_form
@@ -171,7 +171,7 @@ class Conversation:
                 if on_turn is not None:
                     await on_turn(uow)
                 turn.replies.clear()
-                turn.refuse(error, turn.choice("chat.button.menu", "menu"))
+                turn.refuse(error, turn.choice("chat.button.menu", Menu()))
                 # The dialog as it was, but a number now answers the options of the refusal.
                 flow, step, data, _ = before
                 kept = DialogState(user_id, now, flow, step, data, _offered(turn.replies))
@@ -223,7 +223,7 @@ class Conversation:
                 return
             handler = routes.commands.get(name)
             if handler is None:
-                turn.say("chat.unknown_command", turn.choice("chat.button.help", "help"), command=name)
+                turn.say("chat.unknown_command", turn.choice("chat.button.help", Help()), command=name)
                 return
             await handler(turn, given.args.strip())
             return

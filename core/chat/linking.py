@@ -8,7 +8,7 @@ from core.chat import volunteer
 from core.chat.messages import Input, Text
 from core.chat.router import Router
 from core.chat.turn import Turn
-from core.domain.actions import LinkAccount
+from core.domain.actions import LinkAccount, Menu
 from core.domain.linking import CODE_LIFETIME
 from core.errors import NotFound
 from core.services.access import load_actor
@@ -29,13 +29,13 @@ async def link(turn: Turn, arg: str = "") -> None:
     if await turn.uow.volunteers.by_user(turn.user_id) is None:
         # No profile here: this must be the other app, so ask for the code made where the profile is.
         turn.state.start(LINKING, "code")
-        turn.say("chat.link.ask_code", turn.choice("chat.button.menu", "menu"))
+        turn.say("chat.link.ask_code", turn.choice("chat.button.menu", Menu()))
         return
     turn.state.clear()  # any question asked before is left: the next text is no answer to it
     issued = await issue_link_code(turn.uow, turn.clock, turn.user_id)
     turn.say(
         "chat.link.code",
-        turn.choice("chat.button.menu", "menu"),
+        turn.choice("chat.button.menu", Menu()),
         code=issued.code,
         minutes=int(CODE_LIFETIME.total_seconds() // 60),
         until=turn.local_time(issued.expires_at)[11:],
@@ -45,7 +45,7 @@ async def link(turn: Turn, arg: str = "") -> None:
 @router.flow(LINKING)
 async def linking_step(turn: Turn, given: Input) -> None:
     if not isinstance(given, Text) or not given.text.strip():
-        turn.say("chat.link.ask_code", turn.choice("chat.button.menu", "menu"))
+        turn.say("chat.link.ask_code", turn.choice("chat.button.menu", Menu()))
         return
     await _redeem(turn, given.text)
 
@@ -58,7 +58,7 @@ async def _redeem(turn: Turn, code: str) -> None:
         linked = await redeem_link_code(turn.uow, turn.clock, turn.channel, mine[0].external_id, code)
     except WrongLinkCode as error:
         # Refused without raising further: the turn commits, and with it the wrong try that the limit counts.
-        turn.refuse(error, turn.choice("chat.button.menu", "menu"))
+        turn.refuse(error, turn.choice("chat.button.menu", Menu()))
         return
     turn.state.clear()
     user = await turn.uow.users.get(linked.user_id)

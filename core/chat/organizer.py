@@ -9,6 +9,7 @@ from core.chat.forms import (
 from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
+    Action,
     ActivityTemplate,
     Export,
     FeedbackList,
@@ -28,24 +29,26 @@ from core.domain.actions import (
 router = Router()
 
 
+# The organizer's tools, in the menu's order (two columns).
+TOOLS: tuple[tuple[str, Action], ...] = (
+    ("chat.org.new", NewActivity()),
+    ("trainings.org.new", NewActivity(NewActivity.AS_TRAINING)),
+    ("chat.org.template", ActivityTemplate()),
+    ("chat.org.list", StaffActivities(0)),
+    ("chat.org.reviews", Reviews()),
+    ("chat.org.needs", Needs()),
+    ("chat.org.feedback", FeedbackList()),
+    ("chat.org.qualifications", Qualifications()),
+    ("makeup.staff.list_button", OpenMakeups()),
+    ("report.menu.overdue", MissingReports()),
+    ("export.menu_button", Export()),
+    ("statistics.menu_button", Statistics()),
+    ("chat.org.overview", Overview()),
+    ("chat.button.menu", Menu()),
+)
+
+
 @router.command("organizer", button=OrganizerMenu)
 @staff_only
 async def organizer_menu(turn: Turn, _: str = "") -> None:
-    turn.say(
-        "chat.org.menu",
-        turn.choice("chat.org.new", NewActivity()),
-        turn.choice("trainings.org.new", NewActivity(NewActivity.AS_TRAINING)),
-        turn.choice("chat.org.template", ActivityTemplate()),
-        turn.choice("chat.org.list", StaffActivities(0)),
-        turn.choice("chat.org.reviews", Reviews()),
-        turn.choice("chat.org.needs", Needs()),
-        turn.choice("chat.org.feedback", FeedbackList()),
-        turn.choice("chat.org.qualifications", Qualifications()),
-        turn.choice("makeup.staff.list_button", OpenMakeups()),
-        turn.choice("report.menu.overdue", MissingReports()),
-        turn.choice("export.menu_button", Export()),
-        turn.choice("statistics.menu_button", Statistics()),
-        turn.choice("chat.org.overview", Overview()),
-        turn.choice("chat.button.menu", Menu()),
-        columns=2,
-    )
+    turn.say("chat.org.menu", *(turn.choice(label, action) for label, action in TOOLS), columns=2)

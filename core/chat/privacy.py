@@ -7,7 +7,7 @@ from __future__ import annotations
 from core.chat.messages import Document
 from core.chat.router import Router
 from core.chat.turn import Turn
-from core.domain.actions import AskLeave, Leave, MyData
+from core.domain.actions import AskLeave, Consents, EditProfile, Leave, Menu, MyData
 from core.services.privacy import as_json, leave, personal_data
 
 router = Router()
@@ -21,11 +21,11 @@ async def my_data(turn: Turn, _: str = "") -> None:
     turn.replies.append(
         Document(as_json(data), turn.t("privacy.mydata.filename", day=day), caption, "application/json")
     )
-    choices = [turn.choice("privacy.button.leave", "pv.leave"), turn.choice("chat.button.menu", "menu")]
+    choices = [turn.choice("privacy.button.leave", AskLeave()), turn.choice("chat.button.menu", Menu())]
     if turn.actor.volunteer_id is not None:
         choices[:0] = [
-            turn.choice("chat.profile.edit", "prof.ed"),
-            turn.choice("chat.profile.consents", "prof.consents"),
+            turn.choice("chat.profile.edit", EditProfile()),
+            turn.choice("chat.profile.consents", Consents()),
         ]
     turn.say("privacy.mydata.done", *choices)
 
@@ -37,9 +37,9 @@ async def ask_leave(turn: Turn, _: str = "") -> None:
         records = len(await turn.uow.records.for_volunteer(turn.actor.volunteer_id))
     turn.say(
         "privacy.leave.question",
-        turn.choice("privacy.button.leave_confirm", "pv.leave.y"),
-        turn.choice("privacy.button.mydata_first", "pv.data"),
-        turn.choice("chat.button.menu", "menu"),
+        turn.choice("privacy.button.leave_confirm", Leave()),
+        turn.choice("privacy.button.mydata_first", MyData()),
+        turn.choice("chat.button.menu", Menu()),
         records=records,
     )
 

@@ -475,8 +475,7 @@ async def show_consents(turn: Turn, _: str = "") -> None:
 async def explain_consent(turn: Turn, action: ExplainConsent) -> None:
     """PIPL art. 14: the consent is informed — what is kept, for how long, and that it can be withdrawn."""
     kind = action.kind
-    if kind not in GRANTABLE:
-        await show_consents(turn)
+    if not await _grantable(turn, kind):
         return
     turn.say(
         f"chat.consent.explain.{kind.value}",
@@ -489,13 +488,21 @@ async def explain_consent(turn: Turn, action: ExplainConsent) -> None:
 @router.button(GrantConsent)
 async def grant(turn: Turn, action: GrantConsent) -> None:
     kind = action.kind
-    if kind not in GRANTABLE:
-        await show_consents(turn)
+    if not await _grantable(turn, kind):
         return
     if await turn.uow.consents.active(turn.user_id, kind) is None:
         await give_consent(turn.uow, turn.clock, turn.user_id, kind, policy=turn.policy)
     turn.say("chat.consent.granted", kind=turn.t(f"code.consent.{kind.value}"))
     await show_consents(turn)
+
+
+async def _grantable(turn: Turn, kind: ConsentKind) -> bool:
+    """Only the GRANTABLE consents are given from the consents screen; a button for another (one
+    from an older screen) shows the screen again."""
+    if kind in GRANTABLE:
+        return True
+    await show_consents(turn)
+    return False
 
 
 @router.button(WithdrawConsent)

@@ -263,12 +263,21 @@ def check_makeup_photo(mime: str, data: bytes) -> None:
         raise InvalidInput("makeup.photo_type")
 
 
-async def makeup_photo(uow: UnitOfWork, actor: Actor, request_id: int) -> tuple[str, bytes]:
-    """The photo of a make-up request, for staff who may read the request (2-6.3 c)."""
+async def makeup_for_staff(
+    uow: UnitOfWork, actor: Actor, request_id: int, *, write: bool = True
+) -> MakeupRequest:
+    """A make-up request, for staff of its org: who may decide it (``write``) or only read it. A
+    forged or stale button gets NotFound or NotEligible, and nothing is asked."""
     request = await uow.makeups.get(request_id)
     if request is None:
         raise NotFound("makeup.not_found")
-    await require_staff(uow, actor, request.org_id, write=False)
+    await require_staff(uow, actor, request.org_id, write=write)
+    return request
+
+
+async def makeup_photo(uow: UnitOfWork, actor: Actor, request_id: int) -> tuple[str, bytes]:
+    """The photo of a make-up request, for staff who may read the request (2-6.3 c)."""
+    request = await makeup_for_staff(uow, actor, request_id, write=False)
     photo = await uow.makeups.photo(request_id) if request.has_photo else None
     if photo is None:
         raise NotFound("makeup.photo_none")

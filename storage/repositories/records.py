@@ -48,7 +48,7 @@ class AttendanceRepository(_Repository[Attendance]):
     ) -> list[Attendable]:
         s, a = signups.c, activities.c
         statement = (
-            select(s.id, a.id, a.title, a.starts_at, a.ends_at)
+            select(s.id, a.id, a.title, a.starts_at, a.ends_at, a.timezone)
             .join(activities, a.id == s.activity_id)
             .where(
                 s.volunteer_id == volunteer_id,
