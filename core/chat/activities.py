@@ -287,12 +287,16 @@ async def confirm_cancel(turn: Turn, pressed: AskCancelSignup) -> None:
         turn.say("signup.not_found", turn.choice("chat.menu.mine", MyActivities()))
         return
     activity = await get_activity(turn.uow, signup.activity_id)
+    # the session is named by its time too: a series has many of one title
     turn.say(
-        "chat.cancel.question",
+        "chat.cancel.question_waitlist"
+        if signup.status is SignupStatus.WAITLISTED
+        else "chat.cancel.question",
         turn.choice("chat.button.confirm_cancel", CancelSignup(signup.id or 0)),
         turn.choice("chat.button.keep", ActivityCard(activity.id or 0)),
         columns=2,
         title=activity.title,
+        when=turn.local_time(activity.starts_at, activity.timezone)[5:],
     )
 
 

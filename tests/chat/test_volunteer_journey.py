@@ -114,6 +114,12 @@ async def test_sign_up_full_waitlist_and_promotion_on_cancel(db, clock, chat_use
     assert "名额已满" in second.texts()
     await second.press("加入候补")
     assert "第 1 位" in second.texts()
+    await second.press("我的活动")
+    await second.press("青少年科普讲座")
+    await second.press("取消报名")
+    # a place on the waitlist is not a place: leaving it frees nothing, and the question says so
+    assert "确定要退出“青少年科普讲座”" in second.texts() and "候补的排位不再保留" in second.texts()
+    await second.press("保留报名")
     await first.press("我的活动")
     await first.press("青少年科普讲座")
     await first.press("取消报名")

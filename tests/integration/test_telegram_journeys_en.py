@@ -475,7 +475,7 @@ async def test_sign_up_waitlist_cancel_and_promotion_in_english(db, clock, chat,
     assert alice.buttons()[0] == "12-03 09:00 Robot lab (Confirmed)"
     assert (await alice.press("Robot lab")).endswith("My sign-up: Confirmed")
     assert await alice.press("Cancel my sign-up") == (
-        'Cancel your sign-up for "Robot lab"? Your place will go to the waitlist.'
+        'Cancel your sign-up for "Robot lab" (12-03 09:00)? Your place will go to the waitlist.'
     )
     assert alice.buttons() == ["Yes, cancel", "Keep it"]
     assert await alice.press("Yes, cancel") == 'Your sign-up for "Robot lab" is cancelled.'
