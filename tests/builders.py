@@ -1,14 +1,17 @@
 """Builders for service tests: an approved org, staff, a registered volunteer, a publishable activity.
-Each takes an open unit of work and leaves committing to the caller."""
+Each takes an open unit of work and leaves committing to the caller, but for ``committed_signup``, which
+opens and commits its own; ``RecordingMessenger`` stands in for a channel the outbox dispatcher sends to."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import count
 from typing import Any
 
+from core.chat.messages import Reply, Say
 from core.domain.activity import Activity
 from core.domain.attendance import RecordSource, RecordStatus, ServiceRecord, credited_hours
 from core.domain.certificate import CertificateLine, CertificateSnapshot
@@ -23,8 +26,10 @@ from core.services.access import load_actor
 from core.services.activities import create_activity, publish_activity
 from core.services.needs import NeedForm
 from core.services.organizations import OrgApplication, create_org
+from core.services.signups import sign_up
 from core.services.users import ensure_user, grant_role
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer, request_membership
+from storage.database import Database
 
 _serial = count(1)
 
@@ -185,6 +190,28 @@ async def make_activity(uow: UnitOfWork, clock: Clock, actor: Actor, org_id: int
     return await publish_activity(uow, clock, actor, activity.id)
 
 
+@dataclass(frozen=True)
+class StaffedActivity:
+    org: Organization
+    staff: list[Actor]
+    activity: Activity
+    volunteers: list[Actor]
+    chats: list[str]  # each volunteer's Telegram id
+
+
+async def make_staffed_activity(
+    uow: UnitOfWork, clock: Clock, org_name: str, *, volunteers: int, staff: int = 1, **changes: Any
+) -> StaffedActivity:
+    """An org with its staff and member volunteers, and an activity its first staff member published."""
+    org = await make_org(uow, clock, org_name)
+    assert org.id is not None
+    team = [await make_staff(uow, clock, org.id) for _ in range(staff)]
+    activity = await make_activity(uow, clock, team[0], org.id, **changes)
+    people = [(await make_volunteer(uow, clock, org_id=org.id))[1] for _ in range(volunteers)]
+    chats = [(await uow.identities.for_user(p.user_id))[0].external_id for p in people]
+    return StaffedActivity(org, team, activity, people, chats)
+
+
 CERTIFICATE_LINES = (
     CertificateLine("社区老年人智能手机使用辅导", "海淀区科学技术协会", date(2026, 3, 7), Decimal("4.0")),
     CertificateLine("青少年科学实验开放日", "北京市青少年科技中心", date(2026, 4, 12), Decimal("5.5")),
@@ -249,3 +276,30 @@ async def make_record(
         void_reason=void_reason,
     )
     return await uow.records.add(record)
+
+
+async def committed_signup(
+    db: Database, clock: Clock, actor: Actor, activity_id: int, **options: bool
+) -> int:
+    """Signs actor up for the activity in a unit of work of its own, committed; the sign-up's id."""
+    async with db.uow() as uow:
+        signup = await sign_up(uow, clock, actor, activity_id, **options)
+        await uow.commit()
+    assert signup.id is not None
+    return signup.id
+
+
+class RecordingMessenger:
+    """A channel as far as the dispatcher can tell: what was sent to whom."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Say]] = []
+
+    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
+        self.sent.extend((external_id, r) for r in replies if isinstance(r, Say))
+
+    def to(self, external_id: str) -> list[Say]:
+        return [say for to, say in self.sent if to == external_id]
+
+    def texts(self, external_id: str) -> list[str]:
+        return [say.text for say in self.to(external_id)]

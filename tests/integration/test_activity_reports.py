@@ -38,18 +38,8 @@ from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org, make_staff, make_volunteer
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_updates import Person
-from tests.integration.two_channels import (
-    app_client,
-    chat,
-    messenger,
-    mode,
-    settings,
-    signer,
-    wechat,
-)
-
-__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
-from tests.integration.test_telegram_webhook import Chat
+from tests.integration.two_channels import *  # noqa: F403  the two-channel app's fixtures, as its __all__ lists them
+from tests.integration.two_channels import inline_buttons, organizer_card
 
 BRIGADE = "南京市科技志愿服务总队"
 TEAM = "南京市玄武区科技志愿服务队"
@@ -449,21 +439,6 @@ async def _world(db: Database, clock: FakeClock, *, staff_name: str | None = "�
     return World(activity.id, starts, ends)
 
 
-async def _staff_card(staff: Chat) -> str:
-    await staff.say("/organizer")
-    await staff.press("本组织活动")
-    return await staff.press(TITLE)
-
-
-def _buttons(chat: Chat) -> list[str]:
-    return [
-        b["text"]
-        for m in chat.last
-        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
-        for b in row
-    ]
-
-
 async def _stored(db: Database, activity_id: int) -> SimpleNamespace | None:
     return await _report(db, activity_id)
 
@@ -473,15 +448,15 @@ async def test_staff_file_the_record_from_the_staff_card_with_the_defaults_offer
     staff = chat(STAFF)
 
     clock.set(world.ends - timedelta(minutes=5))
-    await _staff_card(staff)
-    assert "活动记录" not in _buttons(staff)  # not before the activity has ended
+    await organizer_card(staff, TITLE)
+    assert "活动记录" not in inline_buttons(staff)  # not before the activity has ended
 
     clock.set(world.ends + timedelta(hours=2))
-    await _staff_card(staff)
+    await organizer_card(staff, TITLE)
     text = await staff.press("活动记录")
     assert f"填写活动记录（CVST 3 6.3）：“{TITLE}”，共 8 项，请在 2026-12-09 12:00 前完成。" in text
     assert "服务对象是谁？请简要描述（200 字以内），例如：玄武区社区老年居民。" in text
-    assert _buttons(staff) == ["沿用方案：社区居民"]
+    assert inline_buttons(staff) == ["沿用方案：社区居民"]
 
     text = await staff.press("沿用方案")
     assert "服务了多少人？请输入人数，例如：45（无法统计时填 0）。" in text
@@ -493,17 +468,17 @@ async def test_staff_file_the_record_from_the_staff_card_with_the_defaults_offer
     await staff.say("防诈骗讲座 1 场，现场答疑 30 人次")
     text = staff.text
     assert "实际服务时间？" in text and "例如：2026-12-02 09:00 - 11:30" in text
-    assert _buttons(staff) == ["按计划时间 09:00–12:00"]
+    assert inline_buttons(staff) == ["按计划时间 09:00–12:00"]
 
     text = await staff.press("按计划时间 09:00–12:00")
     assert "质量评价：1 到 5 分，5 分最好" in text
-    assert _buttons(staff) == ["1 分 · 差", "2 分 · 较差", "3 分 · 一般", "4 分 · 良好", "5 分 · 优秀"]
+    assert inline_buttons(staff) == ["1 分 · 差", "2 分 · 较差", "3 分 · 一般", "4 分 · 良好", "5 分 · 优秀"]
     text = await staff.press("4 分")
-    assert "活动负责人是谁？请输入姓名，例如：王明。" in text and _buttons(staff) == ["刘组织（本人）"]
+    assert "活动负责人是谁？请输入姓名，例如：王明。" in text and inline_buttons(staff) == ["刘组织（本人）"]
     text = await staff.say("王明")
     assert "记录人是谁？" in text
     text = await staff.press("刘组织（本人）")
-    assert "活动总结与评价" in text and _buttons(staff) == ["无"]
+    assert "活动总结与评价" in text and inline_buttons(staff) == ["无"]
     text = await staff.say("居民参与积极，宣传册不够")
 
     assert f"请核对活动记录：“{TITLE}”" in text
@@ -519,14 +494,14 @@ async def test_staff_file_the_record_from_the_staff_card_with_the_defaults_offer
         "总结：居民参与积极，宣传册不够",
     ):
         assert line in text, line
-    assert _buttons(staff) == ["提交", "修改", "取消"]
+    assert inline_buttons(staff) == ["提交", "修改", "取消"]
 
     text = await staff.press("修改")
-    assert "要修改哪一项？" in text and "服务人数" in _buttons(staff)
+    assert "要修改哪一项？" in text and "服务人数" in inline_buttons(staff)
     text = await staff.press("服务人数")
     assert "服务了多少人？" in text
     text = await staff.say("50")
-    assert "服务对象：社区居民（50 人）" in text and _buttons(staff) == ["提交", "修改", "取消"]
+    assert "服务对象：社区居民（50 人）" in text and inline_buttons(staff) == ["提交", "修改", "取消"]
     assert await _stored(db, world.activity_id) is None  # nothing is filed before 提交
 
     text = await staff.press("提交")
@@ -539,10 +514,10 @@ async def test_staff_file_the_record_from_the_staff_card_with_the_defaults_offer
     assert report.served_from == world.starts and report.served_until == world.ends
     assert await _status(db, world.activity_id) is ActivityStatus.RECORDED
 
-    text = await _staff_card(staff)
+    text = await organizer_card(staff, TITLE)
     assert f"【{TITLE}】（已归档）" in text
     text = await staff.press("活动记录")
-    assert "服务对象：社区居民（50 人）" in text and "修改" in _buttons(staff)
+    assert "服务对象：社区居民（50 人）" in text and "修改" in inline_buttons(staff)
 
 
 async def test_staff_correct_a_filed_record_and_the_change_is_audited(db, clock, chat) -> None:
@@ -553,13 +528,13 @@ async def test_staff_correct_a_filed_record_and_the_change_is_audited(db, clock,
     report_id = await _file(db, clock, actor, world.activity_id, _form(world.ends))
     staff = chat(STAFF)
 
-    await _staff_card(staff)
+    await organizer_card(staff, TITLE)
     await staff.press("活动记录")
     text = await staff.press("修改")
     assert "要修改哪一项？" in text
     await staff.press("质量评价")
     text = await staff.say("5")  # typed, as well as pressed
-    assert "质量评价：5 分 · 优秀" in text and _buttons(staff) == ["提交修改", "修改", "取消"]
+    assert "质量评价：5 分 · 优秀" in text and inline_buttons(staff) == ["提交修改", "修改", "取消"]
     text = await staff.press("提交修改")
     assert f"✅ 活动记录已修改：“{TITLE}”。修改前的内容保留在审计记录中。" in text
     assert "归档时间：2026-12-03 12:00，2026-12-03 12:00 修改" in text
@@ -574,7 +549,7 @@ async def test_a_typed_service_time_is_checked_and_each_refusal_says_how_to_fix_
     world = await _world(db, clock)
     staff = chat(STAFF)
     clock.set(world.ends + timedelta(hours=1))
-    await _staff_card(staff)
+    await organizer_card(staff, TITLE)
     await staff.press("活动记录")
     await staff.say("社区居民")
     await staff.say("30")

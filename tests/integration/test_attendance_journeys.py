@@ -32,19 +32,9 @@ from tests.builders import make_activity, make_admin, make_org, online
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import UploadedFile
 from tests.fakes.telegram_updates import Person
-from tests.integration.two_channels import (
-    PUBLIC_URL,
-    app_client,
-    chat,
-    messenger,
-    mode,
-    settings,
-    signer,
-    wechat,
-)
-
-__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
 from tests.integration.test_telegram_webhook import Chat
+from tests.integration.two_channels import *  # noqa: F403  the two-channel app's fixtures, as its __all__ lists them
+from tests.integration.two_channels import PUBLIC_URL, inline_buttons, organizer_card
 
 ORG = "南京市玄武区科技志愿服务队"
 TITLE = "玄武湖科普讲解"
@@ -156,13 +146,6 @@ async def _user_id(db: Database, person: Person) -> int:
         return user.id
 
 
-async def _staff_card(staff: Chat, title: str = TITLE) -> str:
-    """The staff member opens the activity from the organizer tools, as they would."""
-    await staff.say("/organizer")
-    await staff.press("本组织活动")
-    return await staff.press(title)
-
-
 async def _location(user: Chat, point: tuple[float, float], **fields: Any) -> str:
     return await user.send(user.updates.location(*point, person=user.person, **fields))
 
@@ -191,7 +174,7 @@ async def test_location_check_in_and_out_then_staff_confirm_the_hours(db, clock,
     assert "已确认：0.0 小时" in text and "待确认：3.0 小时" in text
     assert f"… 2026-12-02 {TITLE}：3.0 小时（待确认）" in text
 
-    await _staff_card(staff)
+    await organizer_card(staff, TITLE)
     text = await staff.press("工时确认")
     assert f"“{TITLE}”服务记录" in text
     assert re.search(r"1\. 李志愿 08:30–12:00：在岗 3\.0 小时 × 1(\.00)? = 3\.0 小时 · 待确认", text)
@@ -352,7 +335,7 @@ async def test_wechat_location_outside_china_is_refused_outside_any_flow(
 
 
 async def _code_from_staff(staff: Chat) -> str:
-    text = await _staff_card(staff)
+    text = await organizer_card(staff, TITLE)
     assert TITLE in text
     text = await staff.press("签到码")
     assert text.startswith(f"“{TITLE}”签到码：")
@@ -487,7 +470,7 @@ async def test_forgotten_check_out_is_closed_by_the_scheduler_for_review(db, clo
     assert notice.params["title"] == TITLE and notice.params["hours"] == "3.0"
     assert notice.params["end"] == "2026-12-02 12:00"
 
-    await _staff_card(staff)
+    await organizer_card(staff, TITLE)
     text = await staff.press("工时确认")
     assert "⚠ 系统代签退" in text
 
@@ -596,7 +579,7 @@ async def _certificate_number(db: Database, clock: FakeClock, chat) -> str:
     await _location(volunteer, north_of(VENUE, 30))
     clock.set(world.ends)
     await _location(volunteer, north_of(VENUE, 30))
-    await _staff_card(staff)
+    await organizer_card(staff, TITLE)
     await staff.press("工时确认")
     assert "已确认 1 条服务记录" in await staff.press("全部确认")
     clock.set(world.ends + timedelta(days=1))
@@ -646,15 +629,6 @@ async def test_verify_page_of_an_unknown_number_is_404(app_client) -> None:
 # ---- the location consent, given and withdrawn in chat (PIPL art. 14, 15, 28) ----------------------
 
 
-def _labels(user: Chat) -> list[str]:
-    return [
-        button["text"]
-        for message in user.last
-        for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
-        for button in row
-    ]
-
-
 async def _coordinates(db: Database, signup_id: int) -> tuple[float | None, float | None]:
     async with db.uow() as uow:
         attendance = await uow.attendances.for_signup(signup_id)
@@ -669,11 +643,11 @@ async def test_location_consent_given_in_chat_keeps_coordinates_until_withdrawn(
 
     await volunteer.say("/profile")
     text = await volunteer.press("我的授权")
-    assert "您已给予以下同意" in text and "撤回：隐私声明" in _labels(volunteer)
+    assert "您已给予以下同意" in text and "撤回：隐私声明" in inline_buttons(volunteer)
     text = await volunteer.press("同意：保存签到坐标")
     assert "30 天后自动删除" in text and "不同意也可以正常用位置签到" in text
     text = await volunteer.press("同意")
-    assert "已同意：保存签到坐标" in text and "撤回：保存签到坐标" in _labels(volunteer)
+    assert "已同意：保存签到坐标" in text and "撤回：保存签到坐标" in inline_buttons(volunteer)
 
     clock.set(world.starts - timedelta(minutes=10))
     assert "签到成功" in await _location(volunteer, at_venue)
@@ -683,7 +657,7 @@ async def test_location_consent_given_in_chat_keeps_coordinates_until_withdrawn(
     await volunteer.say("/profile")
     await volunteer.press("我的授权")
     text = await volunteer.press("撤回：保存签到坐标")
-    assert "已撤回：保存签到坐标" in text and "同意：保存签到坐标" in _labels(volunteer)
+    assert "已撤回：保存签到坐标" in text and "同意：保存签到坐标" in inline_buttons(volunteer)
 
     clock.set(world.ends)
     assert "签退成功" in await _location(volunteer, at_venue)

@@ -4,7 +4,6 @@ sent by the dispatcher once, in the volunteer's language, on each database."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -12,35 +11,22 @@ from typing import Any
 
 import pytest
 
-from core.chat.messages import Reply, Say
 from core.domain.codes import ActivityMode, Channel
 from core.domain.dialog import Notice
 from core.domain.people import Actor
 from core.services.activities import cancel_activity, update_activity
 from core.services.notices import schedule_briefing
-from core.services.signups import cancel_signup, decide_signup, mark_attendance, sign_up
+from core.services.signups import cancel_signup, decide_signup, mark_attendance
+from core.services.users import set_language
 from locales import translator
 from scheduler.dispatcher import dispatch_due
 from storage.database import Database
-from tests.builders import make_activity, make_org, make_staff, make_volunteer
+from tests.builders import RecordingMessenger, committed_signup, make_staffed_activity
 from tests.fakes.clock import FakeClock
 
 pytestmark = pytest.mark.db
 
 DAY = timedelta(days=1)
-
-
-class RecordingMessenger:
-    """Telegram, as far as the dispatcher can tell: what was sent to whom."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Say]] = []
-
-    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
-        self.sent.extend((external_id, r) for r in replies if isinstance(r, Say))
-
-    def texts(self, external_id: str) -> list[str]:
-        return [say.text for to, say in self.sent if to == external_id]
 
 
 @dataclass
@@ -55,23 +41,11 @@ class Setting:
 async def _setting(db: Database, clock: FakeClock, n: int = 2, **activity: Any) -> Setting:
     """One org, its staff, n volunteers and a published activity (ten days ahead unless told)."""
     async with db.uow() as uow:
-        org = await make_org(uow, clock, "玄武区科普志愿服务队")
-        assert org.id is not None
-        staff = await make_staff(uow, clock, org.id)
-        published = await make_activity(uow, clock, staff, org.id, **activity)
-        people = [(await make_volunteer(uow, clock, org_id=org.id))[1] for _ in range(n)]
-        chats = [(await uow.identities.for_user(p.user_id))[0].external_id for p in people]
+        made = await make_staffed_activity(uow, clock, "玄武区科普志愿服务队", volunteers=n, **activity)
         await uow.commit()
+    published = made.activity
     assert published.id is not None
-    return Setting(staff, published.id, published.starts_at, people, chats)
-
-
-async def _sign_up(db: Database, clock: FakeClock, actor: Actor, activity_id: int, **options: bool) -> int:
-    async with db.uow() as uow:
-        signup = await sign_up(uow, clock, actor, activity_id, **options)
-        await uow.commit()
-    assert signup.id is not None
-    return signup.id
+    return Setting(made.staff[0], published.id, published.starts_at, made.volunteers, made.chats)
 
 
 async def _briefings(
@@ -94,7 +68,7 @@ async def test_a_signup_ten_days_ahead_is_briefed_three_days_before_and_not_earl
     db: Database, clock: FakeClock
 ) -> None:
     s = await _setting(db, clock, guarantees="午餐、交通补贴", required_training="防诈骗知识培训")
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     [notice] = await _briefings(db, s.volunteers[0])
     assert (notice.key, notice.due_at) == (f"briefing:{signup_id}", s.starts_at - 3 * DAY)
     assert notice.choices == [
@@ -127,11 +101,9 @@ async def test_the_briefing_is_in_the_language_the_volunteer_has_when_it_is_sent
     db: Database, clock: FakeClock
 ) -> None:
     s = await _setting(db, clock, mode=ActivityMode.ONLINE, online_url="https://meeting.example.cn/7")
-    await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     async with db.uow() as uow:
-        user = await uow.users.get(s.volunteers[0].user_id)
-        assert user is not None
-        user.language = "en"
+        await set_language(uow, s.volunteers[0].user_id, "en")
         await uow.commit()
     clock.set(s.starts_at - 3 * DAY)
     messenger = RecordingMessenger()
@@ -145,7 +117,7 @@ async def test_a_cancelled_signup_is_not_briefed_and_its_notice_is_kept_withdraw
     db: Database, clock: FakeClock
 ) -> None:
     s = await _setting(db, clock)
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     clock.advance(days=1)
     async with db.uow() as uow:
         await cancel_signup(uow, clock, s.volunteers[0], signup_id, "有事")
@@ -161,7 +133,7 @@ async def test_a_cancelled_signup_is_not_briefed_and_its_notice_is_kept_withdraw
 async def test_a_cancelled_activity_briefs_no_one(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock)
     for actor in s.volunteers:
-        await _sign_up(db, clock, actor, s.activity_id)
+        await committed_signup(db, clock, actor, s.activity_id)
     async with db.uow() as uow:
         await cancel_activity(uow, clock, s.staff, s.activity_id, "暴雨预警")
         await uow.commit()
@@ -178,8 +150,8 @@ async def test_a_cancelled_activity_briefs_no_one(db: Database, clock: FakeClock
 
 async def test_a_volunteer_promoted_from_the_waitlist_is_briefed(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock, capacity=1)
-    first = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
-    await _sign_up(db, clock, s.volunteers[1], s.activity_id, join_waitlist=True)
+    first = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[1], s.activity_id, join_waitlist=True)
     assert await _briefings(db, s.volunteers[1]) == []  # waiting: nothing to brief yet
     async with db.uow() as uow:
         done = await cancel_signup(uow, clock, s.volunteers[0], first, "有事")
@@ -198,8 +170,8 @@ async def test_a_place_given_inside_the_three_days_is_briefed_at_once(db: Databa
     """Promoted (or approved) with no conversation of theirs to brief them, the volunteer gets the
     briefing from the outbox straight away (3-6.1.3.2: temporary confirmation)."""
     s = await _setting(db, clock, capacity=1)
-    first = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
-    await _sign_up(db, clock, s.volunteers[1], s.activity_id, join_waitlist=True)
+    first = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[1], s.activity_id, join_waitlist=True)
     clock.set(s.starts_at - DAY)
     async with db.uow() as uow:
         await cancel_signup(uow, clock, s.volunteers[0], first, "生病")
@@ -216,7 +188,7 @@ async def test_a_place_given_inside_the_three_days_is_briefed_at_once(db: Databa
 
 async def test_an_approved_application_is_briefed(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock, signup_requires_approval=True)
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     assert await _briefings(db, s.volunteers[0]) == []  # applied: not confirmed yet
     async with db.uow() as uow:
         await decide_signup(uow, clock, s.staff, signup_id, approve=True)
@@ -231,13 +203,13 @@ async def test_a_signup_inside_the_three_days_queues_nothing(db: Database, clock
     s = await _setting(
         db, clock, starts_at=clock.now() + 2 * DAY, ends_at=clock.now() + 2 * DAY + timedelta(hours=3)
     )
-    await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     assert await _briefings(db, s.volunteers[0]) == []
 
 
 async def test_moving_the_start_moves_the_pending_briefing(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock)
-    await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     later = s.starts_at + 5 * DAY
     async with db.uow() as uow:
         changes = {"starts_at": later, "ends_at": later + timedelta(hours=3), "place_name": "玄武区科技馆"}
@@ -261,7 +233,7 @@ async def test_moving_the_start_moves_the_pending_briefing(db: Database, clock: 
 
 async def test_a_start_moved_inside_the_three_days_briefs_at_once(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock)
-    await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     sooner = clock.now() + 2 * DAY
     async with db.uow() as uow:
         await update_activity(
@@ -280,7 +252,7 @@ async def test_a_start_moved_inside_the_three_days_briefs_at_once(db: Database, 
 
 async def test_a_briefing_is_queued_once_and_sent_once(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock)
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     async with db.uow() as uow:  # the same confirmation seen again (a retried request)
         activity = await uow.activities.get(s.activity_id)
         signup = await uow.signups.get(signup_id)
@@ -303,7 +275,7 @@ async def test_attendance_withdraws_a_briefing_left_behind(db: Database, clock: 
     """The dispatcher was down through the 3 days: once the activity has begun, a late briefing has
     nothing to tell."""
     s = await _setting(db, clock)
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     clock.set(s.starts_at + timedelta(minutes=30))
     async with db.uow() as uow:
         await mark_attendance(uow, clock, s.staff, signup_id, attended=False)

@@ -25,10 +25,8 @@ from storage.database import Database
 from tests.builders import make_activity, make_admin, make_org, make_record
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_updates import Person
-from tests.integration.test_telegram_webhook import Chat
-from tests.integration.two_channels import app_client, chat, messenger, mode, settings, signer, wechat
-
-__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
+from tests.integration.two_channels import *  # noqa: F403  the two-channel app's fixtures, as its __all__ lists them
+from tests.integration.two_channels import inline_buttons, organizer_card
 
 BRIGADE = "南京市科技志愿服务总队"
 TEAM = "南京市玄武区科技志愿服务队"
@@ -86,36 +84,27 @@ async def _world(db: Database, clock: FakeClock) -> dict[str, Any]:
     return world
 
 
-async def _card(staff: Chat) -> str:
-    await staff.say("/organizer")
-    await staff.press("本组织活动")
-    return await staff.press(TITLE)
-
-
-def _buttons(chat: Chat) -> list[str]:
-    return [
-        b["text"]
-        for m in chat.last
-        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
-        for b in row
-    ]
-
-
 async def test_staff_evaluate_an_attendee_from_the_card_and_correct_it(db, clock, chat) -> None:
     world = await _world(db, clock)
     staff = chat(STAFF)
     clock.set(world["ends"] - timedelta(minutes=1))
-    await _card(staff)
-    assert "评价志愿者" not in _buttons(staff)  # 2-10.1: after the activity
+    await organizer_card(staff, TITLE)
+    assert "评价志愿者" not in inline_buttons(staff)  # 2-10.1: after the activity
 
     clock.set(world["ends"] + timedelta(hours=1))
-    await _card(staff)
+    await organizer_card(staff, TITLE)
     text = await staff.press("评价志愿者")
     assert f"“{TITLE}”共 2 名参加者，已评价 0 名" in text
-    assert {"钱志愿", "孙志愿"} <= set(_buttons(staff))
+    assert {"钱志愿", "孙志愿"} <= set(inline_buttons(staff))
     text = await staff.press("钱志愿")
     assert "评价志愿者 钱志愿" in text and "（1/3）服务态度" in text and "例如：4" in text
-    assert _buttons(staff)[:5] == ["1 分 · 差", "2 分 · 较差", "3 分 · 一般", "4 分 · 良好", "5 分 · 优秀"]
+    assert inline_buttons(staff)[:5] == [
+        "1 分 · 差",
+        "2 分 · 较差",
+        "3 分 · 一般",
+        "4 分 · 良好",
+        "5 分 · 优秀",
+    ]
     await staff.press("4 分")
     text = await staff.say("9")
     assert "评分请选择 1 到 5 的整数，例如：4。" in text and "（2/3）行为表现" in text  # asked again
@@ -136,7 +125,7 @@ async def test_staff_evaluate_an_attendee_from_the_card_and_correct_it(db, clock
         assert len(notices) == 1 and notices[0].choices == [["evaluation.button.mine", "myev"]]
 
     await staff.press("参加者列表")
-    assert "已评价 1 名" in staff.text and any(b.startswith("✅ 钱志愿") for b in _buttons(staff))
+    assert "已评价 1 名" in staff.text and any(b.startswith("✅ 钱志愿") for b in inline_buttons(staff))
     text = await staff.press("✅ 钱志愿")
     assert "已有评价：服务态度 4、行为表现 5、服务效果 3" in text
     for score in ("5 分", "5 分", "4 分"):

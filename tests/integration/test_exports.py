@@ -51,19 +51,9 @@ from tests.builders import (
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import UploadedFile
 from tests.fakes.telegram_updates import Person
-from tests.integration.two_channels import (
-    PUBLIC_URL,
-    app_client,
-    chat,
-    messenger,
-    mode,
-    settings,
-    signer,
-    wechat,
-)
-
-__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
 from tests.integration.test_cli import Stvs, _runner
+from tests.integration.two_channels import *  # noqa: F403  the two-channel app's fixtures, as its __all__ lists them
+from tests.integration.two_channels import PUBLIC_URL
 
 ZH = translator("zh_CN")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -190,28 +180,11 @@ async def _world(
             uow, clock, first, member.id, local(3, 9), "3.0", status=RecordStatus.CONFIRMED, decided_by=by
         )
         await make_record(uow, clock, second_act, member.id, local(10, 14), "2.0", coefficient="1.5")
-        await make_record(
-            uow,
-            clock,
-            first,
-            second.id,
-            local(20, 9),
-            "1.5",
-            status=RecordStatus.VOIDED,
-            decided_by=by,
-            void_reason="重复记录",
-        )
-        await make_record(
-            uow,
-            clock,
-            first,
-            second.id,
-            local(20, 9),
-            "1.5",
-            status=RecordStatus.CONFIRMED,
-            manual=True,
-            decided_by=by,
-        )
+        for decision in (  # voided as a duplicate, then the same hours entered by staff
+            {"status": RecordStatus.VOIDED, "void_reason": "重复记录"},
+            {"status": RecordStatus.CONFIRMED, "manual": True},
+        ):
+            await make_record(uow, clock, first, second.id, local(20, 9), "1.5", decided_by=by, **decision)
         await make_record(
             uow,
             clock,

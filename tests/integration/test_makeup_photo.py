@@ -30,18 +30,8 @@ from tests.integration.test_attendance_journeys import (
     on_telegram,
 )
 from tests.integration.test_wechat_receive import WeChatUser
-from tests.integration.two_channels import (
-    PUBLIC_URL,
-    app_client,
-    chat,
-    messenger,
-    mode,
-    settings,
-    signer,
-    wechat,
-)
-
-__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
+from tests.integration.two_channels import *  # noqa: F403  the two-channel app's fixtures, as its __all__ lists them
+from tests.integration.two_channels import PUBLIC_URL
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 40  # a group photo, as far as we care
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(255, -1, -1)) * 30

@@ -7,7 +7,6 @@ one. On each database, time moved only by the fake clock; one journey through th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -18,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bots.app import SERVICES
-from core.chat.messages import Reply, Say
+from core.chat.messages import Say
 from core.domain.codes import Channel
 from core.domain.dialog import Notice
 from core.domain.people import Actor, ConsentKind, Role
@@ -28,13 +27,20 @@ from core.services.access import load_actor
 from core.services.activities import cancel_activity, update_activity
 from core.services.attendance import Proof, attend
 from core.services.signups import cancel_signup, mark_attendance, sign_up
-from core.services.users import ensure_user, grant_role
+from core.services.users import ensure_user, grant_role, set_language
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer
 from locales import translator
 from scheduler.dispatcher import Pacer, dispatch_due
 from scheduler.jobs import JOB_IDS, register_jobs, run_job
 from storage.database import Database
-from tests.builders import make_activity, make_org, make_staff, make_volunteer, online
+from tests.builders import (
+    RecordingMessenger,
+    committed_signup,
+    make_activity,
+    make_org,
+    make_staffed_activity,
+    online,
+)
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.telegram_updates import Person, TelegramUpdates
@@ -45,19 +51,6 @@ pytestmark = pytest.mark.db
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 VENUE = (39.98, 116.31)  # the builders' activity place
-
-
-class RecordingMessenger:
-    """A channel as far as the dispatcher can tell: what was sent to whom."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Say]] = []
-
-    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
-        self.sent.extend((external_id, r) for r in replies if isinstance(r, Say))
-
-    def to(self, external_id: str) -> list[Say]:
-        return [say for to, say in self.sent if to == external_id]
 
 
 @dataclass
@@ -80,23 +73,13 @@ async def _setting(
 ) -> Setting:
     """An org with its staff, n volunteers, and an activity published ten days ahead unless told."""
     async with db.uow() as uow:
-        org = await make_org(uow, clock, org_name)
-        assert org.id is not None
-        team = [await make_staff(uow, clock, org.id) for _ in range(staff)]
-        published = await make_activity(uow, clock, team[0], org.id, **activity)
-        people = [(await make_volunteer(uow, clock, org_id=org.id))[1] for _ in range(n)]
-        chats = [(await uow.identities.for_user(p.user_id))[0].external_id for p in people]
+        made = await make_staffed_activity(uow, clock, org_name, volunteers=n, staff=staff, **activity)
         await uow.commit()
+    published = made.activity
     assert published.id is not None
-    return Setting(team, published.id, published.starts_at, published.ends_at, people, chats)
-
-
-async def _sign_up(db: Database, clock: FakeClock, actor: Actor, activity_id: int, **options: bool) -> int:
-    async with db.uow() as uow:
-        signup = await sign_up(uow, clock, actor, activity_id, **options)
-        await uow.commit()
-    assert signup.id is not None
-    return signup.id
+    return Setting(
+        made.staff, published.id, published.starts_at, published.ends_at, made.volunteers, made.chats
+    )
 
 
 async def _cancel(db: Database, clock: FakeClock, actor: Actor, signup_id: int) -> None:
@@ -134,9 +117,9 @@ async def test_confirmed_volunteers_are_reminded_a_day_and_two_hours_before_with
     db: Database, clock: FakeClock
 ) -> None:
     s = await _setting(db, clock, capacity=1)
-    confirmed = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
-    await _sign_up(db, clock, s.volunteers[1], s.activity_id, join_waitlist=True)
-    cancelled = await _sign_up(db, clock, s.volunteers[2], s.activity_id, join_waitlist=True)
+    confirmed = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[1], s.activity_id, join_waitlist=True)
+    cancelled = await committed_signup(db, clock, s.volunteers[2], s.activity_id, join_waitlist=True)
     await _cancel(db, clock, s.volunteers[2], cancelled)
 
     clock.set(s.starts_at - DAY - timedelta(minutes=1))
@@ -184,7 +167,7 @@ async def test_confirmed_volunteers_are_reminded_a_day_and_two_hours_before_with
 
 async def test_the_hours_before_are_settings(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock, n=1)
-    await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     policy = Policy(reminder_day_before_h=48, reminder_hours_before=6)
     clock.set(s.starts_at - 48 * HOUR)
     assert await _remind(db, clock, policy) == 1
@@ -197,7 +180,7 @@ async def test_the_hours_before_are_settings(db: Database, clock: FakeClock) -> 
 async def test_reruns_and_a_second_instance_queue_each_reminder_once(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock, n=2)
     for actor in s.volunteers:
-        await _sign_up(db, clock, actor, s.activity_id)
+        await committed_signup(db, clock, actor, s.activity_id)
     clock.set(s.starts_at - DAY + HOUR)
     # Two schedulers on one database, at the same moment, then again a minute later.
     assert sum(await asyncio.gather(_remind(db, clock), _remind(db, clock))) == 2
@@ -211,7 +194,7 @@ async def test_a_signup_cancelled_after_its_reminder_was_queued_is_not_reminded(
     db: Database, clock: FakeClock
 ) -> None:
     s = await _setting(db, clock, n=1)
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     clock.set(s.starts_at - DAY)
     assert await _remind(db, clock) == 1
     clock.advance(seconds=30)
@@ -230,7 +213,7 @@ async def test_a_cancelled_activity_withdraws_its_pending_reminders_and_reminds_
 ) -> None:
     s = await _setting(db, clock, n=2)
     for actor in s.volunteers:
-        await _sign_up(db, clock, actor, s.activity_id)
+        await committed_signup(db, clock, actor, s.activity_id)
     clock.set(s.starts_at - DAY)
     assert await _remind(db, clock) == 2
     async with db.uow() as uow:
@@ -249,7 +232,7 @@ async def test_a_cancelled_activity_withdraws_its_pending_reminders_and_reminds_
 async def test_no_reminder_once_the_activity_has_started(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock, n=2)
     for actor in s.volunteers:
-        await _sign_up(db, clock, actor, s.activity_id)
+        await committed_signup(db, clock, actor, s.activity_id)
     clock.set(s.starts_at)  # the job was down through both reminders
     assert await _remind(db, clock) == 0
     clock.advance(minutes=5)
@@ -262,7 +245,7 @@ async def test_a_reminder_the_dispatcher_did_not_send_before_the_start_is_withdr
     db: Database, clock: FakeClock
 ) -> None:
     s = await _setting(db, clock, n=1)
-    await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     clock.set(s.starts_at - 2 * HOUR)
     assert await _remind(db, clock) == 1  # queued, but the dispatcher is down until after the start
     clock.set(s.starts_at + timedelta(minutes=3))
@@ -276,7 +259,7 @@ async def test_a_reminder_the_dispatcher_did_not_send_before_the_start_is_withdr
 
 async def test_after_a_pause_the_job_catches_up_before_the_start(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock, n=1)
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     clock.set(s.starts_at - 20 * HOUR)  # no run at 24 h: the day-before reminder goes now
     assert await _remind(db, clock) == 1
     clock.set(s.starts_at - HOUR)  # no run at 2 h either
@@ -289,7 +272,7 @@ async def test_when_both_fell_due_during_a_pause_only_the_nearer_is_sent(
     db: Database, clock: FakeClock
 ) -> None:
     s = await _setting(db, clock, n=1)
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     clock.set(s.starts_at - 90 * timedelta(minutes=1))
     assert await _remind(db, clock) == 1
     [notice] = await _notices(db, s.volunteers[0].user_id, "remind.")
@@ -302,7 +285,7 @@ async def test_a_place_given_after_the_day_before_gets_only_the_later_reminder(
     """Confirmed inside the day, the volunteer was told it all in the sign-up's own reply."""
     s = await _setting(db, clock, n=1)
     clock.set(s.starts_at - 20 * HOUR)
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     assert await _remind(db, clock) == 0
     clock.set(s.starts_at - 2 * HOUR)
     assert await _remind(db, clock) == 1
@@ -315,11 +298,9 @@ async def test_an_online_reminder_gives_the_link_and_the_leaders_code_in_english
     db: Database, clock: FakeClock
 ) -> None:
     s = await _setting(db, clock, n=1, title="线上科普直播", **online("https://meeting.example.cn/42"))
-    await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     async with db.uow() as uow:
-        user = await uow.users.get(s.volunteers[0].user_id)
-        assert user is not None
-        user.language = "en"
+        await set_language(uow, s.volunteers[0].user_id, "en")
         await uow.commit()
     clock.set(s.starts_at - 2 * HOUR)
     assert await _remind(db, clock) == 1
@@ -334,7 +315,7 @@ async def test_an_online_reminder_gives_the_link_and_the_leaders_code_in_english
 
 async def test_a_pending_reminder_carries_the_new_place(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock, n=1)
-    await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     clock.set(s.starts_at - DAY)
     assert await _remind(db, clock) == 1
     async with db.uow() as uow:
@@ -358,7 +339,7 @@ async def test_after_the_end_attendees_get_the_volunteer_survey_and_staff_the_be
     db: Database, clock: FakeClock
 ) -> None:
     s = await _setting(db, clock, n=4, staff=2)
-    signups = [await _sign_up(db, clock, actor, s.activity_id) for actor in s.volunteers]
+    signups = [await committed_signup(db, clock, actor, s.activity_id) for actor in s.volunteers]
     # 0 checks in by location, 1 is marked present by staff, 2 is marked absent, 3 never comes.
     clock.set(s.starts_at - timedelta(minutes=10))
     async with db.uow() as uow:
@@ -408,7 +389,7 @@ async def test_after_the_end_attendees_get_the_volunteer_survey_and_staff_the_be
 
 async def test_a_volunteer_who_answered_on_site_is_not_asked_again(db: Database, clock: FakeClock) -> None:
     s = await _setting(db, clock, n=1)
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     clock.set(s.starts_at + HOUR)
     async with db.uow() as uow:
         await mark_attendance(uow, clock, s.staff[0], signup_id, attended=True)
@@ -423,7 +404,7 @@ async def test_activities_ended_over_a_week_ago_or_cancelled_are_left_alone(
     db: Database, clock: FakeClock
 ) -> None:
     s = await _setting(db, clock, n=1)
-    signup_id = await _sign_up(db, clock, s.volunteers[0], s.activity_id)
+    signup_id = await committed_signup(db, clock, s.volunteers[0], s.activity_id)
     clock.set(s.starts_at + HOUR)
     async with db.uow() as uow:
         await mark_attendance(uow, clock, s.staff[0], signup_id, attended=True)

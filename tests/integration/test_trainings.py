@@ -37,19 +37,9 @@ from tests.builders import activity_draft, make_activity, make_admin, make_org
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegramAPI, UploadedFile
 from tests.fakes.telegram_updates import Person
-from tests.integration.two_channels import (
-    PUBLIC_URL,
-    app_client,
-    chat,
-    messenger,
-    mode,
-    settings,
-    signer,
-    wechat,
-)
-
-__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
 from tests.integration.test_telegram_webhook import Chat
+from tests.integration.two_channels import *  # noqa: F403  the two-channel app's fixtures, as its __all__ lists them
+from tests.integration.two_channels import PUBLIC_URL
 
 ORG = "南京市玄武区科技志愿服务队"
 SERVICE = "玄武湖科普讲解"

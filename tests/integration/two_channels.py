@@ -27,6 +27,9 @@ from tests.integration.test_wechat_receive import WeChatUser
 
 PUBLIC_URL = "https://stvs.example.org"
 
+# The fixtures a journey module takes in whole with ``from tests.integration.two_channels import *``.
+__all__ = ["app_client", "chat", "messenger", "mode", "settings", "signer", "wechat"]
+
 # The WeChat side as test_wechat_receive signs and reads it.
 signer = receive.signer
 messenger = receive.messenger
@@ -74,3 +77,20 @@ def chat(
 @pytest.fixture
 def wechat(app_client: TestClient, signer, clock: FakeClock) -> Callable[[str], WeChatUser]:
     return lambda openid: WeChatUser(app_client, signer, WeChatMessages(clock), openid)
+
+
+def inline_buttons(chat: Chat) -> list[str]:
+    """The labels of the inline buttons under the chat's last replies, in order."""
+    return [
+        b["text"]
+        for m in chat.last
+        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+        for b in row
+    ]
+
+
+async def organizer_card(staff: Chat, title: str) -> str:
+    """The card of the org's activity ``title``, as staff reach it from /organizer."""
+    await staff.say("/organizer")
+    await staff.press("本组织活动")
+    return await staff.press(title)
