@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bots.app import build_app
 from bots.bootstrap import Services, bootstrap
+from bots.links import DeepLinks, PlaygroundLinks
 from bots.settings import Settings
 from bots.web.clock import DemoClock
 from core.clock import SystemClock
@@ -67,7 +68,10 @@ async def start_demo(
             await runner.cleanup()
             raise
         await _listen(runner, 0)
-    return DemoServer(runner, services, clock, runner.addresses[0][1])
+    server = DemoServer(runner, services, clock, runner.addresses[0][1])
+    if isinstance(services.conversation.links, DeepLinks):  # QR codes and links open the playground
+        services.conversation.links.web = PlaygroundLinks(server.url)
+    return server
 
 
 async def _listen(runner: web.AppRunner, port: int) -> web.TCPSite:

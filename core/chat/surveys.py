@@ -27,6 +27,7 @@ from core.domain.survey import (
     check_rating,
 )
 from core.errors import DomainError, InvalidInput
+from core.ports import Links
 from core.services.surveys import submit_survey, survey_activity, survey_activity_for_staff, survey_stats
 
 router = Router()
@@ -168,6 +169,14 @@ async def show_stats(turn: Turn, pressed: SurveyStats) -> None:
 # ---- the beneficiaries' survey, for staff to pass on (3-8.1.2.1) ---------------------------------
 
 
+def _linked_by(links: Links | None, channel: Channel, payload: str) -> Channel | None:
+    """Whose link the survey card gives: Telegram's, else the channel's own, else none."""
+    for by in (Channel.TELEGRAM, channel):
+        if links is not None and links.link(by, payload) is not None:
+            return by
+    return None
+
+
 @router.button(SurveyLinks)
 async def survey_links(turn: Turn, pressed: SurveyLinks) -> None:
     """From the organizer's activity card and the after-activity notice: the deep link that opens the
@@ -177,8 +186,10 @@ async def survey_links(turn: Turn, pressed: SurveyLinks) -> None:
     payload = f"survey-{activity.id}"
     links = turn.links
     # Telegram's link works from any app (a WeChat staff member can pass it on too); WeChat's own way in
-    # is a scene QR code made by the account's administrator.
-    link = links.link(Channel.TELEGRAM, payload) if links is not None else None
+    # is a scene QR code made by the account's administrator. Without Telegram, the channel's own link
+    # where it has one (the demo playground's).
+    by = _linked_by(links, turn.channel, payload)
+    link = links.link(by, payload) if links is not None and by is not None else None
     lines = [turn.t("matching.survey.title", title=activity.title, number=activity.id)]
     lines.append(turn.t("matching.survey.link", link=link) if link else turn.t("matching.survey.no_link"))
     wechat = links.wechat_qr(payload) if links is not None else None
@@ -194,7 +205,7 @@ async def survey_links(turn: Turn, pressed: SurveyLinks) -> None:
         turn.choice("chat.org.stats", SurveyStats(pressed.activity_id)),
         turn.choice("chat.org.view", StaffCard(pressed.activity_id)),
     )
-    png = links.qr_png(Channel.TELEGRAM, payload) if links is not None and link else None
+    png = links.qr_png(by, payload) if links is not None and by is not None else None
     if png is not None:
         turn.replies.append(
             Image(png, f"{payload}.png", turn.t("chat.qr.survey", title=activity.title, link=link))

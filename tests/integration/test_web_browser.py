@@ -107,6 +107,16 @@ async def test_a_volunteer_signs_up_checks_in_and_answers_the_survey_in_the_brow
         await volunteer.locator("form.say button").click()
         await expect(volunteer.locator(".msg.bot", has_text="感谢您的评价")).to_have_count(1)
 
+        # The organizer's survey link opens the page with a newcomer arriving as from the code (3-8.1.2.1).
+        await button(organizer, "📋 满意度调查").click()
+        shown = organizer.locator(".msg.bot", has_text="/playground/?start=survey-").last
+        await expect(shown).to_have_count(1)
+        link = next(word for word in (await shown.inner_text()).split() if "?start=survey-" in word)
+        scanned = await context.new_page()
+        await scanned.goto(link[link.index("http") :])
+        newcomer = scanned.locator("#pane-newcomer")
+        await expect(newcomer.locator(".msg.bot", has_text=SMARTPHONE_CLASS).first).to_be_visible()
+
         await page.screenshot(path=str(tmp_path / "playground.png"), full_page=True)
         await browser.close()
 

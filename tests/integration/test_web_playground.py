@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bots.app import build_app
 from bots.bootstrap import bootstrap
 from bots.demo import seed_demo
+from bots.links import DeepLinks, PlaygroundLinks
 from bots.settings import Settings
 from bots.web.clock import DemoClock
 from bots.web.playground import STATIC, add_playground
@@ -33,6 +34,8 @@ async def playground(db: Database, clock: FakeClock, tmp_path) -> AsyncIterator[
         await seed_demo(uow, services.clock, Policy())
         await uow.commit()
     async with TestClient(TestServer(app)) as client:
+        assert isinstance(services.conversation.links, DeepLinks)
+        services.conversation.links.web = PlaygroundLinks(str(client.make_url("/")))  # as start_demo does
         yield client
 
 
@@ -107,6 +110,30 @@ async def test_volunteer_signs_up_checks_in_at_the_venue_and_answers_the_survey(
         question = await turn(playground, "volunteer", kind="button", payload=payload_of(question, "5 "))
     thanks = await turn(playground, "volunteer", kind="text", text="讲解很清楚")
     assert "感谢" in texts(thanks)
+
+
+async def test_qr_codes_and_survey_links_open_the_playground_as_a_scan_would(playground) -> None:
+    """2-6.1 a, 3-8.1.2.1: in the demo, where no chat platform is reached, the codes staff print and
+    the survey link open the playground's page with the newcomer arriving by that code."""
+    await turn(playground, "organizer", kind="button", payload="org")
+    activities = await turn(playground, "organizer", kind="button", payload="oa.list:0")
+    card_payload = payload_of(activities, SMARTPHONE_CLASS)
+    activity_id = int(card_payload.rsplit(":", 1)[1])
+    coded = await turn(playground, "organizer", kind="text", text=f"/qr act-{activity_id}")
+    image = next(r for r in coded if r["kind"] == "image")
+    link = re.search(r"http://\S+", image["caption"])
+    assert link is not None and link[0].endswith(f"/playground/?start=act-{activity_id}")
+    assert (await playground.get(image["url"])).headers["Content-Type"] == "image/png"
+    assert link[0].startswith(str(playground.make_url("/")))  # this server's own address
+    page = await playground.get(link[0].removeprefix(str(playground.make_url("/")).rstrip("/")))
+    assert page.status == 200 and "playground.js" in await page.text()
+    arrived = await turn(playground, "newcomer", kind="start", args=f"act-{activity_id}")
+    assert SMARTPHONE_CLASS in texts(arrived) and payload_of(arrived, "报名")
+
+    staff_card = await turn(playground, "organizer", kind="button", payload=card_payload)
+    links = await turn(playground, "organizer", kind="button", payload=payload_of(staff_card, "满意度调查"))
+    assert f"/playground/?start=survey-{activity_id}" in texts(links)
+    assert any(r["kind"] == "image" for r in links)
 
 
 def _point(place: dict[str, Any]) -> dict[str, float]:

@@ -155,7 +155,10 @@
   });
   Object.keys(texts.panes).forEach(buildPane);
   call("GET", "/playground/api/state").then(showClock, () => {});
+  // ?start=act-12: the newcomer arrives as from a scanned QR code or a shared link (the demo's links).
+  const scanned = new URLSearchParams(window.location.search).get("start");
+  const arrival = scanned ? { kind: "start", args: scanned } : { kind: "start" };
   Object.keys(texts.panes).forEach((pane) =>
-    send(pane, pane === "newcomer" ? { kind: "start" } : { kind: "text", text: "menu" }, null));
+    send(pane, pane === "newcomer" ? arrival : { kind: "text", text: "menu" }, null));
   setInterval(poll, 1500);
 })();
