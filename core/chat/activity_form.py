@@ -5,7 +5,7 @@ starts, the activity template fills in (activity_template.py) and a taken need o
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,6 +60,7 @@ NEW_ACTIVITY = "new_activity"
 _DATETIME = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{2})\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 TEXT_MAX = 1000
+EXAMPLE_AHEAD = timedelta(days=7)  # the start an example gives: time to recruit, and still to come
 
 
 async def manageable_orgs(turn: Turn) -> list[Organization]:
@@ -92,7 +93,7 @@ def form_zone(data: dict[str, Any]) -> ZoneInfo:
     return ZoneInfo(data.get("tz") or "Asia/Shanghai")
 
 
-def _parse_local(text: str, zone: ZoneInfo, day_of: datetime | None = None) -> datetime:
+def _parse_local(text: str, zone: ZoneInfo, example: datetime, day_of: datetime | None = None) -> datetime:
     if match := _DATETIME.match(text):
         y, mo, d, h, mi = (int(g) for g in match.groups())
     elif day_of is not None and (match := _TIME.match(text)):
@@ -100,11 +101,38 @@ def _parse_local(text: str, zone: ZoneInfo, day_of: datetime | None = None) -> d
         y, mo, d = local_day.year, local_day.month, local_day.day
         h, mi = int(match[1]), int(match[2])
     else:
-        raise InvalidInput("chat.org.form.datetime_format")
+        raise InvalidInput("chat.org.form.datetime_format", example=f"{example:%Y-%m-%d %H:%M}")
     try:
         return datetime(y, mo, d, h, mi, tzinfo=zone)
     except ValueError:
-        raise InvalidInput("chat.org.form.datetime_format") from None
+        raise InvalidInput("chat.org.form.datetime_format", example=f"{example:%Y-%m-%d %H:%M}") from None
+
+
+# The examples of a time are times the form accepts when they are shown: from the clock, not fixed dates.
+def _start_example(turn: Turn, data: Data) -> datetime:
+    """09:00 a week ahead where the activity is held (the template's example too): a start to come."""
+    zone = form_zone(data)
+    day = turn.clock.now().astimezone(zone).date() + EXAMPLE_AHEAD
+    return datetime.combine(day, time(9, 0), zone)
+
+
+def _end_example(turn: Turn, data: Data) -> datetime:
+    """Two hours after the start given (after the start example while none is)."""
+    start = datetime.fromisoformat(data["starts_at"]) if data.get("starts_at") else _start_example(turn, data)
+    return start.astimezone(form_zone(data)) + timedelta(hours=2)
+
+
+async def _ask_start(turn: Turn, data: Data) -> None:
+    turn.say("chat.org.form.start", example=f"{_start_example(turn, data):%Y-%m-%d %H:%M}")
+
+
+async def _ask_end(turn: Turn, data: Data) -> None:
+    end = _end_example(turn, data)
+    start = end - timedelta(hours=2)
+    if end.date() == start.date():
+        turn.say("chat.org.form.end", example=f"{end:%Y-%m-%d %H:%M}", time=f"{end:%H:%M}")
+    else:  # the short form would mean the start's day: not offered
+        turn.say("chat.org.form.end_next_day", example=f"{end:%Y-%m-%d %H:%M}")
 
 
 async def _org_options(turn: Turn, data: Data) -> list[Choice]:
@@ -129,14 +157,14 @@ def _kinds_of_group(data: dict[str, Any]) -> list[StrEnum]:
 
 
 async def _take_start(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
-    start = _parse_local(typed_text(given, 40), form_zone(data))
+    start = _parse_local(typed_text(given, 40), form_zone(data), _start_example(turn, data))
     check_start(start, turn.clock.now())
     return {"starts_at": start.isoformat()}
 
 
 async def _take_end(turn: Turn, given: Input, data: dict[str, Any]) -> dict[str, Any]:
     start = datetime.fromisoformat(data["starts_at"])
-    end = _parse_local(typed_text(given, 40), form_zone(data), day_of=start)
+    end = _parse_local(typed_text(given, 40), form_zone(data), _end_example(turn, data), day_of=start)
     check_span(start, end)
     return {"ends_at": end.isoformat()}
 
@@ -242,8 +270,8 @@ STEPS: tuple[Step, ...] = (
     choosing_code("group", "chat.org.form.group", "service_group", lambda d: list(ServiceContentGroup)),
     choosing_code("service_content", "chat.org.form.content", "service_content", _kinds_of_group),
     choosing_code("mode", "chat.org.form.mode", "mode", lambda d: list(ActivityMode), columns=1),
-    Step("starts_at", always, asking("chat.org.form.start"), _take_start),
-    Step("ends_at", always, asking("chat.org.form.end"), _take_end),
+    Step("starts_at", always, _ask_start, _take_start),
+    Step("ends_at", always, _ask_end, _take_end),
     choosing("base", has_place, "chat.org.form.base", _base_options, _take_base),
     Step("place_name", _own_place, asking("chat.org.form.place"), _take_place),
     Step("lat", _own_place, _ask_location, _take_location),

@@ -45,7 +45,7 @@ from core.domain.certificate import CertificateKind
 from core.domain.codes import Channel
 from core.domain.identity_numbers import ascii_form
 from core.domain.signup import HOLDS_PLACE, SignupStatus
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput, NotEligible, NotFound
 from core.services.access import require_staff
 from core.services.activities import read_activity
 from core.services.attendance import (
@@ -68,8 +68,10 @@ from core.services.records import (
     hours_of,
     makeup_candidates,
     makeup_cap,
+    makeup_example,
     makeup_for_staff,
     makeup_photo,
+    partial_example,
     request_makeup,
     void_record,
 )
@@ -93,9 +95,19 @@ def _onward(turn: Turn) -> tuple[Choice, Choice]:
     return turn.choice("chat.button.hours", MyHours()), turn.choice("chat.button.menu", Menu())
 
 
+def _plain(value: Decimal) -> str:
+    """1, 1.5, 100: a number without the zeros it is stored with (1.00, 100.0)."""
+    return format(value.normalize(), "f")
+
+
 def _coefficient(value: Decimal) -> str:
     """1, 1.5, 1.25: as the brigade set it, not as stored (1.00)."""
-    return format(value.normalize(), "f")
+    return _plain(value)
+
+
+def _star_name(turn: Turn, level: int) -> str:
+    """4-6.2.1: 一星 to 五星, as the catalog names them; stars drawn past the fifth."""
+    return turn.t(f"hours.star_level.{level}") if 1 <= level <= 5 else "★" * level
 
 
 # ---- volunteers: check-in and check-out ------------------------------------------------------------
@@ -220,10 +232,19 @@ async def _attend(turn: Turn, signup_id: int, proof: Proof) -> None:
         done = await attend(turn.uow, turn.clock, turn.policy, turn.actor, signup_id, proof)
     except DomainError as error:
         # Said here rather than by the conversation: the volunteer can try again at once.
+        signup = await turn.uow.signups.get(signup_id)
+        activity = await turn.uow.activities.read(signup.activity_id) if signup is not None else None
+        online = activity is not None and not wants_location(activity)
+        if error.key == "checkin.wrong_code" and proof.latitude is None:
+            # 3-5.3.2: a code typed without a location is an online check-in: no one on site to ask.
+            error = InvalidInput("checkin.wrong_code_online")
         turn.say("checkin.refused_intro", clear_keyboard=True)
         turn.refuse(
             error,
-            turn.choice("checkin.button.again", AskProof(signup_id)),
+            # Again as it is asked: a location on site, a code typed online.
+            turn.choice(
+                "checkin.button.again_code" if online else "checkin.button.again", AskProof(signup_id)
+            ),
             turn.choice("chat.button.makeup", NewMakeup()),
             turn.choice("chat.button.menu", Menu()),
         )
@@ -313,7 +334,8 @@ async def my_hours(turn: Turn, volunteer_id: int, _: str = "") -> None:
         lines.append(
             turn.t(
                 "hours.next_star",
-                hours=hours.next_threshold - hours.confirmed,
+                hours=_plain(hours.next_threshold - hours.confirmed),
+                level=_star_name(turn, hours.stars + 1),
                 threshold=hours.next_threshold,
             )
         )
@@ -380,6 +402,7 @@ async def makeup_activity(turn: Turn, action: MakeupActivity) -> None:
         title=activity.title,
         start=turn.local_time(activity.starts_at, activity.timezone)[11:],
         end=turn.local_time(activity.ends_at, activity.timezone)[11:],
+        example=makeup_example(activity),
     )
 
 
@@ -387,10 +410,10 @@ def _span(activity: Activity, text: str) -> tuple[datetime, datetime]:
     """09:00-11:30 on the day the activity is held, where it is held."""
     found = _SPAN.match(ascii_form(text))
     if found is None:
-        raise InvalidInput("makeup.times_format")
+        raise InvalidInput("makeup.times_format", example=makeup_example(activity))
     h1, m1, h2, m2 = (int(x) for x in found.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise InvalidInput("makeup.times_format")
+        raise InvalidInput("makeup.times_format", example=makeup_example(activity))
     zone = ZoneInfo(activity.timezone)
     day = activity.start_day
     return (
@@ -505,7 +528,20 @@ async def certificate(turn: Turn, volunteer_id: int, arg: str = "") -> None:
             )
             return
         kind = CertificateKind.SERVICE
-    issued = await issue_certificate(turn.uow, turn.clock, turn.policy, turn.actor, kind)
+    try:
+        issued = await issue_certificate(turn.uow, turn.clock, turn.policy, turn.actor, kind)
+    except NotEligible as error:
+        if error.key != "cert.no_hours":
+            raise
+        # No confirmed hours yet: the ways to get some, and where to see those waiting.
+        turn.refuse(
+            error,
+            turn.choice("chat.menu.checkin", CheckinMenu()),
+            turn.choice("chat.button.makeup", NewMakeup()),
+            turn.choice("chat.button.hours", MyHours()),
+            turn.choice("chat.button.menu", Menu()),
+        )
+        return
     content = issued.content
     training = kind is CertificateKind.TRAINING
     if turn.documents is not None:
@@ -765,8 +801,12 @@ async def ask_partial(turn: Turn, action: PartialMakeup) -> None:
     request = await makeup_for_staff(turn.uow, turn.actor, action.request_id)
     activity = await read_activity(turn.uow, request.activity_id)
     turn.state.start(STAFF_REASON, "partial", makeup=request.id)
+    cap = makeup_cap(request, activity)
     turn.say(
-        "makeup.staff.ask_hours", turn.choice("chat.button.menu", Menu()), cap=makeup_cap(request, activity)
+        "makeup.staff.ask_hours",
+        turn.choice("chat.button.menu", Menu()),
+        cap=cap,
+        example=partial_example(cap),
     )
 
 
@@ -795,7 +835,14 @@ async def staff_reason_step(turn: Turn, given: Input) -> None:
         try:
             hours = Decimal(ascii_form(text).replace("小时", "").replace("h", "").strip())
         except InvalidOperation:
-            turn.say("makeup.staff.hours_format", turn.choice("chat.button.menu", Menu()))
+            request = await makeup_for_staff(turn.uow, turn.actor, int(data["makeup"]))
+            cap = makeup_cap(request, await read_activity(turn.uow, request.activity_id))
+            turn.say(
+                "makeup.staff.hours_format",
+                turn.choice("chat.button.menu", Menu()),
+                cap=cap,
+                example=partial_example(cap),
+            )
             return
         request = await decide_makeup(
             turn.uow, turn.clock, turn.policy, turn.actor, int(data["makeup"]), approve=True, hours=hours

@@ -39,8 +39,10 @@ from core.services.reports import (
     check_summary,
     file_report,
     missing_reports,
+    overnight_example,
     report_scope,
     revise_report,
+    served_example,
 )
 
 router = Router()
@@ -118,12 +120,15 @@ def _pressed(given: Input) -> str:
 def _asking(
     key: str, default: str = "", button: str = "", **params: Any
 ) -> Callable[[Turn, Data], Awaitable[None]]:
-    """A question answered by typing, with the default (the plan, the staff member) as an option."""
+    """A question answered by typing, with the default (the plan, the staff member) as an option;
+    without one (no name known, nothing in the plan), the question that promises none (``key.typed``)."""
 
     async def ask(turn: Turn, data: Data) -> None:
         value = data.get(default, "") if default else ""
-        choices = [Choice(turn.label(button, "text", text=value), "f.default")] if value else []
-        turn.say(key, *choices, **params)
+        if not value:
+            turn.say(f"{key}.typed" if default else key, **params)
+            return
+        turn.say(key, Choice(turn.label(button, "text", text=value), "f.default"), **params)
 
     return ask
 
@@ -151,41 +156,50 @@ async def _ask_served(turn: Turn, data: Data) -> None:
     start = datetime.fromisoformat(data["plan_from"]).astimezone(zone)
     end = datetime.fromisoformat(data["plan_until"]).astimezone(zone)
     planned = f"{start:%H:%M}–{end:%H:%M}" if start.date() == end.date() else _span_text(start, end, zone)
+    # The example is the plan: a time already past, whatever day the record is filed.
+    activity = await read_activity(turn.uow, int(data["activity"]))
     turn.say(
         "report.ask.served",
         turn.choice("report.button.plan_time", "f.plan", time=planned),
-        example=f"{start:%Y-%m-%d} 09:00 - 11:30",
+        example=served_example(activity),
     )
 
 
 async def _take_served(turn: Turn, given: Input, data: Data) -> Data:
     zone = _zone(data)
+    activity = await read_activity(turn.uow, int(data["activity"]))
     if _pressed(given) == "plan":
         start, end = datetime.fromisoformat(data["plan_from"]), datetime.fromisoformat(data["plan_until"])
     else:
-        start, end = _parse_span(ascii_form(_typed(given)), zone, datetime.fromisoformat(data["plan_from"]))
-    check_service_time(start, end, turn.clock.now(), str(zone))
+        text = ascii_form(_typed(given))
+        try:
+            start, end = _parse_span(text, zone, datetime.fromisoformat(data["plan_from"]))
+        except ValueError:
+            raise InvalidInput(
+                "report.form.time_format",
+                example=served_example(activity),
+                overnight=overnight_example(activity),
+            ) from None
+    check_service_time(start, end, turn.clock.now(), activity)
     return {"served": [start.isoformat(), end.isoformat()]}
 
 
 def _parse_span(text: str, zone: ZoneInfo, planned_start: datetime) -> tuple[datetime, datetime]:
-    """2026-12-01 09:00 - 11:30, 2026-12-01 22:00 - 2026-12-02 01:00, or 09:00-11:30 on the day it was held."""
-    try:
-        if found := _FULL_SPAN.match(text):
-            y, mo, d, h1, m1, y2, mo2, d2, h2, m2 = found.groups()
-            start = datetime(int(y), int(mo), int(d), int(h1), int(m1), tzinfo=zone)
-            day = (int(y2), int(mo2), int(d2)) if y2 else (start.year, start.month, start.day)
-            return start, datetime(*day, int(h2), int(m2), tzinfo=zone)
-        if found := _SHORT_SPAN.match(text):
-            h1, m1, h2, m2 = (int(g) for g in found.groups())
-            held = planned_start.astimezone(zone)
-            return (
-                datetime(held.year, held.month, held.day, h1, m1, tzinfo=zone),
-                datetime(held.year, held.month, held.day, h2, m2, tzinfo=zone),
-            )
-    except ValueError:
-        pass
-    raise InvalidInput("report.form.time_format")
+    """2026-12-01 09:00 - 11:30, 2026-12-01 22:00 - 2026-12-02 01:00, or 09:00-11:30 on the day it was held;
+    ValueError for anything else (another form, a day or hour that does not exist)."""
+    if found := _FULL_SPAN.match(text):
+        y, mo, d, h1, m1, y2, mo2, d2, h2, m2 = found.groups()
+        start = datetime(int(y), int(mo), int(d), int(h1), int(m1), tzinfo=zone)
+        day = (int(y2), int(mo2), int(d2)) if y2 else (start.year, start.month, start.day)
+        return start, datetime(*day, int(h2), int(m2), tzinfo=zone)
+    if found := _SHORT_SPAN.match(text):
+        h1, m1, h2, m2 = (int(g) for g in found.groups())
+        held = planned_start.astimezone(zone)
+        return (
+            datetime(held.year, held.month, held.day, h1, m1, tzinfo=zone),
+            datetime(held.year, held.month, held.day, h2, m2, tzinfo=zone),
+        )
+    raise ValueError(text)
 
 
 async def _ask_quality(turn: Turn, data: Data) -> None:
@@ -504,9 +518,11 @@ async def list_missing(turn: Turn, _: str = "") -> None:
                 due=turn.local_time(item.due_at, activity.timezone),
             )
         lines.append(line)
+        # The label numbers nothing: a channel of numbered options numbers it; the day tells repeats apart.
+        when = turn.local_time(activity.ends_at, activity.timezone)[5:10]
         choices.append(
             Choice(
-                turn.label("report.list.item", "title", n=n, title=activity.title),
+                turn.label("report.list.item", "title", when=when, title=activity.title),
                 OpenReport(activity.activity_id).pack(),
             )
         )

@@ -36,8 +36,8 @@ async def issue_certificate(
     kind: CertificateKind = CertificateKind.SERVICE,
 ) -> Certificate:
     """A snapshot of the volunteer's confirmed hours now: service hours, or (TRAINING) the trainings
-    completed. Asked again with nothing changed the same day, the certificate already issued is given
-    again rather than a second number."""
+    completed; none before any hours are confirmed. Asked again with nothing changed the same day,
+    the certificate already issued is given again rather than a second number."""
     if actor.volunteer_id is None:
         raise NotEligible("volunteer.not_registered")
     volunteer = await uow.volunteers.get(actor.volunteer_id)
@@ -60,6 +60,9 @@ async def issue_certificate(
         )
     if kind is CertificateKind.TRAINING and not lines:
         raise NotEligible("trainings.cert.none")
+    if kind is CertificateKind.SERVICE and not any(line.hours > 0 for line in lines):
+        # 4-5.5: truthful; a certificate of no confirmed hours would prove nothing.
+        raise NotEligible("cert.no_hours")
     lines.sort(key=lambda line: line.day)
     number = new_certificate_number(today)
     snapshot = CertificateSnapshot(

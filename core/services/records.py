@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from core.domain.actions import MyHours, ShowMakeup
 from core.domain.activity import Activity
@@ -287,13 +287,24 @@ async def makeup_photo(uow: UnitOfWork, actor: Actor, request_id: int) -> tuple[
 def check_makeup_span(activity: Activity, started_at: datetime, ended_at: datetime) -> None:
     """The time a make-up asks for: forward, and overlapping the schedule (only that part counts)."""
     if ended_at <= started_at:
-        raise InvalidInput("makeup.end_before_start")
+        raise InvalidInput("makeup.end_before_start", example=makeup_example(activity))
     if ended_at <= activity.starts_at or started_at >= activity.ends_at:
         raise InvalidInput(
             "makeup.outside_schedule",
             start=local(activity.starts_at, activity.timezone),
             end=local(activity.ends_at, activity.timezone)[11:],
         )
+
+
+def makeup_example(activity: Activity) -> str:
+    """A served time a make-up accepts, as it is typed (09:00-11:30): the schedule, on its first day."""
+    start, end = local(activity.starts_at, activity.timezone), local(activity.ends_at, activity.timezone)
+    return f"{start[11:]}-{end[11:] if end[:10] == start[:10] else '23:59'}"
+
+
+def partial_example(cap: Decimal) -> Decimal:
+    """Fewer hours to approve, as an example within the range: half the cap, to a tenth, at least 0.1."""
+    return max((cap / 2).quantize(Decimal("0.1"), rounding=ROUND_DOWN), min(cap, Decimal("0.1")))
 
 
 def makeup_cap(request: MakeupRequest, activity: Activity) -> Decimal:
@@ -344,8 +355,8 @@ async def decide_makeup(
         return request
     cap = makeup_cap(request, activity)
     onsite = cap if hours is None else hours
-    if not ZERO < onsite <= cap or onsite != onsite.quantize(Decimal("0.1")):
-        raise InvalidInput("makeup.hours_range", max=str(cap))
+    if not onsite.is_finite() or not ZERO < onsite <= cap or onsite != onsite.quantize(Decimal("0.1")):
+        raise InvalidInput("makeup.hours_range", max=str(cap), example=str(partial_example(cap)))
     if await uow.records.live(request.volunteer_id, request.activity_id) is not None:
         raise Conflict("makeup.has_record")
     before = await uow.records.confirmed_hours(request.volunteer_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from core.domain.actions import OpenReport
 from core.domain.activity import Activity, ActivityStatus
@@ -83,15 +84,30 @@ def check_quality(value: int) -> int:
     return value
 
 
-def check_service_time(served_from: datetime, served_until: datetime, now: datetime, zone: str) -> None:
+def served_example(activity: Activity) -> str:
+    """The planned time as a service time is typed (2026-12-01 09:00 - 11:30): an example that holds
+    whenever a record can be filed, the activity having ended."""
+    start, end = local(activity.starts_at, activity.timezone), local(activity.ends_at, activity.timezone)
+    return f"{start} - {end[11:] if end[:10] == start[:10] else end}"
+
+
+def overnight_example(activity: Activity) -> str:
+    """A time over midnight as it is typed: from 22:00 the night before the planned day, to 01:00."""
+    day = activity.starts_at.astimezone(ZoneInfo(activity.timezone)).date()
+    return f"{day - timedelta(days=1)} 22:00 - {day} 01:00"
+
+
+def check_service_time(
+    served_from: datetime, served_until: datetime, now: datetime, activity: Activity
+) -> None:
     if served_until <= served_from:
-        raise InvalidInput("report.invalid.time")
+        raise InvalidInput("report.invalid.time", example=served_example(activity))
     if served_until > now:
-        raise InvalidInput("report.invalid.time_future", now=local(now, zone))
+        raise InvalidInput("report.invalid.time_future", now=local(now, activity.timezone))
 
 
-def checked(form: ReportForm, now: datetime, zone: str) -> ReportForm:
-    check_service_time(form.served_from, form.served_until, now, zone)
+def checked(form: ReportForm, now: datetime, activity: Activity) -> ReportForm:
+    check_service_time(form.served_from, form.served_until, now, activity)
     return replace(
         form,
         beneficiaries=check_beneficiaries(form.beneficiaries),
@@ -134,7 +150,7 @@ async def file_report(
     check_fileable(activity, now)
     if await uow.reports.for_activity(activity.id) is not None:
         raise Conflict("report.exists", title=activity.title)
-    form = checked(form, now, activity.timezone)
+    form = checked(form, now, activity)
     report = ActivityReport(
         activity_id=activity.id,
         org_id=activity.org_id,
@@ -181,7 +197,7 @@ async def revise_report(
     if activity is None:
         raise NotFound("activity.not_found")
     now = clock.now()
-    form = checked(form, now, activity.timezone)
+    form = checked(form, now, activity)
     changed = {
         f.name: getattr(report, f.name)
         for f in fields(ReportForm)

@@ -32,7 +32,7 @@ async def test_publish_an_activity_step_by_step_with_validation(db, clock, chat_
     await staff.press("科技助老")
     await staff.press("线下")
     await staff.text("明天上午")
-    assert "2026-12-01 09:00" in staff.texts()  # the refusal shows the expected format
+    assert "2026-12-08 09:00" in staff.texts()  # the refusal shows the expected format: a week ahead
     await staff.text("2026-11-20 09:00")
     assert "已经过去" in staff.texts()
     await staff.text("2026-12-10 09:00")

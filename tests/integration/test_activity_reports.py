@@ -194,10 +194,10 @@ async def test_staff_of_another_org_and_of_the_parent_org_cannot_file(db, clock)
 async def test_a_cancelled_activity_needs_no_record(db, clock) -> None:
     orgs = await _orgs(db, clock)
     activity_id, ends = await _activity(db, clock, orgs.team)
-    clock.set(ends + timedelta(hours=1))
-    async with db.uow() as uow:
+    async with db.uow() as uow:  # called off before it was held (once ended, it is not cancelled)
         await cancel_activity(uow, clock, orgs.team_staff, activity_id, "暴雨")
         await uow.commit()
+    clock.set(ends + timedelta(hours=1))
 
     refused = await _refused(db, clock, orgs.team_staff, activity_id, _form(ends))
     assert refused.key == "report.cancelled"
@@ -467,7 +467,7 @@ async def test_staff_file_the_record_from_the_staff_card_with_the_defaults_offer
     assert "服务内容是什么？" in text and "例如：防诈骗讲座 1 场" in text
     await staff.say("防诈骗讲座 1 场，现场答疑 30 人次")
     text = staff.text
-    assert "实际服务时间？" in text and "例如：2026-12-02 09:00 - 11:30" in text
+    assert "实际服务时间？" in text and "例如：2026-12-02 09:00 - 12:00" in text  # the plan: past once ended
     assert inline_buttons(staff) == ["按计划时间 09:00–12:00"]
 
     text = await staff.press("按计划时间 09:00–12:00")
@@ -556,10 +556,13 @@ async def test_a_typed_service_time_is_checked_and_each_refusal_says_how_to_fix_
     await staff.say("讲座")
 
     text = await staff.say("上午九点到十一点")
-    assert "时间格式不对。请按“开始 - 结束”输入，例如：2026-12-01 09:00 - 11:30" in text
+    assert (
+        "时间格式不对。请按“开始 - 结束”输入，例如：2026-12-02 09:00 - 12:00；"
+        "跨天时写两个日期，例如：2026-12-01 22:00 - 2026-12-02 01:00。"
+    ) in text
     assert "实际服务时间？" in text  # asked again
     text = await staff.say("2026-12-02 11:00 - 09:00")
-    assert "服务结束时间应晚于开始时间" in text
+    assert "服务结束时间应晚于开始时间，例如：2026-12-02 09:00 - 12:00。" in text
     text = await staff.say("2026-12-02 09:00 - 2026-12-03 11:00")
     assert "服务时间不能晚于现在（2026-12-02 13:00）。" in text
     text = await staff.say("2026-12-02 09:30 - 11:30")
@@ -588,11 +591,12 @@ async def test_overdue_list_in_the_organizer_menu_for_the_team_and_its_brigade(d
 
     text = await parent.say("/records")
     assert f"1. ⚠️ {TITLE}（{TEAM}）：2026-12-02 结束，已逾期 1 天" in text
-    text = await parent.press(f"1. {TITLE}")
+    assert inline_buttons(parent)[0] == f"12-02 {TITLE}"  # numbered by the list's lines, not by itself
+    text = await parent.press(f"12-02 {TITLE}")
     assert f"“{TITLE}”（{TEAM}）的活动记录尚未归档，应在 2026-12-09 12:00 前填写。" in text
     assert "由该组织的工作人员填写" in text
 
-    text = await staff.press(f"1. {TITLE}")
+    text = await staff.press(f"12-02 {TITLE}")
     assert "填写活动记录（CVST 3 6.3）" in text and "服务对象是谁？" in text
 
 
@@ -618,7 +622,8 @@ async def test_wechat_staff_file_the_record_with_numbers_and_typed_text(db, cloc
 
     text = await user.say("/records")
     assert f"1. ⏳ {TITLE}（{TEAM}）：请在 2026-12-09 12:00 前填写" in text
-    text = await user.pick(f"1. {TITLE}")
+    assert f"回复 1：12-02 {TITLE}\n" in text  # one number: the channel's
+    text = await user.pick(f"12-02 {TITLE}")
     assert "服务对象是谁？" in text and user.options() == ["沿用方案：社区居民"]
     text = await user.say("玄武区老年居民")
     assert "服务了多少人？" in text and user.options() == []
@@ -630,7 +635,10 @@ async def test_wechat_staff_file_the_record_with_numbers_and_typed_text(db, cloc
     assert "质量评价" in text
     text = await user.say("5")  # the fifth option is 5 points
     assert "活动负责人是谁？" in text and user.options() == []  # no name on record: typed
-    await user.say("王明")
+    assert "活动负责人是谁？请输入姓名，例如：王明。" in text and "下面的选项" not in text  # none promised
+    text = await user.say("王明")
+    assert "记录人是谁？请输入姓名，例如：李芳。" in text and "下面的选项" not in text
+    assert user.options() == []
     await user.say("李芳")
     text = await user.pick("无")
     assert "服务对象：玄武区老年居民（1 人）" in text and "质量评价：5 分 · 优秀" in text

@@ -539,7 +539,7 @@ async def test_makeup_hours_above_the_cap_are_refused(db, clock, chat) -> None:
     await _open_request(staff, "王补录")
     await staff.press("批准较少时长")
     text = await staff.say("2.0")
-    assert "请输入大于 0、不超过 1.5 的小时数，最多一位小数，例：1.5" in text
+    assert "请输入大于 0、不超过 1.5 的小时数，最多一位小数，例：0.7" in text
     assert await _records(db, world.volunteers[str(VOLUNTEER.id)]) == []
     text = await staff.say("1.5")  # the question still waits for the hours
     assert "已批准补录 1.5 小时" in text

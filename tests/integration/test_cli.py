@@ -268,10 +268,11 @@ def test_the_command_runs_as_a_process(tmp_path: Path) -> None:
 
 def test_certificate_revoke_stops_it_verifying(upgraded: Stvs, tmp_path: Path) -> None:
     """4-5.5: the operator revokes a wrong certificate with a reason; an unknown number is said so."""
+    from core.domain.attendance import RecordStatus
     from core.policy import Policy
     from core.services.certificates import issue_certificate, verify_certificate
     from storage.database import Database
-    from tests.builders import make_org, make_volunteer
+    from tests.builders import make_activity, make_admin, make_org, make_record, make_volunteer
     from tests.fakes.clock import FakeClock
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'stvs.sqlite3'}"
@@ -281,7 +282,12 @@ def test_certificate_revoke_stops_it_verifying(upgraded: Stvs, tmp_path: Path) -
         try:
             async with db.uow() as uow:
                 org = await make_org(uow, clock, "南京科普宣讲志愿服务队")
-                _, actor = await make_volunteer(uow, clock, org_id=org.id)
+                volunteer, actor = await make_volunteer(uow, clock, org_id=org.id)
+                activity = await make_activity(uow, clock, await make_admin(uow, clock), org.id)
+                # 4-5.5: a certificate is of confirmed hours
+                await make_record(
+                    uow, clock, activity, volunteer.id, activity.starts_at, status=RecordStatus.CONFIRMED
+                )
                 number = (await issue_certificate(uow, clock, Policy(), actor)).number
                 await uow.commit()
             return number

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from core.domain.attendance import RecordStatus
 from core.domain.codes import Channel, Qualification
 from core.domain.organization import OrgStatus
 from core.domain.people import Actor, ConsentKind, Role
@@ -451,7 +452,8 @@ async def _build(url: str) -> World:
             def at(start: datetime, hours: int = 3) -> dict[str, Any]:
                 return {"starts_at": start, "ends_at": start + timedelta(hours=hours)}
 
-            # Made ten days ago: one ended three days ago, one ended two days ago, one running now.
+            # Made ten days ago: one ended three days ago, one ended two days ago, one running now, and
+            # one held four days ago where V and W served.
             past = await make_activity(
                 uow, clock, organizer, a.id, title="防诈骗讲座", **at(T0 - timedelta(days=3))
             )
@@ -460,6 +462,9 @@ async def _build(url: str) -> World:
             )
             running = await make_activity(
                 uow, clock, organizer, a.id, title="助老课堂", **at(T0 - timedelta(hours=1))
+            )
+            served = await make_activity(
+                uow, clock, organizer, a.id, title="社区科普日", **at(T0 - timedelta(days=4))
             )
             assert past.id is not None and past2.id is not None and running.id is not None
             await sign_up(uow, clock, v_actor, past.id)
@@ -471,6 +476,17 @@ async def _build(url: str) -> World:
             assert upcoming.id is not None and draft.id is not None
             signed = await sign_up(uow, clock, v_actor, upcoming.id)
             record = await make_record(uow, clock, past, v.id, past.starts_at)
+            # 4-5.5: a certificate is of confirmed hours, which V and W each have from an earlier activity.
+            for served_id in (v.id, w_actor.volunteer_id or 0):
+                await make_record(
+                    uow,
+                    clock,
+                    served,
+                    served_id,
+                    served.starts_at,
+                    status=RecordStatus.CONFIRMED,
+                    decided_by=organizer.user_id,
+                )
             makeup = await request_makeup(
                 uow, clock, POLICY, v_actor, past2.id, past2.starts_at, past2.ends_at, "定位失败"
             )

@@ -310,9 +310,11 @@ async def test_a_certificate_is_a_snapshot_that_verifies_until_revoked(
     clock.advance(hours=2)
     pending = (await _attend(db, clock, s)).record
     async with db.uow() as uow:
-        early = await issue_certificate(uow, clock, Policy(), s.volunteer)
-        await uow.commit()
-    assert early.content.total_hours == Decimal("0.0")  # a pending record is on no certificate
+        with pytest.raises(NotEligible) as early:
+            await issue_certificate(uow, clock, Policy(), s.volunteer)
+        assert await uow.certificates.for_volunteer(s.volunteer_id) == []
+    # A pending record is on no certificate, and a certificate of no confirmed hours is not issued.
+    assert early.value.key == "cert.no_hours"
     async with db.uow() as uow:
         await confirm_records(uow, clock, Policy(), s.staff, [pending.id])
         issued = await issue_certificate(

@@ -174,7 +174,7 @@ async def test_training_hours_are_not_service_hours_and_appear_as_trainings(db, 
 
     text = await volunteer.say("/hours")
     assert "已确认：3.0 小时" in text and "待确认：0.0 小时" in text
-    assert "星级：暂无" in text and "再服务 2.0 小时可达 5 小时星级。" in text  # 6 h would be a star
+    assert "星级：暂无" in text and "再服务 2 小时可达一星（累计 5 小时）。" in text  # 6 h would be a star
     assert f"✔ 2026-12-02 {SERVICE}：3.0 小时（已确认）" in text
     assert f"{TRAINING}：3.0 小时（已确认）" not in text  # not among the service lines
     assert "🎓 已完成的培训（1 次，不计入服务时长）：" in text
