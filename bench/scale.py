@@ -568,7 +568,7 @@ async def _optional(db: Any, clock: FakeClock, policy: Policy, samples: int, rng
     async def report_of(org_id: int) -> None:
         async with db.uow() as uow:
             staff = await load_actor(uow, await _staff_user(uow, org_id))
-            await period_report(uow, staff, org_id, year)
+            await period_report(uow, clock, staff, org_id, year)
 
     quantiles("statistics report, a team, this year", await timed(10, lambda i: report_of(CITIES + 2 + i)))
     quantiles("statistics report, a city (rolled up)", await timed(5, lambda i: report_of(2 + i)))

@@ -232,6 +232,7 @@ class ActivityBrief:
     capacity: int
     latitude: float | None
     longitude: float | None
+    ends_at: datetime  # a report's attendance counts only the activities that have ended (3-8.2)
 
 
 class ActivityRepository(Protocol):

@@ -5,6 +5,7 @@ reject it with a reason, and an org takes it to arrange the service. The request
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from core.chat import activity_form
@@ -17,6 +18,7 @@ from core.chat.forms import (
     Summary,
     agreeing,
     always,
+    button_value,
     cancel,
     choosing_many,
     code,
@@ -24,9 +26,9 @@ from core.chat.forms import (
     pressed,
     staff_only,
 )
-from core.chat.messages import Choice, Contact, Input, Text, typed_id
+from core.chat.messages import Choice, Contact, Input, Say, Text, typed_id
 from core.chat.router import Router
-from core.chat.turn import Turn
+from core.chat.turn import NUMBERED_CHANNELS, Turn
 from core.domain.actions import (
     ApproveNeed,
     CloseNeed,
@@ -47,7 +49,7 @@ from core.domain.codes import (
     ServiceContentGroup,
     ServiceObject,
 )
-from core.domain.identity_numbers import mask_phone, normalise_mobile
+from core.domain.identity_numbers import mask_phone
 from core.domain.need import (
     DESCRIPTION_MAX,
     PLACE_MAX,
@@ -59,6 +61,7 @@ from core.domain.need import (
     Need,
     NeedStatus,
     check_text,
+    normalise_contact_phone,
     parse_volunteers,
 )
 from core.domain.people import ConsentKind
@@ -84,6 +87,7 @@ router = Router()
 
 NEED_FORM = "need_form"
 NEED_REASON = "need_reason"
+EDIT_PICK = "edit"  # at the summary: which answer to change
 
 # ---- reading answers ----------------------------------------------------------------------------
 
@@ -138,11 +142,12 @@ async def _take_consent(turn: Turn, given: Input, data: Data) -> Data:
 
 
 async def _take_phone(turn: Turn, given: Input, data: Data) -> Data:
+    # A mobile or a landline: a neighbourhood committee or a village office often has only a desk phone.
     if isinstance(given, Contact):
-        return {"phone": normalise_mobile(given.phone)}
+        return {"phone": normalise_contact_phone(given.phone)}
     if not isinstance(given, Text):
         raise InvalidInput("chat.need.type_answer")
-    return {"phone": normalise_mobile(given.text)}
+    return {"phone": normalise_contact_phone(given.text)}
 
 
 async def _ask_group(turn: Turn, data: Data) -> None:
@@ -157,7 +162,7 @@ async def _take_group(turn: Turn, given: Input, data: Data) -> Data:
 async def _ask_content(turn: Turn, data: Data) -> None:
     kinds = [c for c in ServiceContent if c.group.value == data["group"]]
     choices = [Choice(turn.t(f"code.service_content.{c.value}"), f"f.{c.value}") for c in kinds]
-    choices.append(turn.choice("chat.button.back", "f.back"))
+    choices += [turn.choice("chat.button.back", "f.back"), cancel(turn)]
     turn.say("chat.need.ask.content", *choices, columns=2, step=_number("content", data))
 
 
@@ -180,9 +185,15 @@ async def _take_objects(turn: Turn, given: Input, data: Data) -> Data:
 
 
 async def _ask_volunteers(turn: Turn, data: Data) -> None:
-    # No button here: on a channel of numbered options, a typed number must stay an answer.
+    # 取消 as a button only where buttons are pressed: on a channel of numbered options a typed number
+    # must stay an answer ("1" would pick option 1), so there the text says to send 取消 instead.
+    leave = [] if turn.channel in NUMBERED_CHANNELS else [cancel(turn)]
     turn.say(
-        "chat.need.ask.volunteers", step=_number("volunteers", data), min=VOLUNTEERS_MIN, max=VOLUNTEERS_MAX
+        "chat.need.ask.volunteers",
+        *leave,
+        step=_number("volunteers", data),
+        min=VOLUNTEERS_MIN,
+        max=VOLUNTEERS_MAX,
     )
 
 
@@ -198,7 +209,29 @@ async def _ask_mode(turn: Turn, data: Data) -> None:
 
 
 async def _take_mode(turn: Turn, given: Input, data: Data) -> Data:
-    return {"mode": code(given, ActivityMode, PICK_BUTTON)}
+    mode = code(given, ActivityMode, PICK_BUTTON)
+    # Changed to online at the summary: the place given before is no longer part of the need.
+    return {"mode": mode, "place": None} if mode == ActivityMode.ONLINE else {"mode": mode}
+
+
+# None chosen: no particular expertise asked for. On a channel of numbered options, "1,3" picks both.
+_EXPERTISE = choosing_many(
+    "expertise",
+    "chat.need.ask.expertise",
+    ProfessionalField,
+    "skill",
+    refusal=PICK_BUTTON,
+    numbers=True,
+    params=lambda data: {"step": _number("expertise", data)},
+)
+
+
+async def _ask_expertise(turn: Turn, data: Data) -> None:
+    """The list as the forms ask it, with 取消 after 完成, as under the other questions."""
+    await _EXPERTISE.ask(turn, data)
+    asked = turn.replies[-1]
+    assert isinstance(asked, Say)
+    turn.replies[-1] = replace(asked, choices=(*asked.choices, cancel(turn)))
 
 
 STEPS: tuple[Step, ...] = (
@@ -220,15 +253,7 @@ STEPS: tuple[Step, ...] = (
     Step("content", always, _ask_content, _take_content),
     Step("objects", always, _ask_objects, _take_objects),
     Step("volunteers", always, _ask_volunteers, _take_volunteers),
-    # None chosen: no particular expertise asked for.
-    choosing_many(
-        "expertise",
-        "chat.need.ask.expertise",
-        ProfessionalField,
-        "skill",
-        refusal=PICK_BUTTON,
-        params=lambda data: {"step": _number("expertise", data)},
-    ),
+    Step("expertise", _EXPERTISE.needed, _ask_expertise, _EXPERTISE.take, retry=_EXPERTISE.retry),
     Step("mode", always, _ask_mode, _take_mode),
     Step(
         "time",
@@ -276,10 +301,12 @@ async def start_need(turn: Turn, arg: str = "") -> None:
 
 @router.flow(NEED_FORM)
 async def need_step(turn: Turn, given: Input) -> None:
-    if turn.state.step != SUMMARY:
-        await _answer(turn, given)
-    else:
+    if turn.state.step == SUMMARY:
         await _finish(turn, given, dict(turn.state.data))
+    elif turn.state.step == EDIT_PICK:
+        await _pick(turn, given, dict(turn.state.data))
+    else:
+        await _answer(turn, given)
 
 
 async def _answer(turn: Turn, given: Input) -> None:
@@ -310,7 +337,73 @@ def _summary_fields(turn: Turn, data: Data) -> dict[str, Any]:
     }
 
 
-CONFIRM = Summary("chat.need.summary", "chat.need.button.submit", "chat.need.cancelled", _summary_fields)
+class _Confirm(Summary):
+    """The form's Summary with 修改 between 提交需求 and 取消: one answer is changed without the other
+    eleven being asked again."""
+
+    def show(self, turn: Turn, data: Data) -> None:
+        turn.say(
+            self.key,
+            turn.choice(self.submit, "f.submit"),
+            turn.choice("chat.need.button.edit", "f.edit"),
+            turn.choice("chat.button.cancel", "f.cancel"),
+            columns=3,
+            **self.fields(turn, data),
+        )
+
+    def submitted(self, turn: Turn, given: Input, data: Data) -> bool:
+        if button_value(given) == "edit":
+            turn.state.go(EDIT_PICK)
+            _ask_pick(turn, data)
+            return False
+        return super().submitted(turn, given, data)
+
+
+CONFIRM = _Confirm("chat.need.summary", "chat.need.button.submit", "chat.need.cancelled", _summary_fields)
+
+# The answers the summary lets the requester change, each with the steps asked again: the service
+# content is picked within its area, so both are; the place only where the service has one.
+EDITABLE: dict[str, tuple[str, ...]] = {
+    "requester": ("requester",),
+    "phone": ("phone",),
+    "description": ("description",),
+    "content": ("group", "content"),
+    "objects": ("objects",),
+    "volunteers": ("volunteers",),
+    "expertise": ("expertise",),
+    "mode": ("mode",),
+    "time": ("time",),
+    "place": ("place",),
+}
+
+
+def _editable(data: Data) -> list[str]:
+    return [name for name in EDITABLE if name != "place" or activity_form.has_place(data)]
+
+
+def _ask_pick(turn: Turn, data: Data) -> None:
+    choices = [turn.choice(f"chat.need.field.{name}", f"f.fld.{name}") for name in _editable(data)]
+    back = turn.choice("chat.need.button.back_to_summary", "f.back")
+    turn.say("chat.need.edit.pick", *choices, back, columns=2)
+
+
+async def _pick(turn: Turn, given: Input, data: Data) -> None:
+    """The answer to change: its question is asked again (a changed mode may add the place), then
+    the summary comes back; 返回 goes back to the summary unchanged."""
+    picked = button_value(given) or ""
+    if picked == "back":
+        turn.state.go(SUMMARY)
+        CONFIRM.show(turn, data)
+        return
+    name = picked.removeprefix("fld.")
+    if not picked.startswith("fld.") or name not in _editable(data):
+        turn.say(PICK_BUTTON)
+        _ask_pick(turn, data)
+        return
+    for step in EDITABLE[name]:
+        data.pop(step, None)  # the ticks of the expertise picked before stay, to be changed
+    if await FORM.proceed(turn, data):
+        CONFIRM.show(turn, data)
 
 
 async def _finish(turn: Turn, given: Input, data: Data) -> None:

@@ -90,7 +90,7 @@ async def show(turn: Turn, _: str = "") -> None:
 @router.button(ActivityStatistics)
 @staff_only
 async def show_activity(turn: Turn, action: ActivityStatistics) -> None:
-    report = await activity_report(turn.uow, turn.actor, action.activity_id)
+    report = await activity_report(turn.uow, turn.clock, turn.actor, action.activity_id)
     await _send(turn, report, ActivityStatisticsFile(action.activity_id))
 
 
@@ -117,7 +117,7 @@ async def show_org(turn: Turn, action: OrgStatistics) -> None:
     if period is None:
         _ask_period(turn, org, several=len(orgs) > 1)
         return
-    report = await period_report(turn.uow, turn.actor, org.id, period)
+    report = await period_report(turn.uow, turn.clock, turn.actor, org.id, period)
     await _send(turn, report, OrgStatisticsFile(org.id, _code(period)))
 
 
@@ -276,15 +276,7 @@ def _text(turn: Turn, report: Report) -> str:
             lines.append(t("statistics.truncated", count=len(report.activities)))
     else:
         lines = [t("statistics.title.activity", name=report.name, number=report.activity_id)]
-    rate = report.attendance_rate
-    lines.append(
-        t(
-            "statistics.attendance",
-            signups=report.signups,
-            attended=report.attended,
-            rate="-" if rate is None else f"{rate * 100:.0f}",
-        )
-    )
+    lines.extend(_attendance(turn, report))
     lines.append(t("statistics.hours", hours=report.hours))
     for kind in SurveyKind:
         questions = [q for q in report.questions if q.kind is kind]
@@ -318,7 +310,12 @@ def _text(turn: Turn, report: Report) -> str:
         else t("statistics.complaints_none")
     )
     lines.append(t("statistics.improve.title"))
-    if report.improvements:
+    if not report.answered:
+        # 3-8.2: the opinions come from the surveys' statistics; with no answer there is nothing to judge.
+        lines.append(
+            t("statistics.improve.no_answers", button=t("matching.button.survey"), limit=IMPROVE_BELOW)
+        )
+    elif report.improvements:
         lines.extend(
             t(
                 "statistics.improve.low",
@@ -339,13 +336,46 @@ def _text(turn: Turn, report: Report) -> str:
     return "\n".join(lines)
 
 
+def _rate(rate: float) -> str:
+    return f"{rate * 100:.0f}"
+
+
+def _attendance(turn: Turn, report: Report) -> list[str]:
+    """Sign-ups and attendance; the rate over the ended activities only, saying so when some have not."""
+    t = turn.t
+    rate = report.attendance_rate
+    if not report.not_ended:
+        return [
+            t(
+                "statistics.attendance",
+                signups=report.signups,
+                attended=report.attended,
+                rate="-" if rate is None else _rate(rate),
+            )
+        ]
+    counts = t("statistics.attendance_counts", signups=report.signups, attended=report.attended)
+    if not report.ended:
+        pending = "activity" if report.activity_id is not None else "period"
+        return [counts, t(f"statistics.attendance_rate.not_ended.{pending}")]
+    basis = t(
+        "statistics.attendance_rate.ended",
+        rate="-" if rate is None else _rate(rate),
+        ended=len(report.ended),
+        signups=report.ended_signups,
+        attended=report.ended_attended,
+        pending=report.not_ended,
+    )
+    return [counts, basis]
+
+
 def _activity_line(turn: Turn, line: ActivityLine) -> str:
+    date = turn.local_time(line.starts_at, line.timezone)[5:10]
+    said = {"number": line.activity_id, "date": date, "title": line.title, "signups": line.signups}
+    if not line.ended:  # no attendance yet: its sign-ups are not absences
+        return turn.t("statistics.activity_line.not_ended", **said)
     return turn.t(
         "statistics.activity_line",
-        number=line.activity_id,
-        date=turn.local_time(line.starts_at, line.timezone)[5:10],
-        title=line.title,
-        signups=line.signups,
+        **said,
         attended=line.attended,
         hours=line.hours,
         satisfaction=_average(line.satisfaction),
@@ -356,7 +386,7 @@ def _activity_line(turn: Turn, line: ActivityLine) -> str:
 @staff_only
 async def send_activity_xlsx(turn: Turn, action: ActivityStatisticsFile) -> None:
     """``stx:a12``: the activity's report as an XLSX file."""
-    report = await activity_report(turn.uow, turn.actor, action.activity_id)
+    report = await activity_report(turn.uow, turn.clock, turn.actor, action.activity_id)
     _send_file(turn, report, f"report-activity-{action.activity_id}.xlsx")
 
 
@@ -372,7 +402,7 @@ async def send_org_xlsx(turn: Turn, action: OrgStatisticsFile) -> None:
     if period is None:
         _ask_period(turn, org, several=len(orgs) > 1)
         return
-    report = await period_report(turn.uow, turn.actor, org.id, period)
+    report = await period_report(turn.uow, turn.clock, turn.actor, org.id, period)
     _send_file(turn, report, f"report-{org.id}-{period.slug}.xlsx")
 
 
@@ -402,13 +432,20 @@ def sheets(turn: Turn, report: Report) -> list[Sheet]:
         (t("statistics.col.activities"), len(report.activities)),
         (t("statistics.col.signups"), report.signups),
         (t("statistics.col.attended"), report.attended),
+        # The rate's basis, as the chat text says it: the activities ended when the report was made.
+        (t("statistics.col.ended"), len(report.ended)),
+        (t("statistics.col.ended_signups"), report.ended_signups),
+        (t("statistics.col.ended_attended"), report.ended_attended),
         (t("statistics.col.rate"), None if rate is None else _places(rate * 100)),
+        (t("statistics.col.as_of"), turn.local_time(report.as_of)),
         (t("statistics.col.hours"), report.hours),
         (t("statistics.col.complaints"), c.total),
         (t("statistics.col.answered"), c.answered),
         (t("statistics.col.open"), c.open),
         (t("statistics.col.escalated"), c.escalated),
     ]
+    if not report.answered:
+        summary.append((t("statistics.col.improve"), t("statistics.improve.no_answers_cell")))
     summary += [
         (t("statistics.col.improve"), t(f"chat.survey.label.{q.question}")) for q in report.improvements
     ]
@@ -430,6 +467,7 @@ def sheets(turn: Turn, report: Report) -> list[Sheet]:
             a.activity_id,
             a.title,
             date.fromisoformat(turn.local_time(a.starts_at, a.timezone)[:10]),
+            t("statistics.ended.yes" if a.ended else "statistics.ended.no"),
             a.signups,
             a.attended,
             a.hours,
@@ -461,6 +499,7 @@ def sheets(turn: Turn, report: Report) -> list[Sheet]:
                 t("statistics.col.number"),
                 t("statistics.col.activity"),
                 t("statistics.col.date"),
+                t("statistics.col.ended_state"),
                 t("statistics.col.signups"),
                 t("statistics.col.attended"),
                 t("statistics.col.hours"),
@@ -470,6 +509,7 @@ def sheets(turn: Turn, report: Report) -> list[Sheet]:
             activities,
             totals=(
                 t("statistics.col.total"),
+                None,
                 None,
                 None,
                 report.signups,

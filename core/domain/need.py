@@ -3,12 +3,14 @@ reviewed before it is published, then taken by an org that arranges the service.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from core.domain.codes import ActivityMode, ProfessionalField, ServiceContent, ServiceObject
+from core.domain.identity_numbers import ascii_form, normalise_mobile
 from core.errors import Conflict, InvalidInput
 
 REQUESTER_MAX = 60
@@ -103,3 +105,59 @@ def parse_volunteers(text: str) -> int:
     if not (digits.isascii() and digits.isdigit()) or not VOLUNTEERS_MIN <= int(digits) <= VOLUNTEERS_MAX:
         raise InvalidInput("need.volunteers.invalid", min=VOLUNTEERS_MIN, max=VOLUNTEERS_MAX)
     return int(digits)
+
+
+# A mainland landline: the area code with its 0 (010 and 02x take 3 digits, every other code 4), then a
+# local number of 7 or 8 digits that starts with neither 0 nor 1 (always 8 after 010 and 02x).
+_LANDLINE = re.compile(r"(0(?:10|2\d|[3-9]\d\d))([2-9]\d{6,7})", re.ASCII)
+_LOCAL_ONLY = re.compile(r"[2-9]\d{6,7}", re.ASCII)
+# An extension after the number: 025-83331234-801, 025-83331234 转 801, …ext 801, …#801.
+_EXTENSION = re.compile(r"(.+?)\s*(?:转|分机|ext\.?|x|#|-)\s*(\d{1,6})", re.ASCII | re.IGNORECASE)
+_SEPARATORS = re.compile(r"[\s\-()]")
+
+
+def normalise_contact_phone(raw: str) -> str:
+    """A need's contact: a mainland mobile (13812345678) or a landline with its area code, written with
+    or without the dash, with an optional extension; kept as 13812345678, 025-83331234 or
+    025-83331234-801.
+
+    Not the volunteer's check (normalise_mobile) loosened: a volunteer is reached on the move, before and
+    during an activity, so registration keeps asking for a mobile; a need is often sent by a neighbourhood
+    committee, a village office or a school, whose number is a desk phone (3-6.1.1)."""
+    text = ascii_form(raw).strip()
+    try:
+        return normalise_mobile(text)
+    except InvalidInput:
+        pass
+    landline = _landline(text)
+    if landline is not None:
+        return landline
+    if _LOCAL_ONLY.fullmatch(_SEPARATORS.sub("", text)):
+        raise InvalidInput("need.phone.no_area_code")  # 83331234: which city's?
+    raise InvalidInput("need.phone.invalid")
+
+
+def _landline(text: str) -> str | None:
+    whole = _main_number(text)
+    if whole is not None:
+        return whole
+    split = _EXTENSION.fullmatch(text)
+    if split is None:
+        return None
+    main = _main_number(split[1])
+    return None if main is None else f"{main}-{split[2]}"
+
+
+def _main_number(text: str) -> str | None:
+    digits = _SEPARATORS.sub("", text)
+    for prefix in ("+86", "0086"):  # +86 25 83331234: the area code without its 0
+        if digits.startswith(prefix):
+            digits = "0" + digits.removeprefix(prefix)
+            break
+    match = _LANDLINE.fullmatch(digits)
+    if match is None:
+        return None
+    area, local = match.groups()
+    if len(area) == 3 and len(local) != 8:
+        return None
+    return f"{area}-{local}"

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from core.domain.actions import ShowNeed
 from core.domain.activity import Activity
 from core.domain.codes import ActivityMode, ProfessionalField, ServiceContent, ServiceObject
-from core.domain.identity_numbers import normalise_mobile
 from core.domain.need import (
     DESCRIPTION_MAX,
     PLACE_MAX,
@@ -17,6 +16,7 @@ from core.domain.need import (
     Need,
     NeedStatus,
     check_text,
+    normalise_contact_phone,
 )
 from core.domain.organization import Organization
 from core.domain.people import Actor, ConsentKind
@@ -70,7 +70,7 @@ async def submit_need(uow: UnitOfWork, clock: Clock, user_id: int, form: NeedFor
     need = Need(
         user_id=user_id,
         requester=check_text(form.requester, REQUESTER_MAX, "need.requester.invalid"),
-        phone=normalise_mobile(form.phone),
+        phone=normalise_contact_phone(form.phone),
         description=check_text(form.description, DESCRIPTION_MAX, "need.description.invalid"),
         service_content=ServiceContent(form.service_content),
         service_objects=list(dict.fromkeys(form.service_objects)),

@@ -5,7 +5,10 @@ improvement points drawn from them (questions averaging under 3.5, the latest co
 here: the text, the charts and the spreadsheet are made from them by the conversation and adapters.
 
 Hours are the confirmed service hours of the activities in the report (trainings are not service, 2-7.4);
-an activity belongs to the period in which it starts, and a complaint to the period in which it was filed."""
+an activity belongs to the period in which it starts, and a complaint to the period in which it was filed.
+The attendance rate counts only the activities that had ended when the report was made: a sign-up for an
+activity still to come is no absence (a month's report read mid-month would otherwise call most of its
+volunteers absent)."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from core.domain.people import Actor
 from core.domain.signup import SignupStatus
 from core.domain.survey import QUESTIONS, RATING_MAX, RATING_MIN, SurveyKind, SurveyResponse
 from core.errors import InvalidInput, NotEligible, NotFound
-from core.ports import ActivityBrief, ActivityQuery, UnitOfWork
+from core.ports import ActivityBrief, ActivityQuery, Clock, UnitOfWork
 from core.services.access import require_staff
 from core.services.exports import Period
 from core.services.feedback import excerpt
@@ -49,6 +52,7 @@ class ActivityLine:
     hours: Decimal
     satisfaction: float | None  # the beneficiaries' mean rating over every question
     responses: int
+    ended: bool  # over when the report was made: only then do its sign-ups count in the attendance rate
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Report:
     complaints: ComplaintCounts
     comments: tuple[str, ...]  # the latest survey comments and complaints, newest first
     monthly_hours: tuple[tuple[date, Decimal], ...]  # the first of each month in the period, its hours
+    as_of: datetime  # when the report was made: the activities that had ended by then are "ended"
 
     @property
     def signups(self) -> int:
@@ -95,16 +100,43 @@ class Report:
         return sum((a.hours for a in self.activities), ZERO)
 
     @property
+    def ended(self) -> tuple[ActivityLine, ...]:
+        """The activities over by ``as_of``: the basis of the attendance rate."""
+        return tuple(a for a in self.activities if a.ended)
+
+    @property
+    def ended_signups(self) -> int:
+        return sum(a.signups for a in self.ended)
+
+    @property
+    def ended_attended(self) -> int:
+        return sum(a.attended for a in self.ended)
+
+    @property
+    def not_ended(self) -> int:
+        """Activities still to come or under way: left out of the attendance rate."""
+        return len(self.activities) - len(self.ended)
+
+    @property
     def attendance_rate(self) -> float | None:
-        return self.attended / self.signups if self.signups else None
+        """Attended over signed up, among the ended activities only; None when none has ended (or none
+        of those had a sign-up)."""
+        signups = self.ended_signups
+        return self.ended_attended / signups if signups else None
+
+    @property
+    def answered(self) -> bool:
+        """Whether any survey was answered: without answers there is nothing to judge the service by."""
+        return bool(self.questions)
 
     @property
     def improvements(self) -> tuple[QuestionLine, ...]:
         return tuple(q for q in self.questions if q.average < IMPROVE_BELOW)
 
 
-async def period_report(uow: UnitOfWork, actor: Actor, org_id: int, period: Period) -> Report:
-    """The org and the orgs below it, over the period (days in the org's time zone, both ends included)."""
+async def period_report(uow: UnitOfWork, clock: Clock, actor: Actor, org_id: int, period: Period) -> Report:
+    """The org and the orgs below it, over the period (days in the org's time zone, both ends included),
+    as of now."""
     org = await uow.orgs.get(org_id)
     if org is None:
         raise NotFound("org.not_found")
@@ -127,12 +159,12 @@ async def period_report(uow: UnitOfWork, actor: Actor, org_id: int, period: Peri
     activities = found[:MAX_ACTIVITIES]
     complaints = await uow.feedback.complaints(org_ids, since, until)
     report = await _report(
-        uow, org.name, org_id, period, None, activities, len(found) > MAX_ACTIVITIES, complaints
+        uow, clock.now(), org.name, org_id, period, None, activities, len(found) > MAX_ACTIVITIES, complaints
     )
     return replace(report, monthly_hours=_by_month(report.activities, period, org.timezone))
 
 
-async def activity_report(uow: UnitOfWork, actor: Actor, activity_id: int) -> Report:
+async def activity_report(uow: UnitOfWork, clock: Clock, actor: Actor, activity_id: int) -> Report:
     activity = await uow.activities.read(activity_id)
     if activity is None:
         raise NotFound("activity.not_found")
@@ -149,12 +181,16 @@ async def activity_report(uow: UnitOfWork, actor: Actor, activity_id: int) -> Re
         activity.capacity,
         activity.latitude,
         activity.longitude,
+        activity.ends_at,
     )
-    return await _report(uow, activity.title, activity.org_id, None, activity_id, [brief], False, complaints)
+    return await _report(
+        uow, clock.now(), activity.title, activity.org_id, None, activity_id, [brief], False, complaints
+    )
 
 
 async def _report(
     uow: UnitOfWork,
+    now: datetime,
     name: str,
     org_id: int,
     period: Period | None,
@@ -187,6 +223,7 @@ async def _report(
                 hours=hours,
                 satisfaction=sum(ratings) / len(ratings) if ratings else None,
                 responses=sum(1 for r in answers if r.kind is SurveyKind.BENEFICIARY),
+                ended=activity.ends_at <= now,
             )
         )
     beneficiary = _ratings(responses, SurveyKind.BENEFICIARY)
@@ -210,6 +247,7 @@ async def _report(
         complaints=counts,
         comments=_comments(responses, complaints),
         monthly_hours=(),
+        as_of=now,
     )
 
 

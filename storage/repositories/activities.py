@@ -93,7 +93,7 @@ class ActivityRepository(_Repository[Activity]):
         prepared = _BRIEFS.get(shape)
         if prepared is None:
             a = activities.c
-            columns = (a.id, a.title, a.starts_at, a.timezone, a.capacity, a.latitude, a.longitude)
+            columns = (a.id, a.title, a.starts_at, a.timezone, a.capacity, a.latitude, a.longitude, a.ends_at)
             prepared = _BRIEFS[shape] = Prepared(_filtered(select(*columns), query))
         return [ActivityBrief(*row) for row in await prepared.all(self.session, _search_values(query))]
 

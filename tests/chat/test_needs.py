@@ -41,7 +41,7 @@ async def test_anyone_sends_a_need_by_deep_link_each_answer_checked(db, clock, c
     await requester.press("同意")
     assert "联系电话" in requester.texts() and "例如：13812345678" in requester.texts()
     await requester.text("12345")
-    assert "手机号格式不正确" in requester.texts() and "第 3 步" in requester.texts()
+    assert "联系电话格式不正确" in requester.texts() and "第 3 步" in requester.texts()
     await requester.text("138 1234 5678")
     await requester.text("为社区老人讲解如何识别电信诈骗，并现场教大家使用手机挂号")
     await requester.text("health")
@@ -224,3 +224,153 @@ async def test_a_text_after_leaving_the_rejection_question_rejects_nothing(db, c
         user = await uow.users.by_identity(Channel.TELEGRAM, "7006")
         [need] = await uow.needs.for_user(user.id)
         assert need.status is NeedStatus.SUBMITTED
+
+
+async def test_a_landline_with_its_area_code_is_a_contact_and_nonsense_is_refused(
+    db, clock, chat_user
+) -> None:
+    requester = chat_user("7009")
+    await requester.text("/need")
+    await requester.text("梅园街道新村社区居委会")
+    await requester.press("同意")
+    assert "座机号" in requester.texts() and "025-83331234" in requester.texts()
+    await requester.text("请打居委会")
+    refusal = requester.texts()
+    assert "联系电话格式不正确" in refusal and "13812345678" in refusal and "025-83331234" in refusal
+    await requester.text("8333 1234")
+    assert "请加上区号" in requester.texts() and "第 3 步" in requester.texts()
+    await requester.text("025 8333 1234 转 801")
+    assert "第 4 步" in requester.texts()
+    for answer in ("为社区老人讲解防诈骗", "健康助老类", "科技助老", "社会公众"):
+        await (requester.text(answer) if answer.startswith("为") else requester.press(answer))
+    await requester.text("5")
+    await requester.press("完成")
+    await requester.press("线下")
+    await requester.text("2026-12 周末上午")
+    await requester.text("梅园街道社区活动室")
+    assert "联系电话：025-83331234-801" in requester.texts()
+    await requester.press("提交需求")
+    async with db.uow() as uow:
+        user = await uow.users.by_identity(Channel.TELEGRAM, "7009")
+        [need] = await uow.needs.for_user(user.id)
+        assert need.phone == "025-83331234-801"
+
+
+async def test_every_question_of_the_need_form_offers_cancel(db, clock, chat_user) -> None:
+    requester = chat_user("7010")
+    await requester.text("/need")
+    await requester.text("梅园街道社区卫生服务中心")
+    await requester.press("同意")
+    for answer in ("13812345678", "为社区老人讲解防诈骗"):
+        assert "取消" in requester.buttons()
+        await requester.text(answer)
+    for answer in ("健康助老类", "科技助老", "社会公众"):
+        assert "取消" in requester.buttons()
+        await requester.press(answer)
+    assert "第 8 步" in requester.texts() and requester.buttons() == ["取消"]
+    await requester.text("5")
+    assert "第 9 步" in requester.texts() and "取消" in requester.buttons()
+    await requester.press("取消")
+    assert "没有保存" in requester.texts()
+    async with db.uow() as uow:
+        user = await uow.users.by_identity(Channel.TELEGRAM, "7010")
+        assert await uow.needs.for_user(user.id) == []
+
+
+async def test_one_answer_is_changed_at_the_summary_without_the_others(db, clock, chat_user) -> None:
+    requester = chat_user("7011")
+    await _fill_in(requester)
+    assert "修改" in requester.buttons()
+    await requester.press("修改")
+    assert "要修改哪一项" in requester.texts() and "服务地点" in requester.buttons()
+    await requester.press("返回核对")
+    assert "请核对需求内容" in requester.texts()
+
+    await requester.press("修改")
+    await requester.press("联系电话")
+    assert "第 3 步" in requester.texts() and "025-83331234" in requester.texts()
+    await requester.text("025-83331234")
+    summary = requester.texts()
+    assert "联系电话：025-83331234" in summary and "需求方：梅园街道社区卫生服务中心" in summary
+    assert "志愿者人数：5" in summary and "服务地点：梅园街道社区活动室" in summary
+
+    await requester.press("修改")
+    await requester.press("服务内容")  # asked within its area again: the area, then the kind
+    await requester.press("科普教育类")
+    assert "科普讲座" in requester.buttons()
+    await requester.press("科普讲座")
+    assert "服务内容：科普讲座" in requester.texts()
+
+    await requester.press("修改")
+    await requester.press("服务方式")
+    await requester.press("线上")  # online: the place drops out
+    assert "服务方式：线上" in requester.texts() and "服务地点：-" in requester.texts()
+    await requester.press("修改")
+    assert "服务地点" not in requester.buttons()
+    await requester.press("服务方式")
+    await requester.press("线下")  # offline again: the place is asked, then the summary
+    assert "服务地点" in requester.texts() and "第 12 步" in requester.texts()
+    await requester.text("梅园街道社区服务中心二楼")
+    assert "服务地点：梅园街道社区服务中心二楼" in requester.texts()
+
+    await requester.press("修改")
+    await requester.press("专业要求")
+    assert "✅ " not in " ".join(requester.buttons())  # none was picked before
+    await requester.press("医学")
+    await requester.press("完成")
+    assert "专业要求：医学" in requester.texts()
+    await requester.press("提交需求")
+    async with db.uow() as uow:
+        user = await uow.users.by_identity(Channel.TELEGRAM, "7011")
+        [need] = await uow.needs.for_user(user.id)
+        assert need.phone == "025-83331234" and need.service_content.value == "c2"
+        assert need.mode is ActivityMode.OFFLINE and need.place == "梅园街道社区服务中心二楼"
+        assert need.expertise == ["medicine"] and need.volunteers_needed == 5
+
+
+async def test_the_need_form_reads_right_on_a_numbered_channel(db, clock, chat_user) -> None:
+    """Nothing to tap on WeChat: every instruction says to reply; a number stays the volunteers'
+    count; several numbers pick several fields of expertise; 修改 works by its number too."""
+    requester = chat_user("wx-7012", channel=Channel.WECHAT)
+    said: list[str] = []
+
+    async def reply(text: str) -> None:
+        await requester.text(text)
+        said.append(requester.texts())
+
+    await reply("/need")
+    await reply("梅园街道社区卫生服务中心")
+    await reply("1")  # 同意
+    await reply("025-83331234")
+    await reply("为社区老人讲解如何识别电信诈骗")
+    await reply("2")  # the second area
+    back = next(i for i, label in enumerate(requester.buttons(), 1) if "返回" in label)
+    await reply(str(back))
+    assert "第 5 步" in requester.texts()
+    group = next(i for i, label in enumerate(requester.buttons(), 1) if label == "健康助老类")
+    await reply(str(group))
+    await reply("1")  # the first kind of the area
+    await reply("1")  # the first kind of people served
+    assert "第 8 步" in requester.texts() and requester.buttons() == []
+    assert "发送“取消”" in requester.texts()
+    await reply("1")  # one volunteer: a number, not an option
+    assert "第 9 步" in requester.texts() and "可一次回复多个" in requester.texts()
+    await reply("1,2")
+    assert "已选 2 项" in requester.texts()
+    await reply(str(requester.buttons().index("完成 ✔") + 1))
+    await reply(str(requester.buttons().index("线下") + 1))
+    await reply("2026-12 周末上午")
+    await reply("梅园街道社区活动室")
+    assert "志愿者人数：1" in requester.texts() and requester.buttons()[:3] == ["提交需求", "修改", "取消"]
+    await reply("2")  # 修改
+    await reply(str(requester.buttons().index("志愿者人数") + 1))
+    await reply("3")
+    assert "志愿者人数：3" in requester.texts() and "联系电话：025-83331234" in requester.texts()
+    await reply("1")  # 提交需求
+    assert "需求已提交" in requester.texts()
+    for message in said:
+        assert "点“" not in message and "点击" not in message, message
+    async with db.uow() as uow:
+        user = await uow.users.by_identity(Channel.WECHAT, "wx-7012")
+        [need] = await uow.needs.for_user(user.id)
+        assert need.volunteers_needed == 3 and len(need.expertise) == 2

@@ -108,17 +108,33 @@ async def _fixture(db: Database, clock: FakeClock) -> dict:
     return out
 
 
+async def _upcoming(db: Database, clock: FakeClock, org_id: int) -> int:
+    """Activity C of the brigade on 28 December, after NOW: 3 volunteers signed up, none attended yet."""
+    async with db.uow() as uow:
+        admin = await make_admin(uow, clock)
+        c_start = datetime(2026, 12, 28, 1, 0, tzinfo=UTC)
+        c = await make_activity(uow, clock, admin, org_id, title="青少年编程体验", starts_at=c_start,
+                                ends_at=c_start + timedelta(hours=2))  # fmt: skip
+        for _ in range(3):
+            volunteer, _ = await make_volunteer(uow, clock, org_id=org_id)
+            await uow.signups.add(Signup(c.id, volunteer.id, SignupStatus.CONFIRMED, clock.now()))
+        await uow.commit()
+    assert c.id is not None
+    return c.id
+
+
 async def test_report_numbers_match_the_hand_computed_fixture(db, clock) -> None:
     world = await _fixture(db, clock)
     december = Period(date(2026, 12, 1), date(2026, 12, 31))
     async with db.uow() as uow:
-        team = await period_report(uow, world["team_staff"], world["team"], december)
-        brigade = await period_report(uow, world["parent_staff"], world["brigade"], december)
-        single = await activity_report(uow, world["parent_staff"], world["a"])
+        team = await period_report(uow, clock, world["team_staff"], world["team"], december)
+        brigade = await period_report(uow, clock, world["parent_staff"], world["brigade"], december)
+        single = await activity_report(uow, clock, world["parent_staff"], world["a"])
         with pytest.raises(PermissionDenied):  # the team's staff do not read the brigade
-            await period_report(uow, world["team_staff"], world["brigade"], december)
+            await period_report(uow, clock, world["team_staff"], world["brigade"], december)
 
     assert (team.signups, team.attended, team.hours) == (4, 3, Decimal("8.0"))
+    assert single.answered and not team.not_ended  # answers to judge by; every activity is over
     assert (brigade.signups, brigade.attended, brigade.hours) == (5, 4, Decimal("9.5"))
     assert [a.activity_id for a in brigade.activities] == [world["a"], world["b"]]
     assert team.attendance_rate == 0.75
@@ -174,6 +190,67 @@ async def test_the_report_in_telegram_with_charts_and_the_xlsx(db, clock, chat, 
     assert [row[1] for row in book["评分分布"].iter_rows(min_row=2, values_only=True)] == [0, 1, 3, 3, 3]
     months = {row[0]: row[1] for row in book["每月时长"].iter_rows(min_row=2, values_only=True)}
     assert months["2026-12"] == 9.5 and months["2026-01"] == 0
+
+
+async def test_the_attendance_rate_counts_only_the_activities_that_have_ended(
+    db, clock, chat, fake_telegram
+) -> None:
+    """Sign-ups for an activity still to come are no absences: the rate is 4 of the 5 sign-ups of the
+    ended activities A and B (80%), not 4 of all 8 (50%); the chat text and the XLSX say so alike."""
+    world = await _fixture(db, clock)
+    c = await _upcoming(db, clock, world["brigade"])
+    december = Period(date(2026, 12, 1), date(2026, 12, 31))
+    async with db.uow() as uow:
+        brigade = await period_report(uow, clock, world["parent_staff"], world["brigade"], december)
+        upcoming = await activity_report(uow, clock, world["parent_staff"], c)
+    assert (brigade.signups, brigade.attended) == (8, 4)
+    assert (brigade.ended_signups, brigade.ended_attended, brigade.not_ended) == (5, 4, 1)
+    assert brigade.attendance_rate == 0.8
+    assert upcoming.signups == 3 and upcoming.attendance_rate is None
+
+    staff = chat(PARENT_STAFF)
+    await staff.say("/report")
+    text = await staff.press("本月")
+    assert "报名：8 人次；出勤：4 人次" in text
+    assert (
+        "出勤率 80%：只计已结束的 2 个活动（报名 5 人次，出勤 4 人次）；另有 1 个活动尚未结束，不计入" in text
+    )
+    assert "出勤率 50%" not in text and "出勤率 44%" not in text
+    assert f"#{c} 12-28 青少年编程体验：报名 3，尚未结束" in text
+
+    await staff.press("下载 Excel")
+    [sent] = [call for call in fake_telegram.calls("sendDocument") if call.ok]
+    book = openpyxl.load_workbook(io.BytesIO(sent.params["document"].data))
+    summary = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=2, values_only=True)}
+    assert summary["报名人次"] == 8 and summary["出勤人次"] == 4
+    assert summary["已结束的活动数"] == 2 and summary["已结束活动的报名人次"] == 5
+    assert summary["已结束活动的出勤人次"] == 4 and summary["出勤率（%，只计已结束的活动）"] == 80
+    assert summary["统计时间"] == "2026-12-20 10:00"
+    status = {row[0]: row[3] for row in book["活动"].iter_rows(min_row=2, values_only=True)}
+    assert status == {world["a"]: "已结束", world["b"]: "已结束", c: "未结束", "合计": None}
+
+    text = await staff.say(f"/report act-{c}")
+    assert "报名：3 人次；出勤：0 人次" in text and "出勤率：活动还没有结束，结束后才计算" in text
+
+
+async def test_without_survey_answers_the_report_says_so_and_how_to_get_them(
+    db, clock, chat, fake_telegram
+) -> None:
+    """Activity B has no answers: no judgement of its averages, but how to collect answers."""
+    world = await _fixture(db, clock)
+    async with db.uow() as uow:
+        single = await activity_report(uow, clock, world["parent_staff"], world["b"])
+    assert not single.answered and single.improvements == ()
+    staff = chat(PARENT_STAFF)
+    text = await staff.say(f"/report act-{world['b']}")
+    assert "各项平均分均不低于" not in text
+    assert "还没有人填写满意度调查，暂时无法给出改进建议" in text
+    assert "在活动卡片上选择“📋 满意度调查”" in text
+    await staff.press("下载 Excel")
+    [sent] = [call for call in fake_telegram.calls("sendDocument") if call.ok]
+    book = openpyxl.load_workbook(io.BytesIO(sent.params["document"].data))
+    summary = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=2, values_only=True)}
+    assert summary["需改进（平均分低于 3.5）"] == "暂无问卷回答"
 
 
 async def test_wechat_typed_range_is_checked_and_the_report_follows(db, clock, wechat) -> None:
