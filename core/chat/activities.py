@@ -34,7 +34,7 @@ from core.errors import DomainError
 from core.ports import ActivityQuery
 from core.services.activities import get_activity, read_activity
 from core.services.notices import BRIEFING_AHEAD, briefing_params
-from core.services.signups import ActivityFull, cancel_signup, sign_up
+from core.services.signups import ActivityEnded, ActivityFull, cancel_signup, sign_up
 
 router = Router()
 
@@ -157,9 +157,9 @@ async def _places_left(turn: Turn, activity: Activity) -> int:
 async def show_card(turn: Turn, pressed: ActivityCard) -> None:
     activity = await read_activity(turn.uow, pressed.activity_id)
     t = turn.t
-    lines = [
-        t("chat.card.title", title=activity.title, status=t(f"code.activity_status.{activity.status.value}"))
-    ]
+    now = turn.clock.now()
+    status = activity.status_at(now)
+    lines = [t("chat.card.title", title=activity.title, status=t(f"code.activity_status.{status.value}"))]
     lines.append(t("chat.card.kind", kind=t(f"code.service_content.{activity.service_content.value}")))
     if activity.training_kind is not None:  # 2-7.4: a training, for the volunteers' own skills
         lines.append(t("trainings.card.kind", kind=t(f"code.training_kind.{activity.training_kind.value}")))
@@ -186,8 +186,10 @@ async def show_card(turn: Turn, pressed: ActivityCard) -> None:
         lines.append(t("chat.card.min_age", age=activity.minimum_age))
     if activity.needs_insurance:
         lines.append(t("chat.card.insurance"))
-    left = await _places_left(turn, activity)
-    lines.append(t("chat.card.places", left=left, capacity=activity.capacity))
+    if activity.signup_open(now):  # places left mean nothing once sign-up is closed
+        lines.append(
+            t("chat.card.places", left=await _places_left(turn, activity), capacity=activity.capacity)
+        )
     choices: list[Choice] = []
     mine = (
         await turn.uow.signups.live(activity.id or 0, turn.actor.volunteer_id)
@@ -196,13 +198,18 @@ async def show_card(turn: Turn, pressed: ActivityCard) -> None:
     )
     if mine is not None:
         lines.append(t("chat.card.my_status", status=t(f"code.signup_status.{mine.status.value}")))
-        choices.append(turn.choice("chat.button.cancel_signup", AskCancelSignup(mine.id or 0)))
-    elif activity.open_for_signup:
+        if activity.starts_at > now:  # once begun, a volunteer's own sign-up is no longer withdrawn
+            choices.append(turn.choice("chat.button.cancel_signup", AskCancelSignup(mine.id or 0)))
+    elif activity.signup_open(now):
         choices.append(turn.choice("chat.button.sign_up", SignUp(pressed.activity_id)))
-    if may_share(turn, activity.org_id):
+    elif activity.ended(now):
+        lines.append(t("chat.card.ended"))
+    if may_share(turn, activity.org_id) and activity.signup_open(now):
         choices.append(turn.choice("chat.qr.button", ActivityQr(pressed.activity_id)))
-    if activity.starts_at <= turn.clock.now():  # 1-6.1.2 d: once it has begun, anyone may complain
+    if activity.starts_at <= now:  # 1-6.1.2 d: once it has begun, anyone may complain
         choices.append(turn.choice("complaint.button.card", ComplainAboutActivity(pressed.activity_id)))
+    if activity.ended(now) and turn.actor.volunteer_id is not None:
+        choices.append(turn.choice("chat.menu.mine", MyActivities()))
     choices.append(turn.choice("chat.find.other", Find()))
     turn.say_text("\n".join(lines), *choices)
 
@@ -220,7 +227,8 @@ async def start_signup(
         turn.say("chat.signup.register_first", turn.choice("chat.menu.register", register))
         return
     activity = await read_activity(turn.uow, activity_id)
-    if activity.needs_insurance and not insured:
+    # Closed, nothing to insure for: the sign-up below says why.
+    if activity.needs_insurance and not insured and activity.signup_open(turn.clock.now()):
         # 2-6.2 d, 4-5.1.4: the volunteer confirms cover before taking a place.
         turn.say(
             "chat.signup.insurance_question",
@@ -241,6 +249,13 @@ async def start_signup(
             turn.choice("chat.find.other", Find()),
         )
         return
+    except ActivityEnded as ended:  # a card shown before the end: the way on is another activity
+        turn.refuse(
+            ended,
+            turn.choice("chat.menu.find", Find()),
+            turn.choice("chat.menu.mine", MyActivities()),
+        )
+        return
     await _tell_signup(turn, activity, signup)
 
 
@@ -257,14 +272,22 @@ async def _tell_signup(turn: Turn, activity: Activity, signup: Signup) -> None:
     if signup.status is SignupStatus.APPLIED:
         turn.say("chat.signup.applied", turn.choice("chat.menu.mine", MyActivities()), title=activity.title)
         return
+    now = turn.clock.now()
+    # 3-6.1.3.2: the briefing comes 3 days before; inside the 3 days it is given at once, below, and
+    # the sign-up is itself the confirmation (temporary confirmation); once begun, the volunteer comes now.
+    if activity.starts_at <= now:
+        key = "chat.signup.confirmed_started"
+    elif activity.starts_at - now <= BRIEFING_AHEAD:
+        key = "chat.signup.confirmed_briefed"
+    else:
+        key = "chat.signup.confirmed"
     turn.say(
-        "chat.signup.confirmed",
+        key,
         turn.choice("chat.menu.mine", MyActivities()),
         title=activity.title,
         start=turn.local_time(activity.starts_at, activity.timezone),
     )
-    # 3-6.1.3.2: inside the 3 days the briefing is given at once (temporary confirmation).
-    if activity.starts_at - turn.clock.now() <= BRIEFING_AHEAD:
+    if key != "chat.signup.confirmed":
         # The same plan fields as the briefing sent 3 days before; in a reply the place's name suffices.
         params = {**briefing_params(activity), "place": activity.place_name or activity.online_url}
         turn.say_text(turn.t("chat.signup.briefing_now", **params))

@@ -9,7 +9,7 @@ from typing import Any
 from core.chat.activity_form import FORM, NOT_TRAINING, training_of
 from core.chat.messages import Input
 from core.chat.router import Router
-from core.chat.staff_activities import staff_activity, staff_card, viewed_activity
+from core.chat.staff_activities import refuse_after_end, staff_activity, staff_card, viewed_activity
 from core.chat.turn import Turn
 from core.domain.actions import (
     AskEditActivity,
@@ -22,6 +22,8 @@ from core.domain.codes import (
     RiskLevel,
 )
 from core.services.activities import (
+    EndedActivity,
+    check_editable,
     update_activity,
 )
 
@@ -96,9 +98,21 @@ def _field_value(data: dict[str, Any], field: str) -> Any:
     return "" if value is None and field in ("risks", "emergency_plan", "place_name", "address") else value
 
 
+def _still_editable(turn: Turn, activity: Activity) -> bool:
+    """A card shown before the end offers 修改 still: once ended, the refusal, before any question."""
+    try:
+        check_editable(activity, turn.clock.now())
+    except EndedActivity as error:
+        refuse_after_end(turn, error, activity)
+        return False
+    return True
+
+
 @router.button(AskEditActivity)
 async def ask_edit(turn: Turn, action: AskEditActivity) -> None:
     activity = await viewed_activity(turn, action.activity_id)
+    if not _still_editable(turn, activity):
+        return
     choices = [
         turn.choice(f"chat.org.edit.field.{group}", EditActivity(action.activity_id, group))
         for group in EDIT_GROUPS
@@ -114,6 +128,8 @@ async def ask_edit(turn: Turn, action: AskEditActivity) -> None:
 @router.button(EditActivity)
 async def start_edit(turn: Turn, action: EditActivity) -> None:
     activity = await staff_activity(turn, action.activity_id)
+    if not _still_editable(turn, activity):
+        return
     if action.group not in EDIT_GROUPS:
         await ask_edit(turn, AskEditActivity(action.activity_id))
         return
@@ -139,7 +155,11 @@ async def edit_step(turn: Turn, given: Input) -> None:
         return
     changes = {field: _field_value(data, field) for field in fields}
     activity_id = int(data["activity"])
-    activity = await update_activity(turn.uow, turn.clock, turn.actor, activity_id, changes)
+    try:
+        activity = await update_activity(turn.uow, turn.clock, turn.actor, activity_id, changes)
+    except EndedActivity as error:  # it ended while the question was asked
+        refuse_after_end(turn, error, await staff_activity(turn, activity_id))
+        return
     turn.state.clear()
     turn.say("chat.org.edit.done", title=activity.title)
     await staff_card(turn, StaffCard(activity_id))

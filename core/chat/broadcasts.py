@@ -14,6 +14,7 @@ from core.chat.router import Router
 from core.chat.staff_activities import viewed_activity
 from core.chat.turn import Turn
 from core.domain.actions import BroadcastPreview, BroadcastRefresh, BroadcastSend, BroadcastStop, StaffCard
+from core.errors import NotEligible
 from core.services.broadcasts import (
     CallProgress,
     call_progress,
@@ -28,8 +29,12 @@ router = Router()
 @router.button(BroadcastPreview)
 async def preview(turn: Turn, action: BroadcastPreview) -> None:
     activity = await viewed_activity(turn, action.activity_id)
-    audience = await recruitment_audience(turn.uow, turn.clock, turn.actor, action.activity_id)
     back = turn.choice("chat.org.view", StaffCard(action.activity_id))
+    try:
+        audience = await recruitment_audience(turn.uow, turn.clock, turn.actor, action.activity_id)
+    except NotEligible as error:  # full, closed or begun since the card was shown
+        turn.refuse(error, back)
+        return
     if not audience.user_ids:
         turn.say("chat.broadcast.nobody", back, title=activity.title)
         return
@@ -45,7 +50,11 @@ async def preview(turn: Turn, action: BroadcastPreview) -> None:
 @router.button(BroadcastSend)
 async def send(turn: Turn, action: BroadcastSend) -> None:
     await viewed_activity(turn, action.activity_id)
-    progress = await call_recruitment(turn.uow, turn.clock, turn.actor, action.activity_id)
+    try:
+        progress = await call_recruitment(turn.uow, turn.clock, turn.actor, action.activity_id)
+    except NotEligible as error:  # full, closed or begun since the preview: nothing was queued
+        turn.refuse(error, turn.choice("chat.org.view", StaffCard(action.activity_id)))
+        return
     # A new message, the card: the preview above it stays as it was.
     _card(turn, progress, in_place=False)
 

@@ -44,10 +44,13 @@ from core.errors import DomainError
 from core.ports import ActivityQuery
 from core.services.access import may_see_private_data, require_staff
 from core.services.activities import (
+    EndedActivity,
     cancel_activity,
+    check_cancellable,
     get_activity,
     publish_activity,
 )
+from core.services.broadcasts import call_refusal
 from core.services.needs import tell_requester_scheduled
 from core.services.presence import turnout
 
@@ -76,6 +79,7 @@ async def list_activities(turn: Turn, action: StaffActivities) -> None:
         offset=offset,
     )
     found = await turn.uow.activities.search(query)
+    now = turn.clock.now()
     if not found:
         turn.say(
             "chat.org.list.none",
@@ -90,7 +94,7 @@ async def list_activities(turn: Turn, action: StaffActivities) -> None:
                 "title",
                 date=turn.local_time(a.starts_at, a.timezone)[5:],
                 title=a.title,
-                status=turn.t(f"code.activity_status.{a.status.value}"),
+                status=turn.t(f"code.activity_status.{a.status_at(now).value}"),
             ),
             StaffCard(a.id or 0).pack(),
         )
@@ -120,12 +124,14 @@ async def viewed_activity(turn: Turn, activity_id: int) -> Activity:
 async def staff_card(turn: Turn, action: StaffCard) -> None:
     activity = await viewed_activity(turn, action.activity_id)
     assert activity.id is not None
+    now = turn.clock.now()
     counts = {s: await turn.uow.signups.count(activity.id, frozenset({s})) for s in SignupStatus}
+    held = counts[SignupStatus.CONFIRMED] + counts[SignupStatus.ATTENDED] + counts[SignupStatus.ABSENT]
     choices: list[Choice] = []
     if activity.status is ActivityStatus.DRAFT:
         choices.append(turn.choice("chat.org.publish", Publish(activity.id)))
     choices.append(turn.choice("chat.org.signups", SignupList(activity.id)))
-    if activity.status is ActivityStatus.PUBLISHED and activity.starts_at > turn.clock.now():
+    if call_refusal(activity, held, now) is None:  # places to fill, before the start (3-6.1.3.3)
         choices.append(turn.choice("chat.org.broadcast", BroadcastPreview(activity.id)))
     choices += [
         turn.choice("chat.org.attendance", Roster(activity.id)),
@@ -135,29 +141,28 @@ async def staff_card(turn: Turn, action: StaffCard) -> None:
         turn.choice("chat.org.stats", SurveyStats(activity.id)),
     ]
     # 3-6.3: the record, once the activity has been held and has ended
-    held = activity.status not in (ActivityStatus.DRAFT, ActivityStatus.CANCELLED)
-    if held and activity.ends_at <= turn.clock.now():
+    if activity.ended(now):
         choices.append(turn.choice("report.button.open", OpenReport(activity.id)))
         choices.append(turn.choice("evaluation.button.open", EvaluateAttendees(activity.id)))  # 2-10.1
     if may_share(turn, activity.org_id):
         choices.append(turn.choice("chat.org.survey_qr", SurveyQr(activity.id)))
     choices.append(turn.choice("matching.button.survey", SurveyLinks(activity.id)))  # 3-8.1.2.1
-    if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED):
+    if activity.status_at(now) in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED):  # still to come
         choices.append(turn.choice("matching.button.match", MatchActivity(activity.id)))  # 3-6.1.2
-    if activity.status in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, ActivityStatus.ONGOING):
+    # Once ended, neither: the plan is what was held (services.activities check_editable).
+    open_ = (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, ActivityStatus.ONGOING)
+    if activity.status in open_ and not activity.ended(now):
         choices.append(turn.choice("chat.org.edit", AskEditActivity(activity.id)))
         choices.append(turn.choice("chat.org.cancel", AskCancelActivity(activity.id)))
     choices.append(turn.choice("chat.org.list", StaffActivities(0)))
     card = turn.t(
         "chat.org.card",
         title=activity.title,
-        status=turn.t(f"code.activity_status.{activity.status.value}"),
+        status=turn.t(f"code.activity_status.{activity.status_at(now).value}"),
         time=turn.local_time(activity.starts_at, activity.timezone),
         place=activity.place_name or activity.online_url or "-",
         capacity=activity.capacity,
-        confirmed=counts[SignupStatus.CONFIRMED]
-        + counts[SignupStatus.ATTENDED]
-        + counts[SignupStatus.ABSENT],
+        confirmed=held,
         waitlisted=counts[SignupStatus.WAITLISTED],
         applied=counts[SignupStatus.APPLIED],
         attended=counts[SignupStatus.ATTENDED],
@@ -212,9 +217,8 @@ async def signup_list(turn: Turn, action: SignupList) -> None:
             n=i,
             name=name,
             phone=phone,
-            status=turn.t(f"code.signup_status.{status.value}"),
+            status=_standing(turn, status, answered=signup_id in answered, ahead=ahead),
         )
-        + (_presence_mark(turn, status, signup_id in answered) if ahead else "")
         for i, (signup_id, name, phone, status) in enumerate(rows, 1)
     ]
     # 3-6.1.3.2: before the start, who answered the briefing; after it, attendance tells the rest.
@@ -227,11 +231,12 @@ async def signup_list(turn: Turn, action: SignupList) -> None:
     )
 
 
-def _presence_mark(turn: Turn, status: SignupStatus, answered: bool) -> str:
-    """3-6.1.3.2: who answered the briefing, among those holding a place before the start."""
-    if status is not SignupStatus.CONFIRMED:
-        return ""
-    return " " + turn.t("chat.org.presence.yes" if answered else "chat.org.presence.waiting")
+def _standing(turn: Turn, status: SignupStatus, *, answered: bool, ahead: bool) -> str:
+    """One word per volunteer: before the start, a place held reads as whether the briefing was
+    answered (3-6.1.3.2: confirmed to come, or not yet); otherwise the sign-up's status."""
+    if ahead and status is SignupStatus.CONFIRMED:
+        return turn.t("chat.org.presence.yes" if answered else "chat.org.presence.waiting")
+    return turn.t(f"code.signup_status.{status.value}")
 
 
 @router.button(ExportSignups)
@@ -257,8 +262,24 @@ async def export(turn: Turn, action: ExportSignups) -> None:
 @router.button(AskCancelActivity)
 async def ask_cancel(turn: Turn, action: AskCancelActivity) -> None:
     activity = await staff_activity(turn, action.activity_id)
+    try:
+        check_cancellable(activity, turn.clock.now())  # a card shown before the end: no reason asked
+    except EndedActivity as error:
+        refuse_after_end(turn, error, activity)
+        return
     turn.state.start(CANCEL_ACTIVITY, "reason", activity=action.activity_id)
     _ask_reason(turn, activity, StaffCard(action.activity_id))
+
+
+def refuse_after_end(turn: Turn, error: DomainError, activity: Activity) -> None:
+    """An ended activity is neither cancelled nor changed: the refusal leads to where a wrong hour
+    is put right (工时确认) and what happened is told (活动记录, 3-6.3)."""
+    turn.state.clear()
+    assert activity.id is not None
+    choices = [turn.choice("records.button.review", ReviewRecords(activity.id))]
+    if activity.ended(turn.clock.now()):
+        choices.append(turn.choice("report.button.open", OpenReport(activity.id)))
+    turn.refuse(error, *choices, turn.choice("chat.org.view", StaffCard(activity.id)))
 
 
 def _ask_reason(turn: Turn, activity: Activity, card: StaffCard) -> None:
@@ -277,7 +298,11 @@ async def cancel_step(turn: Turn, given: Input) -> None:
         turn.refuse(error)
         _ask_reason(turn, await staff_activity(turn, card.activity_id), card)
         return
-    activity = await cancel_activity(turn.uow, turn.clock, turn.actor, card.activity_id, reason)
+    try:
+        activity = await cancel_activity(turn.uow, turn.clock, turn.actor, card.activity_id, reason)
+    except EndedActivity as error:  # it ended while the reason was asked
+        refuse_after_end(turn, error, await staff_activity(turn, card.activity_id))
+        return
     turn.state.clear()
     turn.say(
         "chat.org.cancel.done", turn.choice("chat.org.menu_button", OrganizerMenu()), title=activity.title

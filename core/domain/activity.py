@@ -30,6 +30,9 @@ class ActivityStatus(StrEnum):
 
 
 OPEN_FOR_SIGNUP = frozenset({ActivityStatus.PUBLISHED, ActivityStatus.ONGOING})
+# Stored statuses that the clock moves on: a published activity is under way from its start and over
+# at its end. Nothing writes ONGOING or FINISHED; status_at says them.
+_FOLLOWS_THE_CLOCK = frozenset({ActivityStatus.PUBLISHED, ActivityStatus.ONGOING})
 ADULT_AGE = 18
 CAPACITY_MAX = 10_000  # places an activity planned in chat may offer
 LONGEST = timedelta(days=31)  # an activity planned in chat lasts no longer
@@ -226,7 +229,29 @@ class Activity:
 
     @property
     def open_for_signup(self) -> bool:
+        """The stored status admits sign-ups; whether the time still does is ``signup_open``."""
         return self.status in OPEN_FOR_SIGNUP
+
+    def status_at(self, now: datetime) -> ActivityStatus:
+        """The status as it stands at ``now``, which volunteers and staff are shown and the rules
+        follow: published, then ongoing from the start, then finished from the end. Draft, cancelled
+        and recorded stay as stored."""
+        if self.status not in _FOLLOWS_THE_CLOCK:
+            return self.status
+        if now < self.starts_at:
+            return ActivityStatus.PUBLISHED
+        if now < self.ends_at:
+            return ActivityStatus.ONGOING
+        return ActivityStatus.FINISHED
+
+    def signup_open(self, now: datetime) -> bool:
+        """Sign-up is open once published and until the end: on the day, people recruited on site
+        (2-7.2) sign up too; inside the 3 days a sign-up is briefed at once (3-6.1.3.2)."""
+        return self.status_at(now) in OPEN_FOR_SIGNUP
+
+    def ended(self, now: datetime) -> bool:
+        """Held and over (finished or recorded, 3-6.3): hours, certificates and the record rest on it."""
+        return self.status_at(now) in (ActivityStatus.FINISHED, ActivityStatus.RECORDED)
 
     @property
     def has_place(self) -> bool:

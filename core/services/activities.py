@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
 from core.domain.activity import OPEN_FOR_SIGNUP, Activity, ActivityStatus
@@ -12,6 +13,7 @@ from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_staff
 from core.services.broadcasts import refresh_calls, withdraw_calls
 from core.services.notices import (
+    local,
     move_briefings,
     notify_activity_cancelled,
     notify_activity_changed,
@@ -46,6 +48,31 @@ EDITABLE = frozenset(f.name for f in fields(Activity)) - {
     "published_at",
     "checkin_secret",
 }
+
+
+class EndedActivity(Conflict):
+    """The activity has been held and is over: it stands as it was held."""
+
+
+def check_editable(activity: Activity, now: datetime) -> None:
+    """Once ended, the plan is what was held and nothing of it changes any more: its time and place
+    bound the check-ins the hours come from (2-6.3 a), certificates name it (4-5.5) and the 3-6.3
+    record is filed on it. What really happened goes into the record (活动记录: content, beneficiaries,
+    service time); a wrong hour is voided in 工时确认."""
+    if activity.ended(now):
+        raise EndedActivity(
+            "activity.edit.ended", title=activity.title, end=local(activity.ends_at, activity.timezone)
+        )
+
+
+def check_cancellable(activity: Activity, now: datetime) -> None:
+    """Held and over, an activity is not called off: the hours confirmed on it stand (2-6.3), and a
+    cancelled activity would carry them for something that never took place. A wrong record is
+    voided in 工时确认 instead."""
+    if activity.ended(now):
+        raise EndedActivity(
+            "activity.cancel.ended", title=activity.title, end=local(activity.ends_at, activity.timezone)
+        )
 
 
 async def _base_place(uow: UnitOfWork, activity: Activity) -> None:
@@ -94,6 +121,7 @@ async def update_activity(
     unknown = set(changes) - EDITABLE
     if unknown:
         raise InvalidInput("activity.field.unknown", field=sorted(unknown)[0])
+    now = clock.now()
     moved = any(
         getattr(activity, name) != value for name, value in changes.items() if name in _WHEN_AND_WHERE
     )
@@ -102,6 +130,8 @@ async def update_activity(
         # 2-7.4: hours already recorded stay what they were recorded as (service or training).
         if await uow.records.for_activity(activity.id):
             raise Conflict("trainings.kind_locked")
+    if any(getattr(activity, name) != value for name, value in changes.items()):
+        check_editable(activity, now)  # a field answered with its present value changes nothing
     for name, value in changes.items():
         setattr(activity, name, value)
     await _base_place(uow, activity)
@@ -140,7 +170,9 @@ async def cancel_activity(
 ) -> Activity:
     """Cancelled with a reason; every live sign-up is cancelled with it (the volunteers are told)."""
     activity = await _own(uow, actor, activity_id, lock=True)
-    if activity.status in (ActivityStatus.CANCELLED, ActivityStatus.FINISHED, ActivityStatus.RECORDED):
+    now = clock.now()
+    check_cancellable(activity, now)
+    if activity.status is ActivityStatus.CANCELLED:
         raise Conflict("activity.cancel.too_late", status=activity.status)
     if not reason.strip():
         raise InvalidInput("activity.cancel.reason_required")
@@ -151,7 +183,7 @@ async def cancel_activity(
     for signup in await uow.signups.for_activity(activity.id):
         if signup.status in LIVE:
             signup.status = SignupStatus.CANCELLED
-            signup.cancelled_at = clock.now()
+            signup.cancelled_at = now
             signup.cancel_reason = reason.strip()
             told.append(signup)
     await withdraw_briefings(uow, clock, told)

@@ -12,13 +12,14 @@ progress is counted from its notices, and staff may stop it, which withdraws the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from core.domain.actions import ActivityCard
 from core.domain.activity import Activity, ActivityStatus
 from core.domain.dialog import Notice
 from core.domain.identity_numbers import age_on
 from core.domain.people import Actor
+from core.domain.signup import HOLDS_PLACE
 from core.errors import Conflict, NotEligible, NotFound
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_staff
@@ -57,10 +58,11 @@ async def recruitment_audience(uow: UnitOfWork, clock: Clock, actor: Actor, acti
     if activity is None:
         raise NotFound("activity.not_found")
     await require_staff(uow, actor, activity.org_id)
-    if activity.status is not ActivityStatus.PUBLISHED or activity.starts_at <= clock.now():
-        raise NotEligible("broadcast.not_open", status=activity.status)
-    org_ids = [activity.org_id, *await uow.orgs.descendant_ids(activity.org_id)]
     assert activity.id is not None
+    refusal = call_refusal(activity, await uow.signups.count(activity.id, HOLDS_PLACE), clock.now())
+    if refusal is not None:
+        raise refusal
+    org_ids = [activity.org_id, *await uow.orgs.descendant_ids(activity.org_id)]
     recipients = await uow.volunteers.recruitable(org_ids, activity.id)
     needed = activity.qualifications_needed
     kind = activity.service_content.value
@@ -72,6 +74,22 @@ async def recruitment_audience(uow: UnitOfWork, clock: Clock, actor: Actor, acti
         and _old_enough(activity, r.birth_date)
     )
     return Audience(activity, user_ids)
+
+
+def call_refusal(activity: Activity, taken: int, now: datetime) -> NotEligible | None:
+    """Why a call for volunteers would be no use now (``taken``: the places held), or None when it may
+    go out. 3-6.1.3.3: a call is for places still to fill, while sign-up is open and before the start
+    (once it has begun, those called could not come)."""
+    status = activity.status_at(now)
+    if status is ActivityStatus.ONGOING:
+        return NotEligible(
+            "broadcast.started", title=activity.title, start=local(activity.starts_at, activity.timezone)
+        )
+    if status is not ActivityStatus.PUBLISHED:
+        return NotEligible("broadcast.not_open", status=status)
+    if activity.places_left(taken) == 0:
+        return NotEligible("broadcast.full", title=activity.title, capacity=activity.capacity)
+    return None
 
 
 def _old_enough(activity: Activity, born: date | None) -> bool:

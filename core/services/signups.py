@@ -9,7 +9,13 @@ from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
 from core.errors import Conflict, NotEligible, NotFound, PermissionDenied
 from core.ports import Clock, UnitOfWork
 from core.services.access import audit, require_staff
-from core.services.notices import BRIEFING_AHEAD, notify_promoted, schedule_briefing, withdraw_briefings
+from core.services.notices import (
+    BRIEFING_AHEAD,
+    local,
+    notify_promoted,
+    schedule_briefing,
+    withdraw_briefings,
+)
 from core.services.reminders import withdraw_reminders
 
 # 3-6.1.3.3: promoted inside the 3 days, a volunteer has this long (and at most until an hour before the
@@ -22,6 +28,12 @@ class ActivityFull(NotEligible):
     """Every place is taken; the volunteer may join the waitlist instead."""
 
     key = "signup.full"
+
+
+class ActivityEnded(NotEligible):
+    """The activity is over: nothing to sign up for; the volunteer may look for another."""
+
+    key = "signup.ended"
 
 
 async def sign_up(
@@ -41,7 +53,9 @@ async def sign_up(
     if activity is None:
         raise NotFound("activity.not_found")
     now = clock.now()
-    if not activity.open_for_signup or activity.ends_at <= now:
+    if activity.ended(now):
+        raise ActivityEnded(title=activity.title, end=local(activity.ends_at, activity.timezone))
+    if not activity.signup_open(now):
         raise NotEligible("signup.closed")
     volunteer = await uow.volunteers.read(actor.volunteer_id)
     assert volunteer is not None
@@ -102,7 +116,7 @@ async def fill_places(uow: UnitOfWork, clock: Clock, actor: Actor, activity: Act
     volunteer is told, then briefed (3-6.1.3.2). The caller holds the activity's lock."""
     promoted: list[Signup] = []
     assert activity.id is not None
-    if not activity.open_for_signup:
+    if not activity.signup_open(clock.now()):  # over: a place freed after the end is no place
         return promoted
     while await _has_free_place(uow, activity):
         first = await uow.signups.first_waitlisted(activity.id)

@@ -322,8 +322,8 @@ async def test_signup_needs_a_registered_volunteer_and_an_open_activity(
     async with db.uow() as uow:
         with pytest.raises(NotFound):
             await sign_up(uow, clock, s.volunteers[0], 424242)
-    clock.advance(days=11)  # the activity has ended
-    assert (await _refusal(db, clock, s.volunteers[0], s.activity_id)).key == "signup.closed"
+    clock.advance(days=11)  # the activity has ended: the refusal says so
+    assert (await _refusal(db, clock, s.volunteers[0], s.activity_id)).key == "signup.ended"
 
 
 async def test_only_the_volunteer_or_the_orgs_staff_cancel_a_signup(db: Database, clock: FakeClock) -> None:
