@@ -83,6 +83,7 @@ class Context:
     settings: Settings
     t: Translator
     clock: Clock
+    lang: str | None = None  # --lang as given; None: the settings' language (or the default)
 
     def say(self, key: str, **params: Any) -> None:
         print(self.t(key, **params))
@@ -390,6 +391,7 @@ async def chat_command(ctx: Context, args: argparse.Namespace) -> None:
             sys.stdout,
             files=ctx.settings.data_dir / "chat-files",
             language_hint=ctx.t.language,
+            language=ctx.lang,
             echo=not interactive,
         )
 
@@ -822,7 +824,7 @@ def _main(argv: list[str]) -> int:
             first = settings_error.errors()[0]
             name = "STVS_" + "_".join(str(part) for part in first["loc"]).upper()
             raise CliError("cli.settings.invalid", name=name, detail=first["msg"])
-        context = Context(settings=settings, t=t, clock=bootstrap.clock())
+        context = Context(settings=settings, t=t, clock=bootstrap.clock(), lang=language)
         asyncio.run(args.run(context, args))
         return EXIT_OK
     except CliError as error:

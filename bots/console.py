@@ -23,6 +23,7 @@ from core.chat.messages import (
 )
 from core.domain.codes import Channel
 from core.domain.identity_numbers import ascii_form
+from core.services.users import ensure_user, set_language
 from locales import translator
 
 _LOCATION = re.compile(r"^@\s*(-?\d+(?:\.\d+)?)\s*[,\s]\s*(-?\d+(?:\.\d+)?)$")
@@ -63,10 +64,15 @@ async def chat(
     *,
     files: Path,
     language_hint: str = "zh_CN",
+    language: str | None = None,
     echo: bool = False,
 ) -> int:
     """Reads lines until the end of input, one turn each; returns how many turns were taken. With
-    ``echo`` (input from a pipe), each line is printed after "> " so the transcript reads as a chat."""
+    ``echo`` (input from a pipe), each line is printed after "> " so the transcript reads as a chat.
+    ``language`` (``stvs --lang en chat``): the person's language from now on, as /language sets it;
+    without it a known person keeps theirs, and a new one gets ``language_hint``."""
+    if language is not None:
+        await _speak(conversation, external_id, language)
     turns = 0
     for line in lines:
         given = parse_line(line)
@@ -80,3 +86,12 @@ async def chat(
             print(render(outgoing.replies, outgoing.language, files), file=out)
         print(file=out, flush=True)
     return turns
+
+
+async def _speak(conversation: Conversation, external_id: str, language: str) -> None:
+    async with conversation.uows() as uow:
+        user = await ensure_user(uow, conversation.clock, Channel.CONSOLE, external_id, language=language)
+        assert user.id is not None
+        if user.language != language:
+            await set_language(uow, user.id, language)
+        await uow.commit()

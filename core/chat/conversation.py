@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.chat.forms import pick_number
 from core.chat.messages import (
     Button,
     Command,
@@ -152,7 +153,7 @@ class Conversation:
                     given = _numbered(given, state.offered)
                 if numbered and _out_of_range(given, state):
                     # Nothing else a number can mean outside a flow: say which numbers answer.
-                    turn.say("chat.pick_number", count=len(state.offered))
+                    pick_number(turn, len(state.offered))
                 else:
                     await self._route(turn, given)
                 offered = _offered(turn.replies)
@@ -202,14 +203,9 @@ class Conversation:
     async def _route(self, turn: Turn, given: Input) -> None:
         routes = self.routes
         if isinstance(given, Text):
-            # Typed as people type them, these leave any step: never taken as an answer.
-            word = given.text.strip().lower()
-            if word in _CANCEL_WORDS:
-                given = Command("cancel", "")
-            elif word in _MENU_WORDS:
-                turn.state.clear()
-                await routes.menu(turn, "")
-                return
+            name = TYPED_COMMANDS.get(" ".join(given.text.split()).lower())
+            if name is not None and (name in _ANY_STEP or not turn.state.flow):
+                given = Command(name, "")
         if isinstance(given, Command):
             name = given.name.lower()
             if name == "cancel":
@@ -270,8 +266,56 @@ def _forged(payload: str) -> bool:
 
 
 _LONG_NUMBER = re.compile(r"\d{10,}")
-_CANCEL_WORDS = frozenset({"取消", "退出", "cancel"})
-_MENU_WORDS = frozenset({"菜单", "主菜单", "帮助", "menu", "help", "?", "？"})
+
+# Words typed for the main tools, read as the command they name: the names the README and WeChat's
+# menu use, in Chinese and English, spaces squeezed, any case. Cancel, menu and help leave any question
+# (never taken as an answer); the others open their tool only where no question waits, so that a form's
+# answer ("签到" as a title, "导出" in a feedback) is taken as written.
+TYPED_COMMANDS: Mapping[str, str] = {
+    "取消": "cancel",
+    "退出": "cancel",
+    "cancel": "cancel",
+    "菜单": "menu",
+    "主菜单": "menu",
+    "menu": "menu",
+    "帮助": "help",
+    "help": "help",
+    "?": "help",
+    "？": "help",
+    "注册": "start",
+    "注册志愿者": "start",
+    "register": "start",
+    "找活动": "find",
+    "find": "find",
+    "我的活动": "my",
+    "我的报名": "my",
+    "签到": "checkin",
+    "签退": "checkin",
+    "check in": "checkin",
+    "checkin": "checkin",
+    "我的时长": "hours",
+    "hours": "hours",
+    "服务证明": "certificate",
+    "certificate": "certificate",
+    "个人资料": "profile",
+    "profile": "profile",
+    "意见反馈": "feedback",
+    "feedback": "feedback",
+    "提出需求": "need",
+    "组织者": "organizer",
+    "organizer": "organizer",
+    "发布活动": "publish",
+    "publish": "publish",
+    "导出": "export",
+    "export": "export",
+    "逾期记录": "records",
+    "活动记录": "records",
+    "records": "records",
+    "承接": "needs",
+    "承接需求": "needs",
+    "needs": "needs",
+}
+_ANY_STEP = frozenset({"cancel", "menu", "help"})
 
 
 def _offered(replies: list[Reply]) -> list[str]:

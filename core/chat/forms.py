@@ -32,6 +32,7 @@ Take = Callable[[Turn, Input, Data], Awaitable[Data]]
 Retry = Callable[[Turn, "Step", Data, DomainError], Awaitable[None]]
 SUMMARY = "summary"
 PICK_BUTTON = "chat.reg.pick_button"
+# The button 继续填写 under /help inside a form: the open question, asked again (core.chat.routes).
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,38 @@ class Step:
 
 async def refuse_and_ask(turn: Turn, step: Step, data: Data, error: DomainError) -> None:
     """The reason, then the same question again."""
-    turn.refuse(error)
+    refuse_answer(turn, error)
     await step.ask(turn, data)
 
 
 async def refuse_only(turn: Turn, step: Step, data: Data, error: DomainError) -> None:
     """The reason alone: its text says how to answer (or is the question itself)."""
+    refuse_answer(turn, error)
+
+
+def refuse_answer(turn: Turn, error: DomainError) -> None:
+    """Why an answer is refused. A choice not picked, on a channel of numbered options, names the
+    numbers that answer; a location not sent is followed by how this channel sends one."""
+    if error.key == PICK_BUTTON and turn.channel in NUMBERED_CHANNELS and turn.state.offered:
+        pick_number(turn, len(turn.state.offered))
+        return
     turn.refuse(error)
+    if isinstance(error, NotALocation):
+        say_how_to_send_location(turn)
+
+
+def pick_number(turn: Turn, count: int) -> None:
+    """On a channel of numbered options: the numbers that pick one of the ``count`` options shown."""
+    if count == 1:
+        turn.say("chat.pick_number.one")
+    else:
+        turn.say("chat.pick_number", count=count)
+
+
+def say_how_to_send_location(turn: Turn) -> None:
+    """What a location is and how this channel sends one: Telegram's button, WeChat's "+" → 位置,
+    the console's "@lat,lon"."""
+    turn.say(f"badinput.location.{turn.channel.value}")
 
 
 def choosing(
@@ -165,7 +191,7 @@ class Summary:
         if answer == "cancel":
             end_form(turn, self.cancelled)
         else:
-            turn.say(PICK_BUTTON)
+            refuse_answer(turn, InvalidInput(PICK_BUTTON))
             self.show(turn, data)
         return False
 
@@ -231,14 +257,19 @@ def yes_no(field: str, key: str, needed: Callable[[Data], bool] = always) -> Ste
 _LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
+class NotALocation(InvalidInput):
+    """No point was sent: a form's retry follows the refusal with how this channel sends one."""
+
+
 def location(given: Input, refusal: str) -> tuple[float, float]:
-    """A point sent, or typed as "latitude, longitude"; checked, WGS-84."""
+    """A point sent, or typed as "latitude, longitude"; checked, WGS-84. Anything else is refused
+    (``refusal``), and the form says how a location is sent (``say_how_to_send_location``)."""
     if isinstance(given, Location):
         lat, lon = given.latitude, given.longitude
     elif isinstance(given, Text) and (match := _LATLON.match(given.text)):
         lat, lon = float(match[1]), float(match[2])
     else:
-        raise InvalidInput(refusal)
+        raise NotALocation(refusal)
     return check_coordinates(lat, lon)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from core.chat.forms import (
     PICK_BUTTON,
@@ -45,6 +46,7 @@ from core.domain.actions import (
     OrganizerMenu,
     Profile,
     Register,
+    ResumeForm,
     WithdrawConsent,
     parse,
 )
@@ -52,11 +54,13 @@ from core.domain.codes import ProfessionalField, ServiceContent
 from core.domain.identity_numbers import age_on, normalise_mobile
 from core.domain.organization import OrgStatus
 from core.domain.people import ConsentKind
+from core.domain.volunteer import plausible_region
 from core.errors import DomainError, InvalidInput
 from core.services.access import load_actor
 from core.services.users import set_language
 from core.services.volunteers import (
     RegistrationForm,
+    check_birth_date,
     give_consent,
     plausible_name,
     register_volunteer,
@@ -91,9 +95,15 @@ async def show_menu(turn: Turn, _: str = "") -> None:
     turn.say("chat.menu.title", *choices, columns=2)
 
 
-@router.command("help", button=Help)
-async def show_help(turn: Turn, _: str = "") -> None:
-    turn.say("chat.help", turn.choice("chat.button.menu", Menu()))
+async def show_help(turn: Turn, *, form_open: bool = False) -> None:
+    """The help text (/help, 帮助). Inside a form (``form_open``) it says the form is still open, and
+    offers 继续填写 (the question asked again) beside 主菜单 (which leaves the form)."""
+    menu = turn.choice("chat.button.menu", Menu())
+    if not form_open:
+        turn.say("chat.help", menu)
+        return
+    turn.say("chat.help")
+    turn.say("chat.help.form_open", turn.choice("chat.button.ask_again", ResumeForm()), menu, columns=2)
 
 
 # ---- registration -------------------------------------------------------------------------------
@@ -157,9 +167,8 @@ def _typed(given: Input) -> str:
 
 async def _take_birth(turn: Turn, given: Input, data: Data) -> Data:
     born = _parse_date(_typed(given))
-    today = turn.clock.now().date()
-    if not date(1900, 1, 1) <= born <= today:
-        raise InvalidInput("volunteer.birth_date.range")
+    today = turn.clock.now().astimezone(ZoneInfo(turn.policy.default_timezone)).date()
+    check_birth_date(born, today)
     return {"birth": born.isoformat(), "minor": age_on(born, today) < turn.policy.guardian_consent_age}
 
 
@@ -172,9 +181,11 @@ async def _ask_guardian_name(turn: Turn, data: Data) -> None:
 
 
 async def _take_guardian_name(turn: Turn, given: Input, data: Data) -> Data:
-    text = _typed(given)
+    text = " ".join(_typed(given).split())
     if not text or len(text) > 40:
         raise InvalidInput("chat.reg.guardian_name", age=turn.policy.guardian_consent_age)
+    if not plausible_name(text):
+        raise InvalidInput("badinput.name_characters")
     return {"guardian_name": text}
 
 
@@ -240,10 +251,10 @@ async def _take_phone(turn: Turn, given: Input, data: Data) -> Data:
 
 
 async def _take_region(turn: Turn, given: Input, data: Data) -> Data:
-    text = _typed(given)
-    if not text or len(text) > 100:
-        raise InvalidInput("chat.reg.region")
-    return {"region": text}
+    region = plausible_region(_typed(given))
+    if region is None:
+        raise InvalidInput("volunteer.region")
+    return {"region": region}
 
 
 async def _ask_org(turn: Turn, data: Data) -> None:

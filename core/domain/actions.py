@@ -140,6 +140,10 @@ class Help(Action, prefix="help"):
     pass
 
 
+class ResumeForm(Action, prefix="again"):
+    """继续填写, under the help shown inside a form: its open question asked again."""
+
+
 @dataclass(frozen=True)
 class Register(Action, prefix="reg"):
     """``reg:a:12``: after registering, the button to go on with (the payload pressed before)."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -73,6 +74,25 @@ def volunteer_number(volunteer_id: int, registered: datetime) -> str:
 
 
 VOLUNTEER_NUMBER_MAX = 20
+
+EARLIEST_BIRTH = date(1900, 1, 1)  # a birth date before it is a typing error
+REGION_MAX = 100
+_REGION_SEPARATORS = frozenset(" ,，、·・.'’-()（）/")
+
+
+def plausible_region(text: str) -> str | None:
+    """2-7.1: the region, as it is written ("北京", "江苏省南京市玄武区", "Gulou District, Nanjing"), spaces
+    squeezed; None for what names no place ("x", "123", "？？"). Matching compares it with an
+    activity's place (3-6.1.3.1), so it is a name: letters of any script, digits, spaces and the
+    punctuation of addresses, with at least two Chinese characters or three other letters."""
+    region = " ".join(text.split())
+    if not region or len(region) > REGION_MAX:
+        return None
+    if not all(unicodedata.category(ch)[0] in "LMN" or ch in _REGION_SEPARATORS for ch in region):
+        return None
+    ideographs = sum(1 for ch in region if unicodedata.category(ch) == "Lo")
+    letters = sum(1 for ch in region if unicodedata.category(ch)[0] == "L")
+    return region if ideographs >= 2 or letters - ideographs >= 3 else None
 
 
 def typed_volunteer_number(raw: str) -> str | None:

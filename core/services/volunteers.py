@@ -16,7 +16,15 @@ from core.domain.identity_numbers import (
     parse_resident_id,
 )
 from core.domain.people import Actor, Consent, ConsentKind
-from core.domain.volunteer import Membership, MembershipStatus, Volunteer, VolunteerStatus, volunteer_number
+from core.domain.volunteer import (
+    EARLIEST_BIRTH,
+    Membership,
+    MembershipStatus,
+    Volunteer,
+    VolunteerStatus,
+    plausible_region,
+    volunteer_number,
+)
 from core.errors import Conflict, InvalidInput, NotEligible, NotFound, PermissionDenied
 from core.policy import Policy
 from core.ports import Clock, UnitOfWork
@@ -86,6 +94,21 @@ class RegistrationForm:
     qualifications: tuple[str, ...] = ()
 
 
+def check_birth_date(birth: date | None, today: date) -> None:
+    """A birth date from 1900-01-01 to today (the volunteer's today); the refusal names the range."""
+    if birth is not None and not (EARLIEST_BIRTH <= birth <= today):
+        raise InvalidInput(
+            "volunteer.birth_date.range", earliest=EARLIEST_BIRTH.isoformat(), latest=today.isoformat()
+        )
+
+
+def _region(text: str) -> str:
+    region = plausible_region(text)
+    if region is None:
+        raise InvalidInput("volunteer.region")
+    return region
+
+
 def _codes(values: tuple[str, ...], table: type[Any], key: str) -> list[str]:
     unknown = [v for v in values if v not in table._value2member_map_]
     if unknown:
@@ -118,8 +141,7 @@ async def register_volunteer(
     today = (
         clock.now().astimezone(ZoneInfo(policy.default_timezone)).date()
     )  # the volunteer's today, not UTC's
-    if birth is not None and not (date(1900, 1, 1) <= birth <= today):
-        raise InvalidInput("volunteer.birth_date.range")
+    check_birth_date(birth, today)
     # PIPL art. 31: a guardian consents for a child before the child's data is stored.
     if (
         birth is not None
@@ -132,7 +154,7 @@ async def register_volunteer(
         name=name,
         phone=phone,
         registered_at=clock.now(),
-        region=form.region.strip(),
+        region=_region(form.region),
         id_type=(form.id_type or IdType.RESIDENT_ID) if id_number else None,
         id_number=id_number,
         birth_date=birth,
@@ -385,10 +407,7 @@ async def update_profile(uow: UnitOfWork, clock: Clock, actor: Actor, changes: d
     if "phone" in changes:
         volunteer.phone = normalise_mobile(str(changes["phone"]))
     if "region" in changes:
-        region = str(changes["region"]).strip()
-        if not region or len(region) > 100:
-            raise InvalidInput("volunteer.region")
-        volunteer.region = region
+        volunteer.region = _region(str(changes["region"]))
     if "skills" in changes:
         volunteer.skills = _codes(tuple(changes["skills"]), ProfessionalField, "volunteer.skill.unknown")
     if "service_areas" in changes:

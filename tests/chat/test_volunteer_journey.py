@@ -21,6 +21,7 @@ async def _seed(db: Database, clock: FakeClock, capacity: int = 1) -> int:
 async def register(user, name: str = "张三", phone: str = "13812345678") -> None:
     await user.text("/start")
     assert "注册" in user.texts()
+    await user.press("注册志愿者")
     await user.press("中文")
     assert "隐私声明" in user.texts()
     await user.press("同意")
@@ -56,6 +57,7 @@ async def test_registration_in_chinese_records_consent_before_data(db, clock, ch
 async def test_declining_privacy_stores_no_personal_data(db, clock, chat_user) -> None:
     user = chat_user("7002")
     await user.text("/start")
+    await user.press("注册志愿者")
     await user.press("中文")
     await user.press("不同意")
     assert "无法为您登记" in user.texts()
@@ -68,6 +70,7 @@ async def test_declining_privacy_stores_no_personal_data(db, clock, chat_user) -
 async def test_bad_inputs_are_refused_with_the_reason_and_asked_again(db, clock, chat_user) -> None:
     user = chat_user("7003")
     await user.text("/start")
+    await user.press("注册志愿者")
     await user.press("中文")
     await user.press("同意")
     await user.text("March 8")
@@ -85,6 +88,7 @@ async def test_bad_inputs_are_refused_with_the_reason_and_asked_again(db, clock,
 async def test_under_14_needs_guardian_consent(db, clock, chat_user) -> None:
     user = chat_user("7004")
     await user.text("/start")
+    await user.press("注册志愿者")
     await user.press("中文")
     await user.press("同意")
     await user.text("2015-06-01")
@@ -136,6 +140,7 @@ async def test_english_user_gets_english(db, clock, chat_user) -> None:
     await _seed(db, clock)
     user = chat_user("9001", "en")
     await user.text("/start")
+    await user.press("Register")
     await user.press("English")
     assert "Privacy notice" in user.texts()
     await user.press("I agree")
@@ -146,6 +151,7 @@ async def test_english_user_gets_english(db, clock, chat_user) -> None:
 async def test_help_menu_and_cancel_work_from_any_step(db, clock, chat_user) -> None:
     user = chat_user("9002")
     await user.text("/start")
+    await user.press("注册志愿者")
     await user.press("中文")
     await user.text("/help")
     assert "/cancel" in user.texts()
@@ -177,6 +183,7 @@ async def test_numbered_options_on_a_channel_without_buttons(db, clock, chat_use
 
     user = chat_user("o-wechat-1", channel=Channel.WECHAT)
     await user.text("/start")
+    await user.text("1")  # 注册志愿者
     await user.text("２")  # the second language choice: English
     assert "Privacy notice" in user.texts()
     await user.text("1")
@@ -188,6 +195,7 @@ async def test_numbered_options_on_a_channel_without_buttons(db, clock, chat_use
 async def test_digits_stay_text_where_buttons_exist(db, clock, chat_user) -> None:
     user = chat_user("o-telegram-1")
     await user.text("/start")
+    await user.press("注册志愿者")
     await user.text("2")
     assert "请点击上方的按钮" in user.texts()
 

@@ -387,6 +387,7 @@ async def test_telegram_replayed_update_is_answered_once(db, chat, fake_telegram
 async def test_telegram_emoji_and_marks_in_a_name_are_refused_at_registration(db, chat) -> None:
     talk = chat(PERSON)
     await talk.say("/start")
+    await talk.press("注册志愿者")
     await talk.press("中文")
     await talk.press("同意")
     await talk.say("1995-03-08")
@@ -562,6 +563,7 @@ async def test_wechat_replay_of_the_same_msgid_is_answered_once(db, clock, wecha
 async def test_wechat_emoji_in_a_name_is_refused_at_registration(db, clock, wechat) -> None:
     user = wechat(OPENID)
     await user.subscribe()
+    await user.pick("注册志愿者")
     await user.pick("中文")
     await user.pick("同意")
     await user.say("1995-03-08")

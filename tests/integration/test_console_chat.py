@@ -70,3 +70,37 @@ def test_stvs_chat_needs_the_demo_people(stvs_sqlite: Stvs, monkeypatch: pytest.
     assert run.code == 1 and "stvs demo --once" in run.error
     newcomer = stvs_sqlite("chat --as newcomer")
     assert newcomer.code == 0 and "注册" in newcomer.out
+
+
+async def test_a_language_given_to_the_console_is_the_persons_language_from_then_on(
+    db: Database, clock: FakeClock, tmp_path
+) -> None:
+    services = bootstrap(Settings(data_dir=tmp_path), clock=clock, database=db)
+    async with db.uow() as uow:
+        await seed_demo(uow, clock, Policy())
+        await uow.commit()
+    organizer = DEMO_PEOPLE["organizer"]
+    out = io.StringIO()
+    await chat(
+        services.conversation, organizer, io.StringIO("菜单\n"), out, files=tmp_path, language="en", echo=True
+    )
+    assert "> 菜单\nWhat would you like to do?\n" in out.getvalue()  # a demo person, known in Chinese
+    out = io.StringIO()
+    await chat(services.conversation, organizer, io.StringIO("menu\n"), out, files=tmp_path)
+    assert "What would you like to do?" in out.getvalue()  # kept, as /language keeps it
+    out = io.StringIO()
+    await chat(
+        services.conversation, "someone-new", io.StringIO("/start\n"), out, files=tmp_path, language="en"
+    )
+    assert "Hello!" in out.getvalue()
+
+
+def test_stvs_lang_en_chat_speaks_english(stvs_sqlite: Stvs, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert stvs_sqlite("demo --once").code == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("菜单\n"))
+    run = stvs_sqlite("--lang en chat --as organizer")
+    assert run.code == 0, run.err
+    assert "> 菜单\nWhat would you like to do?\n" in run.out and "Organizer" in run.out
+    monkeypatch.setattr("sys.stdin", io.StringIO("菜单\n"))
+    back = stvs_sqlite("--lang zh_CN chat --as organizer")
+    assert "> 菜单\n请选择：\n" in back.out

@@ -128,14 +128,14 @@ async def test_a_reply_the_bot_api_refuses_with_5xx_is_said_from_the_outbox(
     db, chat, fake_telegram, app_client, clock
 ) -> None:
     control = chat(Person(id=5_700_000_002, first_name="对照", language_code="zh-hans"))
-    await control.say("/start")
+    await control.say("/cancel")  # 已取消 and the menu
     control_said = control.last
     expected = [m["text"] for m in control_said]
     assert len(expected) >= 2  # a turn that sends one message and carries the last in the webhook answer
 
     user = chat(PERSON)
     fake_telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=PERSON.id)
-    update = user.updates.command("start", person=PERSON)
+    update = user.updates.command("cancel", person=PERSON)
     assert await user.post(update) == 200  # the turn is written: nothing to deliver again
     assert user.new_messages() == []  # the first failed; the last waits behind it, not in the answer
     assert await _handled(db, Channel.TELEGRAM, str(update["update_id"]))

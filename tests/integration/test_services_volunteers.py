@@ -23,6 +23,7 @@ from core.services.volunteers import (
     register_volunteer,
     request_membership,
     transfer_volunteer,
+    update_profile,
     view_volunteer,
     withdraw_consent,
 )
@@ -244,6 +245,31 @@ async def test_invalid_id_number_or_mismatching_birth_date_is_refused(
     assert bad_digit.value.key == "id.resident.check_digit"
     assert mismatch.value.key == "volunteer.birth_date.mismatch"
     assert future.value.key == "volunteer.birth_date.range"
+    assert future.value.params == {"earliest": "1900-01-01", "latest": "2026-12-01"}  # said to the user
+
+
+async def test_a_region_must_name_a_place_at_registration_and_in_the_profile(
+    db: Database, clock: FakeClock, policy: Policy
+) -> None:
+    user_id = await _user(db, clock)
+    await _consent(db, clock, policy, user_id, ConsentKind.PRIVACY_NOTICE)
+    async with db.uow() as uow:
+        for nonsense in ("x", "  ", "123", "？？", "南"):
+            with pytest.raises(InvalidInput) as refused:
+                await register_volunteer(
+                    uow, clock, user_id, RegistrationForm("张三", "13912345678", nonsense), policy=policy
+                )
+            assert refused.value.key == "volunteer.region"
+        volunteer = await register_volunteer(
+            uow, clock, user_id, RegistrationForm("张三", "13912345678", " 江苏省  南京市 "), policy=policy
+        )
+        assert volunteer.region == "江苏省 南京市"
+        actor = await load_actor(uow, user_id)
+        with pytest.raises(InvalidInput) as refused:
+            await update_profile(uow, clock, actor, {"region": "x"})
+        assert refused.value.key == "volunteer.region"
+        updated = await update_profile(uow, clock, actor, {"region": "Gulou District, Nanjing"})
+        assert updated.region == "Gulou District, Nanjing"
 
 
 async def test_phone_and_id_number_are_encrypted_at_rest(

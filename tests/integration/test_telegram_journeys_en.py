@@ -185,6 +185,8 @@ async def _register_en(
     """Registration in English, every question checked on the way; the final reply."""
     text = await user.say("/start")
     assert "Hello! This is the S&T volunteer service assistant." in text
+    assert user.buttons() == ["Register", "Ask for help"]  # or a need, without registering
+    text = await user.press("Register")
     assert "Please choose a language:" in text and user.buttons() == ["中文", "English"]
     text = await user.press("English")
     user.english = True
@@ -437,7 +439,8 @@ async def test_sign_up_waitlist_cancel_and_promotion_in_english(db, clock, chat,
     card = await alice.send(alice.updates.start(f"act-{activity_id}", person=ALICE))
     assert card.startswith("[Robot lab] (Recruiting)\n") and card.endswith("Places: 1 left of 1")
     assert await alice.press("Sign me up") == (
-        'You are signed up for "Robot lab", starting 2026-12-03 09:00. A briefing comes 3 days before.\n'
+        'You are signed up for "Robot lab", starting 2026-12-03 09:00. It begins in less than 3 days, so the '
+        "briefing is right below: please read it; signing up counts as confirming you will come.\n"
         "Briefing (CVST 3 6.1.3.2)\n"
         "Activity: Robot lab\n"
         "Time: 2026-12-03 09:00\n"
@@ -751,7 +754,7 @@ async def test_need_link_opens_the_form_addressed_to_the_org_and_staff_handle_it
         "Preferred time: Saturday mornings in December\n"
         "Place: Meiyuan Street community hall\n"
         "Sent to: Xuanwu Science Volunteers\n\n"
-        "If all is right press “Submit need”; to change something press “Cancel” and start again."
+        "If all is right choose “Submit need”; to change an answer choose “Change”; to drop the need choose “Cancel”."
     )
     text = await bob.press("Submit need")
     number = _number(text, r"number #(\d+)")
@@ -914,8 +917,8 @@ async def test_organizer_sees_sign_ups_edits_and_marks_attendance_in_english(
     assert await staff.press("Sign-ups") == (
         'Sign-ups for "Robot lab":\n'
         "Coming 0 · to confirm 2 · cancelled/can't come 0 · waitlist 1\n"
-        "1. Alice Walker 138****5678 Confirmed ⏳ to confirm\n"
-        "2. Wang Fang 136****5678 Confirmed ⏳ to confirm\n"
+        "1. Alice Walker 138****5678 ⏳ to confirm\n"
+        "2. Wang Fang 136****5678 ⏳ to confirm\n"
         "3. Bob Brown 139****5678 On the waitlist"
     )
 
@@ -934,10 +937,10 @@ async def test_organizer_sees_sign_ups_edits_and_marks_attendance_in_english(
         "Risks and emergency plan",
         "View the activity",
     ]
-    assert await staff.press("Time") == "When does it start? Format: 2026-12-01 09:00"
+    assert await staff.press("Time") == "When does it start? Format: 2026-12-08 09:00"
     assert await staff.say("next Friday") == (
-        "That time is not in the right format; write it like 2026-12-01 09:00.\n"
-        "When does it start? Format: 2026-12-01 09:00"
+        "That time is not in the right format; write it like 2026-12-08 09:00.\n"
+        "When does it start? Format: 2026-12-08 09:00"
     )
     assert (await staff.say("2026-12-12 14:00")).startswith("When does it end?")
     text = await staff.say("17:00")

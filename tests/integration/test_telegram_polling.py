@@ -100,6 +100,7 @@ async def test_transcript_register_sign_up_cancel_promote_over_polling(
         )
         for chat, phone in ((first, "13811110001"), (second, "13811110002")):
             assert "注册" in await chat.say("/start")
+            assert "语言" in await chat.press("注册志愿者")
             assert "隐私声明" in await chat.press("中文")
             assert "出生日期" in await chat.press("同意")
             assert "真实姓名" in await chat.say("1990-05-01")

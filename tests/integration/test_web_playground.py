@@ -84,7 +84,7 @@ async def test_volunteer_signs_up_checks_in_at_the_venue_and_answers_the_survey(
         playground, "organizer", kind="button", payload=payload_of(activities, SMARTPHONE_CLASS)
     )
     roster = await turn(playground, "organizer", kind="button", payload=payload_of(staff_card, "报名名单"))
-    assert "王晓明 138****0001 已确认" in texts(roster)
+    assert "王晓明 138****0001 ✔ 已确认参加" in texts(roster)
 
     # Check-in opens with the activity: the location question offers the venue and a point 2 km off.
     state = await jump(playground, "start")
@@ -154,7 +154,7 @@ async def test_the_clock_only_moves_forward(playground) -> None:
 
 async def test_a_newcomer_pane_starts_unregistered(playground, db: Database) -> None:
     replies = await turn(playground, "newcomer", kind="start")
-    assert [c["label"] for c in replies[-1]["choices"]] == ["中文", "English"]
+    assert [c["label"] for c in replies[-1]["choices"]] == ["注册志愿者", "提出需求"]
     async with db.uow() as uow:
         user = await uow.users.by_identity(Channel.WEB, "newcomer")
         assert user is not None and await uow.volunteers.by_user(user.id or 0) is None

@@ -156,7 +156,10 @@ async def test_follow_greets_a_newcomer_and_asks_the_language_as_numbered_option
     user = person("oJourneyNew00000000000000001")
     text = await user.subscribe()
     assert text.startswith(T("chat.welcome"))
-    assert "先花 2 分钟注册" in text
+    assert "先花 2 分钟注册" in text and "不用注册" in text  # a need is asked for without registering
+    assert user.options() == ["注册志愿者", "提出需求"]
+    assert "回复 1：注册志愿者\n回复 2：提出需求" in text
+    text = await user.pick("注册志愿者")
     assert user.options() == ["中文", "English"]
     assert "回复 1：中文\n回复 2：English" in text
 
@@ -165,6 +168,7 @@ async def test_registration_to_the_end_with_digits_and_typed_text_only(db, clock
     await _activity(db, clock)  # ORG exists and is approved
     user = person("oJourneyReg00000000000000001")
     await user.subscribe()
+    await user.pick("注册志愿者")
     text = await user.pick("中文")
     assert "隐私声明" in text and user.options() == ["同意", "不同意"]
 
@@ -224,6 +228,7 @@ async def test_declining_the_privacy_notice_registers_nothing_and_leaves_browsin
 ) -> None:
     user = person("oJourneyNo000000000000000001")
     await user.subscribe()
+    await user.pick("注册志愿者")
     await user.pick("中文")
     text = await user.pick("不同意")
     assert text.startswith(T("chat.reg.privacy_declined")) and "找活动" in user.options()
@@ -593,8 +598,8 @@ async def test_organizer_staff_card_sign_ups_attendance_and_cancelling(
     text = await staff.pick("报名名单")
     assert text.split("\n")[1:] == [
         "确认参加 0 · 待确认 2 · 已取消/无法参加 0 · 候补 1",
-        "1. 志愿者1 139****0000 已确认 ⏳ 待确认参加",
-        "2. 志愿者2 139****0001 已确认 ⏳ 待确认参加",
+        "1. 志愿者1 139****0000 ⏳ 待确认参加",  # the status once: a place held, not yet answered
+        "2. 志愿者2 139****0001 ⏳ 待确认参加",
         "3. 志愿者3 139****0002 候补中",
         "回复 1：查看活动",
     ]
@@ -721,7 +726,7 @@ async def test_need_form_from_a_scene_qr_code_answered_with_digits_and_text(db, 
     await user.say("为社区老人讲解如何识别电信诈骗")
     assert "第 5 步" in user.last
     await user.pick("健康助老类")
-    assert "第 6 步" in user.last and user.options()[-1] == "« 返回"
+    assert "第 6 步" in user.last and user.options()[-2:] == ["« 返回", "取消"]
     await user.pick("科技助老")
     assert "第 7 步" in user.last
     text = await user.say("9")  # out of range: said why, asked again
@@ -733,7 +738,7 @@ async def test_need_form_from_a_scene_qr_code_answered_with_digits_and_text(db, 
     text = await user.say("0")
     assert text.startswith("志愿者人数应为 1 到 500 之间的整数") and "例如：5" in text
     await user.say("5")
-    assert "第 9 步" in user.last and user.options()[-1] == "完成 ✔"
+    assert "第 9 步" in user.last and user.options()[-2:] == ["完成 ✔", "取消"]
     await user.pick("医学")
     await user.pick("完成")
     assert "第 10 步" in user.last
@@ -742,7 +747,7 @@ async def test_need_form_from_a_scene_qr_code_answered_with_digits_and_text(db, 
     assert text.startswith("第 12 步：请输入服务地点")
     text = await user.say("梅园街道社区活动室")
     assert text.startswith("请核对需求内容：") and f"提交给：{ORG}" in text and "专业要求：医学" in text
-    assert user.options() == ["提交需求", "取消"]
+    assert user.options() == ["提交需求", "修改", "取消"]
     text = await user.pick("提交需求")
     assert re.match(r"^需求已提交（编号 #\d+）！", text)
     user_id = await _user_of(db, Channel.WECHAT, user.openid)
@@ -764,6 +769,7 @@ async def test_text_where_a_digit_is_expected_shows_the_same_numbered_options_ag
 ) -> None:
     user = person("oJourneyText0000000000000001")
     await user.subscribe()
+    await user.pick("注册志愿者")
     await user.pick("中文")
     await user.pick("同意")
     await user.say("2000-01-31")
@@ -803,7 +809,7 @@ async def test_an_old_number_answers_the_options_shown_last(db, clock, person) -
     await user.say("1")  # the card: options changed to 我要报名 / 换个条件找
     assert user.options() == ["我要报名", "换个条件找"]
     text = await user.say("6")  # "下一页" in the list seen before: not a page any more
-    assert text == "请回复 1 到 2 之间的数字，选择上面的一项。"  # told which numbers answer
+    assert text == "请回复上面选项前的数字（1 到 2），例如：1"  # told which numbers answer
     assert (await user.say("2")).startswith(T("chat.find.title"))  # the card's options still answer
     await user.click("FIND")
     await user.pick("近期全部")
@@ -842,6 +848,7 @@ async def test_a_wrong_answer_at_a_question_leaves_its_numbered_options_answerab
     /cancel. The refusal must show the numbered options again (or take the typed word)."""
     user = person("oJourneyDead0000000000000001")
     await user.subscribe()
+    await user.pick("注册志愿者")
     await user.pick("中文")
     await user.say("同意")
     text = await user.say("1")
@@ -851,6 +858,7 @@ async def test_a_wrong_answer_at_a_question_leaves_its_numbered_options_answerab
 async def test_slash_cancel_and_the_menu_bar_leave_any_flow(db, clock, person) -> None:
     user = person("oJourneyCancel00000000000001")
     await user.subscribe()
+    await user.pick("注册志愿者")
     await user.pick("中文")
     await user.pick("同意")
     await user.say("1990-01-01")
@@ -893,6 +901,7 @@ async def test_menu_help_and_cancel_typed_in_the_middle_of_a_flow_are_not_taken_
 
     newcomer = person("oJourneyWords000000000000002")
     await newcomer.subscribe()
+    await newcomer.pick("注册志愿者")
     await newcomer.pick("中文")
     await newcomer.pick("同意")
     await newcomer.say("1990-01-01")
@@ -914,6 +923,7 @@ async def test_refusals_and_prompts_tell_a_wechat_user_what_to_reply_not_which_b
 
     newcomer = person("oJourneyButton00000000000001")
     await newcomer.subscribe()
+    await newcomer.pick("注册志愿者")
     await newcomer.pick("中文")
     await newcomer.pick("同意")
     await newcomer.say("2000-01-31")

@@ -24,6 +24,7 @@ def _chosen(user) -> list[str]:
 
 async def _at_the_fields(user) -> None:
     await user.subscribe()
+    await user.pick("注册志愿者")
     await user.pick("中文")
     await user.pick("同意")
     await user.say("1995-03-08")

@@ -220,7 +220,8 @@ async def test_follow_and_register_answering_numbered_options_with_digits(db, cl
     await _activity(db, clock)
     user = wechat("oRegister000000000000000001")
     text = await user.subscribe()
-    assert "注册" in text and user.options() == ["中文", "English"]
+    assert "注册" in text and user.options() == ["注册志愿者", "提出需求"]
+    assert "语言" in await user.pick("注册志愿者") and user.options() == ["中文", "English"]
     assert "隐私声明" in await user.pick("中文")
     assert "出生日期" in await user.pick("同意")
     await user.say("1995-03-08")

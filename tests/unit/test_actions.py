@@ -81,6 +81,7 @@ def test_prefixes_shared_only_by_distinct_tags_and_never_like_a_form_answer() ->
 STORED = {
     "menu": actions.Menu(),
     "help": actions.Help(),
+    "again": actions.ResumeForm(),
     "reg": actions.Register(),
     "reg:a:42": actions.Register(actions.ActivityCard(42)),
     "find": actions.Find(),
