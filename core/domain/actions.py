@@ -40,7 +40,7 @@ class Action:
 
     def pack(self) -> str:
         """The payload; ValueError if it would not fit Telegram's callback data (64 bytes)."""
-        values = [getattr(self, f.name) for f in dataclasses.fields(self)]
+        values = [getattr(self, name) for name in _field_names(type(self))]
         while values and values[-1] is None:
             values.pop()
         parts = [_text(v) for v in values]
@@ -94,6 +94,15 @@ def action_classes() -> list[type[Action]]:
 
 
 _KINDS: dict[type, list[tuple[type, bool]]] = {}
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The fields' names, in order; read once per class (every button written packs one)."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _field_kinds(cls: type) -> list[tuple[type, bool]]:
