@@ -6,7 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from core.chat.deep_links import may_share
-from core.chat.messages import Choice, Input, Location
+from core.chat.forms import location, refuse_answer
+from core.chat.messages import Choice, Input
 from core.chat.router import Router
 from core.chat.turn import Turn
 from core.domain.actions import (
@@ -27,7 +28,7 @@ from core.domain.actions import (
     SignUp,
     SignUpInsured,
 )
-from core.domain.activity import Activity, bounding_box, check_coordinates, distance_m, places_left
+from core.domain.activity import Activity, bounding_box, distance_m, places_left
 from core.domain.codes import ServiceContent, ServiceContentGroup
 from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
 from core.errors import DomainError
@@ -75,17 +76,14 @@ async def ask_near(turn: Turn, _: str = "") -> None:
 
 @router.flow(FIND_NEAR)
 async def near_step(turn: Turn, given: Input) -> None:
-    if not isinstance(given, Location):
-        turn.ask_location("chat.find.send_location")
-        return
     try:
-        check_coordinates(given.latitude, given.longitude)
-    except DomainError as error:
-        turn.refuse(error)
+        latitude, longitude = location(given, "chat.find.not_a_location")
+    except DomainError as error:  # not a point (then how to send one), or none on Earth
+        refuse_answer(turn, error)
         turn.ask_location("chat.find.send_location")
         return
     turn.state.clear()
-    turn.state.data = {"near": [given.latitude, given.longitude]}
+    turn.state.data = {"near": [latitude, longitude]}
     turn.say("chat.find.location_received", clear_keyboard=True)
     await _list(turn, "near", 0)
 

@@ -175,6 +175,13 @@ async def test_find_near_me_lists_activities_by_distance(db, clock, chat_user) -
     await user.press("我附近")
     await user.location(95.0, 10.0)
     assert "超出范围" in user.texts()
+    # Typed words are no point: why, and how this channel sends one; typed coordinates are one.
+    await user.text("/find")
+    await user.press("我附近")
+    await user.text("家附近")
+    assert "没有收到位置" in user.texts() and "📍 发送我的位置" in user.texts()
+    await user.text("39.99, 116.31")
+    assert "青少年科普讲座" in " ".join(user.buttons())
 
 
 async def test_numbered_options_on_a_channel_without_buttons(db, clock, chat_user) -> None:
