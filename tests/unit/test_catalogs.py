@@ -14,7 +14,7 @@ from core.domain.organization import OrgStatus
 from core.domain.people import ConsentKind
 from core.domain.signup import SignupStatus
 from core.domain.volunteer import MembershipStatus
-from locales import LANGUAGES, read_catalog
+from locales import LANGUAGES, po_files, read_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = re.compile(r"^[a-z][a-z_]*(\.[a-z0-9_]+)+$")
@@ -91,3 +91,17 @@ def test_every_code_table_value_has_a_label(language: str) -> None:
         f"code.{t}.{v.value}" for t, enum in tables.items() for v in enum if f"code.{t}.{v.value}" not in keys
     ]
     assert missing == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_key_is_written_in_two_files(language: str) -> None:
+    """The area files are merged into one catalog: a key in two of them would be said from whichever
+    file comes last, silently."""
+    seen: dict[str, str] = {}
+    twice = []
+    for path in po_files(language):
+        for key in re.findall(r'^msgid "(.+)"$', path.read_text(encoding="utf-8"), re.M):
+            if key in seen:
+                twice.append(f"{key}: {seen[key]} and {path.name}")
+            seen[key] = path.name
+    assert twice == []
