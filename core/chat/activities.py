@@ -22,25 +22,34 @@ from core.domain.actions import (
     FindNear,
     JoinWaitlist,
     JoinWaitlistInsured,
+    MakeupActivity,
     Menu,
     MyActivities,
     Register,
     SignUp,
     SignUpInsured,
+    VolunteerSurvey,
 )
 from core.domain.activity import Activity, bounding_box, distance_m, places_left
 from core.domain.codes import ServiceContent, ServiceContentGroup
 from core.domain.signup import HOLDS_PLACE, LIVE, Signup, SignupStatus
+from core.domain.survey import SurveyKind
 from core.errors import DomainError
 from core.ports import ActivityQuery
 from core.services.activities import get_activity, read_activity
 from core.services.notices import BRIEFING_AHEAD, briefing_params
+from core.services.records import makeup_candidates
+from core.services.reminders import vsurvey_key
 from core.services.signups import ActivityEnded, ActivityFull, cancel_signup, sign_up
+from core.services.surveys import survey_activity
 
 router = Router()
 
 PAGE = 5
 NEAR_LIMIT_M = 50_000
+MY_READ = 30  # the volunteer's latest sign-ups 我的活动 reads
+MY_RECENT = 5  # ended activities of theirs offered as cards; older ones are lines of text
+MY_LISTED = 15  # lines of text, then how many more
 FIND_NEAR = "find_near"
 
 
@@ -189,12 +198,16 @@ async def show_card(turn: Turn, pressed: ActivityCard) -> None:
             t("chat.card.places", left=await _places_left(turn, activity), capacity=activity.capacity)
         )
     choices: list[Choice] = []
+    # An ended activity the volunteer signed up for: what came of it, and what is left to do about it.
+    own_ended = await _own_ended(turn, activity, lines) if activity.ended(now) else None
     mine = (
         await turn.uow.signups.live(activity.id or 0, turn.actor.volunteer_id)
-        if turn.actor.volunteer_id is not None
+        if turn.actor.volunteer_id is not None and own_ended is None
         else None
     )
-    if mine is not None:
+    if own_ended is not None:
+        choices.extend(own_ended)
+    elif mine is not None:
         lines.append(t("chat.card.my_status", status=t(f"code.signup_status.{mine.status.value}")))
         if activity.starts_at > now:  # once begun, a volunteer's own sign-up is no longer withdrawn
             choices.append(turn.choice("chat.button.cancel_signup", AskCancelSignup(mine.id or 0)))
@@ -208,8 +221,78 @@ async def show_card(turn: Turn, pressed: ActivityCard) -> None:
         choices.append(turn.choice("complaint.button.card", ComplainAboutActivity(pressed.activity_id)))
     if activity.ended(now) and turn.actor.volunteer_id is not None:
         choices.append(turn.choice("chat.menu.mine", MyActivities()))
-    choices.append(turn.choice("chat.find.other", Find()))
+    if own_ended is not None:  # opened from the volunteer's history: back to it, or to the menu
+        choices.append(turn.choice("chat.button.menu", Menu()))
+    else:
+        choices.append(turn.choice("chat.find.other", Find()))
     turn.say_text("\n".join(lines), *choices)
+
+
+async def _own_ended(turn: Turn, activity: Activity, lines: list[str]) -> list[Choice] | None:
+    """The part of an ended activity's card about the volunteer's own sign-up (its lines added to
+    ``lines``) and what can be done now, none of it refused; None when they never signed up for it."""
+    volunteer_id = turn.actor.volunteer_id
+    if volunteer_id is None or activity.id is None:
+        return None
+    signed = [s for s in await turn.uow.signups.for_volunteer(volunteer_id) if s.activity_id == activity.id]
+    if not signed:
+        return None
+    # A place held outweighs a sign-up cancelled before it; then the latest.
+    signup = max(signed, key=lambda s: (s.status in HOLDS_PLACE, s.id or 0))
+    lines.append(turn.t("chat.card.my_status", status=_status_after(turn, signup)))
+    if signup.status not in HOLDS_PLACE:  # no place, no hours: nothing to ask for
+        return []
+    choices = await _hours_part(turn, activity.id, volunteer_id, lines)
+    if await _survey_waiting(turn, activity.id, signup):
+        choices.insert(0, turn.choice("reminder.button.vsurvey", VolunteerSurvey(activity.id)))
+    return choices
+
+
+def _status_after(turn: Turn, signup: Signup, ended: bool = True) -> str:
+    """A sign-up's status; once the activity has ended, confirmed and never checked in is said so."""
+    if ended and signup.status is SignupStatus.CONFIRMED:
+        return turn.t("chat.my.no_checkin")
+    return turn.t(f"code.signup_status.{signup.status.value}")
+
+
+async def _hours_part(turn: Turn, activity_id: int, volunteer_id: int, lines: list[str]) -> list[Choice]:
+    """The volunteer's service record for the activity (hours and status), or, with none, whether
+    make-up hours can still be asked for (2-6.3 c): 申请补录 only when the request would be taken."""
+    t = turn.t
+    record = await turn.uow.records.live(volunteer_id, activity_id)
+    if record is not None:
+        status = t(f"code.record_status.{record.status.value}")
+        lines.append(t("chat.card.record", hours=record.credited_hours, status=status))
+        return []
+    voided = [r for r in await turn.uow.records.for_activity(activity_id) if r.volunteer_id == volunteer_id]
+    if voided:
+        last = max(voided, key=lambda r: r.id or 0)
+        lines.append(t("chat.card.record_voided", hours=last.credited_hours, reason=last.void_reason or ""))
+    else:
+        lines.append(t("chat.card.no_record"))
+    if await turn.uow.makeups.pending(volunteer_id, activity_id) is not None:
+        lines.append(t("chat.card.makeup_pending"))
+        return []
+    days = turn.policy.makeup_within_days
+    open_for = await makeup_candidates(turn.uow, turn.clock, turn.policy, volunteer_id)
+    if any(a.id == activity_id for a in open_for):
+        lines.append(t("chat.card.makeup_open", days=days))
+        return [turn.choice("chat.button.makeup", MakeupActivity(activity_id))]
+    lines.append(t("chat.card.makeup_closed", days=days))
+    return []
+
+
+async def _survey_waiting(turn: Turn, activity_id: int, signup: Signup) -> bool:
+    """3-8.1.2.2: the volunteer survey, once it has been sent to them and until they answer it."""
+    if not await turn.uow.notices.queued([vsurvey_key(signup)]):
+        return False
+    try:
+        await survey_activity(
+            turn.uow, turn.clock, turn.actor, turn.user_id, activity_id, SurveyKind.VOLUNTEER
+        )
+    except DomainError:  # answered already, or no longer theirs to answer
+        return False
+    return True
 
 
 @router.buttons(SignUp, SignUpInsured, JoinWaitlist, JoinWaitlistInsured)
@@ -338,21 +421,41 @@ async def my_activities(turn: Turn, _: str = "") -> None:
         turn.say("chat.my.none", turn.choice("chat.menu.find", Find()))
         return
     now = turn.clock.now()
+    latest = sorted(signups, key=lambda s: s.id or 0, reverse=True)[:MY_READ]
+    read = [(signup, await get_activity(turn.uow, signup.activity_id)) for signup in latest]
+    # The latest ended activities the volunteer held a place at, come or not, open as cards: their
+    # hours, a make-up request, a complaint are there. Older ones stay a line of text.
+    held = sorted(
+        ((s, a) for s, a in read if s.status in HOLDS_PLACE and a.ended(now)),
+        key=lambda pair: pair[1].ends_at,
+        reverse=True,
+    )
+    recent: dict[int, Choice] = {}
+    for signup, activity in held:
+        if len(recent) < MY_RECENT and activity.id is not None and activity.id not in recent:
+            when = turn.local_time(activity.starts_at, activity.timezone)[:10]
+            status = _status_after(turn, signup)
+            label = turn.label("chat.my.item", "title", when=when, title=activity.title, status=status)
+            recent[activity.id] = Choice(label, ActivityCard(activity.id).pack())
     upcoming: list[Choice] = []
     past: list[str] = []
-    for signup in sorted(signups, key=lambda s: s.id or 0, reverse=True)[:30]:
-        activity = await get_activity(turn.uow, signup.activity_id)
-        status = turn.t(f"code.signup_status.{signup.status.value}")
+    for signup, activity in read:
         when = turn.local_time(activity.starts_at, activity.timezone)
         if signup.status in LIVE and activity.ends_at > now:
+            status = turn.t(f"code.signup_status.{signup.status.value}")
             label = turn.label("chat.my.item", "title", when=when[5:], title=activity.title, status=status)
             upcoming.append(Choice(label, ActivityCard(activity.id or 0).pack()))
-        else:
+        elif not (activity.id in recent and signup.status in HOLDS_PLACE):
+            status = _status_after(turn, signup, activity.ended(now))
             past.append("· " + turn.t("chat.my.item", when=when[:10], title=activity.title, status=status))
     if upcoming:
         turn.say("chat.my.upcoming", *upcoming)
-    if past:
-        turn.say_text(turn.t("chat.my.past") + "\n" + "\n".join(past[:15]))
+    if recent:
+        turn.say("chat.my.recent", *recent.values())
+    older = len(signups) - len(latest) + max(0, len(past) - MY_LISTED)
+    if past or older:
+        more = [turn.t("chat.my.past_more", count=older)] if older else []
+        turn.say_text("\n".join([turn.t("chat.my.past"), *past[:MY_LISTED], *more]))
     turn.say(
         "chat.my.more",
         turn.choice("chat.menu.find", Find()),
