@@ -1,7 +1,10 @@
 """A realistic demo in Chinese (``stvs seed demo``): a provincial brigade with two teams in Nanjing,
 four bases (阵地), ten volunteers with skills and consents, and a dozen published activities in the
-coming weeks across the service-content groups a–e. Everything goes through core's use cases, as an
-operator would enter it; seeding again adds only what is missing (matched by name).
+coming weeks across the service-content groups a–e, and a short history of three activities already
+held, so that hours, certificates, make-up requests, confirming hours and the activity record can be
+tried at once. Everything goes through core's use cases, as an operator would enter it (the history
+with the clock set back to when it happened); seeding again adds only what is missing (matched by
+name).
 
 Coordinates are WGS-84, to within about a hundred metres of the real places."""
 
@@ -26,11 +29,19 @@ from core.domain.codes import (
     SpecialGroup,
 )
 from core.domain.people import Actor, ChannelIdentity, ConsentKind, Role
+from core.domain.survey import QUESTIONS, SurveyKind
 from core.policy import Policy
 from core.ports import ActivityQuery, Clock, UnitOfWork
+from core.services.access import load_actor
 from core.services.activities import create_activity, publish_activity
+from core.services.attendance import Proof, attend
+from core.services.evaluations import evaluate
 from core.services.organizations import OrgApplication, create_org
+from core.services.records import confirm_records
+from core.services.reminders import queue_after_activity
+from core.services.reports import ReportForm, file_report
 from core.services.signups import sign_up
+from core.services.surveys import submit_survey
 from core.services.users import ensure_user, grant_role
 from core.services.volunteers import RegistrationForm, give_consent, register_volunteer, request_membership
 
@@ -225,6 +236,11 @@ class DemoActivity:
     signups: tuple[str, ...] = field(default=())
 
 
+# Places (name, address, latitude, longitude) where more than one activity is held.
+NINGHAI_CENTRE = ("宁海路街道社区服务中心", "南京市鼓楼区宁海路", 32.0570, 118.7660)
+XUANWUMEN_CENTRE = ("玄武门街道社区服务中心", "南京市玄武区玄武门街道", 32.0688, 118.7885)
+OLYMPIC_CENTRE = ("南京奥林匹克体育中心", "南京市建邺区江东中路222号", 32.0080, 118.7306)
+
 ACTIVITIES = (
     DemoActivity(
         SCIENCE_TEAM, "科学家精神主题宣讲", S.THEORY_LECTURE,
@@ -313,7 +329,7 @@ ACTIVITIES = (
         purpose="帮助老年人跨越“数字鸿沟”，方便就医、出行和支付。",
         details="一对一教老人使用健康码、网上挂号、移动支付和视频通话。",
         beneficiaries="宁海路街道 60 岁以上居民约 30 人", objects=(ServiceObject.PUBLIC,),
-        place=("宁海路街道社区服务中心", "南京市鼓楼区宁海路", 32.0570, 118.7660),
+        place=NINGHAI_CENTRE,
         special_groups=(SpecialGroup.ELDERLY,), signups=("demo-08",),
     ),
     DemoActivity(
@@ -322,7 +338,7 @@ ACTIVITIES = (
         purpose="普及合理膳食知识，预防老年人营养不良和慢性病。",
         details="讲解《中国居民膳食指南》要点，现场答疑和食谱点评。",
         beneficiaries="社区老年居民及照护者", objects=(ServiceObject.PUBLIC,),
-        place=("玄武门街道社区服务中心", "南京市玄武区玄武门街道", 32.0688, 118.7885),
+        place=XUANWUMEN_CENTRE,
         special_groups=(SpecialGroup.ELDERLY,), required_skills=(P.NUTRITION,), signups=("demo-08", "demo-02"),
     ),
     DemoActivity(
@@ -331,12 +347,94 @@ ACTIVITIES = (
         purpose="保障赛事安全有序进行，展示科技志愿者风采。",
         details="负责补给站服务、医疗点引导、检录与计时芯片发放。",
         beneficiaries="参赛选手约 2 万人及观众", objects=(ServiceObject.PUBLIC, ServiceObject.ORGANIZATIONS),
-        place=("南京奥林匹克体育中心", "南京市建邺区江东中路222号", 32.0080, 118.7306),
+        place=OLYMPIC_CENTRE,
         risk_level=RiskLevel.MEDIUM,
         risks="人员密集、清晨低温、长时间站立；注意踩踏和失温风险。",
         emergency_plan="与赛事医疗组联动，每个补给站配急救员和 AED；突发情况报告总指挥并拨打 120。",
         guarantees="总队统一购买意外伤害保险，提供保暖服装、餐食、交通和赛事证件。",
         signups=("demo-05", "demo-10"),
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """The activity record (活动记录, 3-6.3) as staff filed it; time, leader and place from the activity."""
+
+    beneficiaries: str
+    beneficiary_count: int
+    content: str
+    summary: str
+    recorder: str
+    quality: int = 5
+
+
+@dataclass(frozen=True)
+class DemoHistory:
+    """An activity of the brigade already held, run through the services at the times it happened:
+    published a week ahead, signed up for two days ahead, checked into at the venue, then what staff did
+    afterwards. ``activity.days_ahead`` is negative (the day it was held); ``activity.signups`` are all
+    who signed up, ``attended`` those of them who came."""
+
+    activity: DemoActivity
+    attended: tuple[str, ...]
+    confirmed: bool = False  # staff confirmed the hours the day after (谁组织谁记录)
+    report: DemoReport | None = None  # filed two days after, within the 7 days of 3-6.3
+    evaluated: tuple[str, ...] = ()  # 2-10.1: staff evaluated them the day after
+    rated: int | None = None  # 3-8.1.2.1: the demo beneficiary's rating of every question
+
+
+EVALUATION = {"attitude": 5, "behaviour": 5, "effect": 4}
+EVALUATION_COMMENT = "讲解耐心细致，老人们都说听得懂、记得住。"
+
+HISTORY = (
+    DemoHistory(
+        DemoActivity(
+            BRIGADE, "老年人防范电信网络诈骗课堂", S.ELDERLY_TECH_HELP,
+            days_ahead=-20, starts=time(14, 30), hours=2, capacity=10,
+            purpose="帮助老年人识别常见诈骗套路，守好“养老钱”。",
+            details="结合真实案例讲解冒充客服、保健品推销等骗局，现场演示手机安全设置。",
+            beneficiaries="宁海路街道 60 岁以上居民约 40 人", objects=(ServiceObject.PUBLIC,),
+            place=NINGHAI_CENTRE, special_groups=(SpecialGroup.ELDERLY,),
+            signups=("demo-01", "demo-08", "demo-10"),
+        ),
+        attended=("demo-01", "demo-08", "demo-10"),
+        confirmed=True,
+        report=DemoReport(
+            beneficiaries="宁海路街道老年居民", beneficiary_count=42,
+            content="讲解冒充客服、保健品推销等 6 类骗局，一对一帮助 20 余位老人开启手机安全设置。",
+            summary="老人参与踊跃；下次准备大字版讲义。", recorder="郑芳",
+        ),
+        evaluated=("demo-01",),
+        rated=5,
+    ),
+    DemoHistory(
+        DemoActivity(
+            BRIGADE, "青少年科技创新大赛赛会志愿服务", S.LARGE_EVENT,
+            days_ahead=-10, starts=time(9, 0), hours=4, capacity=30,
+            purpose="保障大赛现场有序进行，为参赛青少年和观众提供引导服务。",
+            details="负责展区引导、选手签到、评审室秩序维护和观众咨询。",
+            beneficiaries="参赛中小学生约 800 人及带队老师、观众", objects=(ServiceObject.PUBLIC,),
+            place=OLYMPIC_CENTRE,
+            emergency_plan="与场馆医务室联动，现场配急救包；突发情况报告赛会总指挥并拨打 120。",
+            guarantees="总队统一购买意外伤害保险，提供午餐、饮用水和志愿者证件。",
+            signups=("demo-01", "demo-05", "demo-10"),
+        ),
+        attended=("demo-01", "demo-05", "demo-10"),
+        confirmed=True,
+        rated=4,
+    ),
+    DemoHistory(
+        DemoActivity(
+            BRIGADE, "老年人网上就医挂号辅导", S.ELDERLY_TECH_HELP,
+            days_ahead=-2, starts=time(14, 0), hours=2, capacity=8,
+            purpose="帮助老年人学会用手机预约挂号、查看检查报告。",
+            details="一对一指导使用医院公众号和“健康江苏”小程序预约挂号、缴费和查报告。",
+            beneficiaries="玄武门街道老年居民约 25 人", objects=(ServiceObject.PUBLIC,),
+            place=XUANWUMEN_CENTRE, special_groups=(SpecialGroup.ELDERLY,),
+            signups=("demo-01", "demo-08"),
+        ),
+        attended=("demo-08",),
     ),
 )  # fmt: skip
 
@@ -426,6 +524,62 @@ async def _volunteers(uow: UnitOfWork, clock: Clock, policy: Policy, report: See
     return actors
 
 
+async def _present(uow: UnitOfWork, report: SeedReport) -> set[tuple[int, str]]:
+    """The demo orgs' activities already there, whatever their status, by org and title."""
+    everything = ActivityQuery(
+        statuses=frozenset(ActivityStatus), org_ids=tuple(report.org_ids.values()), limit=10_000
+    )
+    return {(a.org_id, a.title) for a in await uow.activities.search(everything)}
+
+
+async def _publish(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: Policy,
+    spec: DemoActivity,
+    org_id: int,
+    bases: dict[str, Base],
+    starts_at: datetime,
+) -> Activity:
+    """The activity as the organizer enters and publishes it, at ``clock.now()``."""
+    activity = Activity(
+        org_id=org_id,
+        title=spec.title,
+        service_content=spec.content,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=spec.hours),
+        created_at=clock.now(),
+        mode=spec.mode,
+        timezone=policy.default_timezone,
+        purpose=spec.purpose,
+        organizing_unit=BRIGADE,
+        content=spec.details,
+        process="签到 → 岗前说明 → 开展服务 → 服务对象满意度评价 → 签退",
+        beneficiaries=spec.beneficiaries,
+        volunteer_team=spec.org,
+        guarantees=spec.guarantees,
+        funding="江苏省科协科普专项经费",
+        emergency_plan=spec.emergency_plan,
+        publicity="总队公众号、微信群和 Telegram 频道发布招募信息",
+        service_objects=[o.value for o in spec.objects],
+        online_url=spec.online_url,
+        checkin_radius_m=policy.default_checkin_radius_m,
+        capacity=spec.capacity,
+        required_skills=[s.value for s in spec.required_skills],
+        special_groups=[g.value for g in spec.special_groups],
+        field_work=spec.field_work,
+        risk_level=spec.risk_level,
+        risks=spec.risks,
+        base_id=bases[spec.base].id if spec.base else None,
+    )
+    if spec.place is not None:
+        activity.place_name, activity.address, activity.latitude, activity.longitude = spec.place
+    activity = await create_activity(uow, clock, Actor.system(), activity)
+    assert activity.id is not None
+    await publish_activity(uow, clock, Actor.system(), activity.id)
+    return activity
+
+
 async def _activities(
     uow: UnitOfWork,
     clock: Clock,
@@ -434,50 +588,14 @@ async def _activities(
     bases: dict[str, Base],
     volunteers: dict[str, Actor],
 ) -> None:
-    everything = ActivityQuery(
-        statuses=frozenset(ActivityStatus), org_ids=tuple(report.org_ids.values()), limit=10_000
-    )
-    present = {(a.org_id, a.title) for a in await uow.activities.search(everything)}
+    present = await _present(uow, report)
     for spec in ACTIVITIES:
         org_id = report.org_ids[spec.org]
         if (org_id, spec.title) in present:
             continue
         starts_at = _at(clock.now(), spec.days_ahead, spec.starts, policy.default_timezone)
-        activity = Activity(
-            org_id=org_id,
-            title=spec.title,
-            service_content=spec.content,
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=spec.hours),
-            created_at=clock.now(),
-            mode=spec.mode,
-            timezone=policy.default_timezone,
-            purpose=spec.purpose,
-            organizing_unit=BRIGADE,
-            content=spec.details,
-            process="签到 → 岗前说明 → 开展服务 → 服务对象满意度评价 → 签退",
-            beneficiaries=spec.beneficiaries,
-            volunteer_team=spec.org,
-            guarantees=spec.guarantees,
-            funding="江苏省科协科普专项经费",
-            emergency_plan=spec.emergency_plan,
-            publicity="总队公众号、微信群和 Telegram 频道发布招募信息",
-            service_objects=[o.value for o in spec.objects],
-            online_url=spec.online_url,
-            checkin_radius_m=policy.default_checkin_radius_m,
-            capacity=spec.capacity,
-            required_skills=[s.value for s in spec.required_skills],
-            special_groups=[g.value for g in spec.special_groups],
-            field_work=spec.field_work,
-            risk_level=spec.risk_level,
-            risks=spec.risks,
-            base_id=bases[spec.base].id if spec.base else None,
-        )
-        if spec.place is not None:
-            activity.place_name, activity.address, activity.latitude, activity.longitude = spec.place
-        activity = await create_activity(uow, clock, Actor.system(), activity)
+        activity = await _publish(uow, clock, policy, spec, org_id, bases, starts_at)
         assert activity.id is not None
-        await publish_activity(uow, clock, Actor.system(), activity.id)
         report.created["activities"] += 1
         for key in spec.signups:
             # 4-5.1.4: the volunteers confirm their insurance cover where the activity needs it.
@@ -494,11 +612,13 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, policy: Policy) -> SeedReport
     bases = await _bases(uow, report)
     volunteers = await _volunteers(uow, clock, policy, report)
     await _activities(uow, clock, policy, report, bases, volunteers)
-    await _people(uow, clock, report)
+    users = await _people(uow, clock, report)
+    await _history(uow, clock, policy, report, bases, volunteers, users)
     return report
 
 
-async def _people(uow: UnitOfWork, clock: Clock, report: SeedReport) -> None:
+async def _people(uow: UnitOfWork, clock: Clock, report: SeedReport) -> dict[str, int]:
+    """The playground's people by pane: their user ids."""
     users: dict[str, int] = {}
     for pane, key in DEMO_PEOPLE.items():
         user = await ensure_user(uow, clock, DEMO_CHANNEL, key)
@@ -513,3 +633,143 @@ async def _people(uow: UnitOfWork, clock: Clock, report: SeedReport) -> None:
             report.created["people"] += 1
     # The first admin is made by the operator (stvs admin grant); here the demo's organizer.
     await grant_role(uow, clock, Actor.system(), users["organizer"], Role.ORG_STAFF, report.org_ids[BRIGADE])
+    return users
+
+
+# ---- the history: what happened before today ----------------------------------------------------
+
+PUBLISHED_AHEAD = timedelta(days=7)
+# Inside the 3 days of 3-6.1.3.2 a sign-up is its own confirmation: nothing is queued to brief them.
+SIGNED_UP_AHEAD = timedelta(days=2)
+ARRIVED_EARLY = timedelta(minutes=10)  # check-in opens an hour before the start (policy)
+LEFT_AFTER = timedelta(minutes=5)  # check-out stays open an hour after the end (policy)
+AFTER_JOB = timedelta(minutes=15)  # the scheduler's after-activity job runs every 15 minutes
+
+
+class _Past:
+    """core.ports.Clock set back to one moment of the history at a time; it keeps the moments it stood
+    at, which tell what the history queued from what the present did."""
+
+    def __init__(self) -> None:
+        self.moments: set[datetime] = set()
+        self._now = datetime.min.replace(tzinfo=UTC)
+
+    def at(self, moment: datetime) -> _Past:
+        self._now = moment
+        self.moments.add(moment)
+        return self
+
+    def now(self) -> datetime:
+        return self._now
+
+
+async def _history(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: Policy,
+    report: SeedReport,
+    bases: dict[str, Base],
+    volunteers: dict[str, Actor],
+    users: dict[str, int],
+) -> None:
+    """Each activity of HISTORY not yet there, as it happened, with every rule of the services applied
+    at the time: the volunteers' confirmed hours, a certificate, a make-up request, hours to confirm
+    and records to file can then be tried without moving the clock."""
+    present = await _present(uow, report)
+    staff = await load_actor(uow, users["organizer"])
+    beneficiary = await load_actor(uow, users["beneficiary"])
+    past = _Past()
+    for spec in HISTORY:
+        org_id = report.org_ids[spec.activity.org]
+        if (org_id, spec.activity.title) not in present:
+            await _held(uow, clock, past, policy, spec, org_id, bases, volunteers, staff, beneficiary)
+            report.created["activities"] += 1
+            report.created["signups"] += len(spec.activity.signups)
+    if past.moments:
+        await _told_then(uow, past)
+
+
+async def _held(
+    uow: UnitOfWork,
+    clock: Clock,
+    past: _Past,
+    policy: Policy,
+    spec: DemoHistory,
+    org_id: int,
+    bases: dict[str, Base],
+    volunteers: dict[str, Actor],
+    staff: Actor,
+    beneficiary: Actor,
+) -> None:
+    plan = spec.activity
+    starts_at = _at(clock.now(), plan.days_ahead, plan.starts, policy.default_timezone)
+    activity = await _publish(
+        uow, past.at(starts_at - PUBLISHED_AHEAD), policy, plan, org_id, bases, starts_at
+    )
+    assert activity.id is not None and activity.latitude is not None and activity.longitude is not None
+    signups = {}
+    for key in plan.signups:
+        signups[key] = await sign_up(
+            uow,
+            past.at(starts_at - SIGNED_UP_AHEAD),
+            volunteers[key],
+            activity.id,
+            insurance_confirmed=activity.needs_insurance,  # 4-5.1.4
+        )
+    # 2-6.3 a: each checks in and out by their location at the venue; the check-out writes the record.
+    venue = Proof(latitude=activity.latitude, longitude=activity.longitude, accuracy_m=10.0)
+    for key in spec.attended:
+        await attend(
+            uow, past.at(starts_at - ARRIVED_EARLY), policy, volunteers[key], signups[key].id or 0, venue
+        )
+    records = []
+    for key in spec.attended:
+        out = await attend(
+            uow, past.at(activity.ends_at + LEFT_AFTER), policy, volunteers[key], signups[key].id or 0, venue
+        )
+        assert out.record is not None and out.record.id is not None
+        records.append(out.record.id)
+    if spec.rated is not None:
+        answers = dict.fromkeys(QUESTIONS[SurveyKind.BENEFICIARY], spec.rated)
+        await submit_survey(
+            uow,
+            past.at(activity.ends_at + LEFT_AFTER),
+            beneficiary,
+            beneficiary.user_id or 0,
+            activity.id,
+            SurveyKind.BENEFICIARY,
+            answers,
+        )
+    # 3-8.1.2: the scheduler asked for the surveys soon after the end, as it does every quarter hour.
+    await queue_after_activity(uow, past.at(activity.ends_at + AFTER_JOB))
+    day_after = past.at(activity.ends_at + timedelta(days=1))
+    if spec.confirmed:
+        await confirm_records(uow, day_after, policy, staff, records)
+    for key in spec.evaluated:
+        volunteer_id = volunteers[key].volunteer_id or 0
+        await evaluate(uow, day_after, staff, activity.id, volunteer_id, EVALUATION, EVALUATION_COMMENT)
+    if spec.report is not None:
+        filed = spec.report
+        form = ReportForm(
+            beneficiaries=filed.beneficiaries,
+            beneficiary_count=filed.beneficiary_count,
+            content=filed.content,
+            served_from=activity.starts_at,
+            served_until=activity.ends_at,
+            quality=filed.quality,
+            leader=next(org.leader for org in ORGS if org.name == plan.org),
+            recorder=filed.recorder,
+            summary=filed.summary,
+        )
+        await file_report(uow, past.at(activity.ends_at + timedelta(days=2)), staff, activity.id, form)
+
+
+async def _told_then(uow: UnitOfWork, past: _Past) -> None:
+    """What the history queued to tell people (surveys asked for, hours confirmed, an evaluation) was told
+    when it happened: the outbox keeps it as sent then, and the playground does not open on old news."""
+    sent: dict[datetime, list[int]] = {}
+    for notice in await uow.notices.due(max(past.moments), limit=10_000):
+        if notice.id is not None and notice.created_at in past.moments:
+            sent.setdefault(notice.due_at, []).append(notice.id)
+    for at, ids in sent.items():
+        await uow.notices.mark_sent(ids, at)

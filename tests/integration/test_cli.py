@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bots.cli import main
-from bots.demo import ACTIVITIES, BRIGADE, FARM_TEAM, SCIENCE_TEAM
+from bots.demo import ACTIVITIES, BRIGADE, FARM_TEAM, HISTORY, SCIENCE_TEAM
 from core.domain.codes import Channel
 from core.services.access import load_actor
 from storage.database import Database
@@ -111,7 +111,8 @@ def test_demo_builds_the_demo_and_shows_it(stvs: Stvs) -> None:
     assert run.err == ""
     for name in (BRIGADE, SCIENCE_TEAM, FARM_TEAM):
         assert name in run.out
-    assert f"{BRIGADE}（总队）：下级组织 2 个，志愿者 10 名，活动 {len(ACTIVITIES)} 个" in run.out
+    seeded = len(ACTIVITIES) + len(HISTORY)  # those to come and those already held
+    assert f"{BRIGADE}（总队）：下级组织 2 个，志愿者 10 名，活动 {seeded} 个" in run.out
     assert "└─ " in run.out
     # Every demo activity is upcoming, with its time in Asia/Shanghai and the places left.
     listed = re.findall(r"^#\d+\s+\d+月\d+日 周. \d\d:\d\d–\d\d:\d\d", run.out, re.MULTILINE)

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bots.app import build_app
 from bots.bootstrap import bootstrap
-from bots.demo import seed_demo
+from bots.demo import HISTORY, seed_demo
 from bots.links import DeepLinks, PlaygroundLinks
 from bots.settings import Settings
 from bots.web.clock import DemoClock
@@ -214,3 +214,15 @@ async def test_the_production_app_has_no_playground(db: Database, clock: FakeClo
         assert (await client.post("/playground/api/clock", json={"to": "day"})).status == 404
     with pytest.raises(TypeError):  # the clock control exists on the demo's clock only
         add_playground(build_app(services, run_scheduler=False), services)
+
+
+async def test_the_demo_history_is_no_news_and_its_overdue_record_is_announced(playground) -> None:
+    """The activities already held (bots/demo.py HISTORY) told their people back then; the first jump's
+    jobs only remind the organizer of the record still missing (3-6.3) and show the volunteer's hours."""
+    await jump(playground, "day")
+    notices = await poll(playground)
+    assert "volunteer" not in notices  # no survey, hours or evaluation of the past arrives now
+    overdue = texts(notices["organizer"])
+    assert "活动记录逾期" in overdue and f"“{HISTORY[1].activity.title}”" in overdue
+    hours = await turn(playground, "volunteer", kind="text", text="/hours")
+    assert "已确认：6.0 小时" in texts(hours)
