@@ -1,7 +1,8 @@
 """Webhook throughput and latency: the real app (SQLite, real aiogram client → local fake Bot API)
 against a bare aiogram echo bot on the same fake, as the ceiling. Prints figures; asserts nothing.
 On Linux it also prints each bot's CPU time per update, which a busy shared machine disturbs less
-than throughput.
+than throughput; bench/webhook_instructions.py counts the instructions instead, which it does not
+disturb at all.
 
     python -m bench.webhook [--updates 600] [--concurrency 8] [--rounds 3]
 """
@@ -12,9 +13,11 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import signal
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +181,9 @@ async def echo_app(api_base: str) -> web.Application:
 PORTS = {"echo": 18766, "stvs": 18767}
 
 
-def _serve(kind: str, tmp: str, api_base: str, ready: Any) -> None:
-    """Each bot in a process of its own, as deployed; the load and the fake Bot API stay here."""
+def _serve(kind: str, tmp: str, api_base: str, ready: Callable[[], object]) -> None:
+    """Each bot in a process of its own, as deployed; the load and the fake Bot API stay here. It
+    stops cleanly on SIGTERM (so that a profiler around it writes its figures)."""
 
     async def run() -> None:
         if kind == "echo":
@@ -191,8 +195,11 @@ def _serve(kind: str, tmp: str, api_base: str, ready: Any) -> None:
         await runner.setup()
         tune_gc()
         await web.TCPSite(runner, "127.0.0.1", PORTS[kind]).start()
-        ready.set()
-        await asyncio.Event().wait()
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        ready()
+        await stop.wait()
+        await runner.cleanup()
 
     asyncio.run(run())
 
@@ -225,7 +232,7 @@ async def main(n: int, concurrency: int, rounds: int = 3) -> None:
             for kind in PORTS:
                 ready = multiprocessing.Event()
                 process = multiprocessing.Process(
-                    target=_serve, args=(kind, tmp, api.base_url, ready), daemon=True
+                    target=_serve, args=(kind, tmp, api.base_url, ready.set), daemon=True
                 )
                 process.start()
                 servers.append(process)
@@ -280,5 +287,9 @@ if __name__ == "__main__":
     parser.add_argument("--updates", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--serve", nargs=3, metavar=("KIND", "DATA_DIR", "API_BASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    asyncio.run(main(args.updates, args.concurrency, args.rounds))
+    if args.serve:  # one bot alone, as bench/webhook_instructions.py runs it under callgrind
+        _serve(*args.serve, ready=lambda: print("ready", flush=True))
+    else:
+        asyncio.run(main(args.updates, args.concurrency, args.rounds))
