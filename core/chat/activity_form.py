@@ -46,6 +46,7 @@ from core.domain.codes import (
     ServiceContentGroup,
     TrainingKind,
 )
+from core.domain.identity_numbers import ascii_form
 from core.domain.organization import Organization, OrgStatus
 from core.errors import InvalidInput
 from core.services.activities import (
@@ -94,6 +95,8 @@ def form_zone(data: dict[str, Any]) -> ZoneInfo:
 
 
 def _parse_local(text: str, zone: ZoneInfo, example: datetime, day_of: datetime | None = None) -> datetime:
+    # As a Chinese keyboard types it: full-width digits and colon (０９：００), or 2026/12/11.
+    text = ascii_form(text).replace("/", "-")
     if match := _DATETIME.match(text):
         y, mo, d, h, mi = (int(g) for g in match.groups())
     elif day_of is not None and (match := _TIME.match(text)):

@@ -36,10 +36,14 @@ _NAME_SEPARATORS = frozenset(" ·・•‧.'-’")  # 阿依古丽·买买提, O
 
 
 def plausible_name(name: str) -> bool:
-    """2-7.1: a real name: letters of any script, their marks, digits, spaces and the separators names
-    use. No emoji or other symbols, and no control or direction characters (a right-to-left override
-    would show staff another name than the one stored)."""
-    return all(unicodedata.category(ch)[0] in "LMN" or ch in _NAME_SEPARATORS for ch in name)
+    """2-7.1: a real name: letters of any script, their marks, spaces and the separators names use.
+    No digits (a phone number typed at the name question was kept as the name), no emoji or other
+    symbols, and no control or direction characters (a right-to-left override would show staff
+    another name than the one stored). Numerals that are letters (Ⅲ) stay."""
+    return all(
+        (unicodedata.category(ch)[0] in "LMN" and unicodedata.category(ch) != "Nd") or ch in _NAME_SEPARATORS
+        for ch in name
+    )
 
 
 async def give_consent(

@@ -49,3 +49,13 @@ async def test_a_late_start_gets_an_end_example_on_the_next_day_without_the_shor
     assert staff.texts() == "结束时间？例如 2027-03-21 01:00"  # "01:00" alone would be before the start
     await staff.text("2027-03-21 01:00")
     assert "服务阵地" in staff.texts()
+
+
+async def test_times_are_read_as_a_chinese_keyboard_types_them(db, clock, chat_user) -> None:
+    """A full-width colon and digits (０９：００) and slashes (2027/03/22) are the same time."""
+    clock.set(datetime(2027, 3, 15, 2, 0, tzinfo=UTC))
+    staff = await _form_at_the_start(db, clock, chat_user, "3103")
+    await staff.text("２０２７/03/22 09：00")
+    assert staff.texts().startswith("结束时间？例如 2027-03-22 11:00")
+    await staff.text("11：30")
+    assert "服务阵地" in staff.texts()
