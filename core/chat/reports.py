@@ -287,8 +287,9 @@ async def open_report(turn: Turn, pressed: OpenReport) -> None:
         )
         return
     check_fileable(activity, turn.clock.now())
+    overdue = report_due(activity) < turn.clock.now()  # 3-6.3: due 7 days after the end
     turn.say(
-        "report.intro",
+        "report.intro_overdue" if overdue else "report.intro",
         count=FORM.count({}),
         title=activity.title,
         due=turn.local_time(report_due(activity), activity.timezone),

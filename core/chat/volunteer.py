@@ -157,8 +157,8 @@ def _parse_date(text: str) -> date:
         raise InvalidInput("chat.reg.birth.format")
     try:
         return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        raise InvalidInput("chat.reg.birth.format") from None
+    except ValueError:  # written right, but no such day (2000-02-30)
+        raise InvalidInput("chat.reg.birth.no_such_day", date=text.strip()) from None
 
 
 def _typed(given: Input) -> str:

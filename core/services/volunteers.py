@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -35,15 +36,17 @@ NAME_MAX = 40
 _NAME_SEPARATORS = frozenset(" ·・•‧.'-’")  # 阿依古丽·买买提, O'Neil, Jean-Luc
 
 
+_NUMBER = re.compile(r"[0-9]{3}")
+
+
 def plausible_name(name: str) -> bool:
-    """2-7.1: a real name: letters of any script, their marks, spaces and the separators names use.
-    No digits (a phone number typed at the name question was kept as the name), no emoji or other
-    symbols, and no control or direction characters (a right-to-left override would show staff
-    another name than the one stored). Numerals that are letters (Ⅲ) stay."""
-    return all(
-        (unicodedata.category(ch)[0] in "LMN" and unicodedata.category(ch) != "Nd") or ch in _NAME_SEPARATORS
-        for ch in name
-    )
+    """2-7.1: a real name: letters of any script, their marks, digits, spaces and the separators names
+    use. Not a number (three digits in a row: a phone number typed at the name question was kept as
+    the name), no emoji or other symbols, and no control or direction characters (a right-to-left
+    override would show staff another name than the one stored)."""
+    if _NUMBER.search(unicodedata.normalize("NFKC", name)):
+        return False
+    return all(unicodedata.category(ch)[0] in "LMN" or ch in _NAME_SEPARATORS for ch in name)
 
 
 async def give_consent(

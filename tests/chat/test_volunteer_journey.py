@@ -75,9 +75,11 @@ async def test_bad_inputs_are_refused_with_the_reason_and_asked_again(db, clock,
     await user.press("同意")
     await user.text("March 8")
     assert "2000-01-31" in user.texts()
+    await user.text("2000-02-30")
+    assert "日历上没有 2000-02-30 这一天" in user.texts()
     await user.text("1995-03-08")
     await user.text("13812345678")  # the phone, typed one question early: not a name
-    assert "不能有数字" in user.texts() and "例如：张三" in user.texts()
+    assert "不能是手机号等号码" in user.texts() and "例如：张三" in user.texts()
     await user.text("李四")
     await user.text("12345")
     assert "手机号格式不正确" in user.texts() and "13812345678" in user.texts()

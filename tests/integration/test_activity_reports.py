@@ -598,6 +598,7 @@ async def test_overdue_list_in_the_organizer_menu_for_the_team_and_its_brigade(d
 
     text = await staff.press(f"12-02 {TITLE}")
     assert "填写活动记录（CVST 3 6.3）" in text and "服务对象是谁？" in text
+    assert "已超过 2026-12-09 12:00 的期限，请尽快完成" in text  # not "do it before" a passed date
 
 
 async def test_due_soon_is_listed_then_nothing_once_filed(db, clock, chat) -> None:

@@ -175,7 +175,7 @@ async def test_registration_to_the_end_with_digits_and_typed_text_only(db, clock
     text = await user.pick("同意")
     assert "出生日期" in text and "2000-01-31" in text  # the prompt shows the format
     text = await user.say("1995年13月8日")
-    assert text == T("chat.reg.birth.format")  # why, and the format again
+    assert text == T("chat.reg.birth.no_such_day", date="1995年13月8日")  # why, and an example
     text = await user.say("1995年3月8日")
     assert text == "请输入您的真实姓名，例如：张三"
 
